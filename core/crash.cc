@@ -1,0 +1,253 @@
+// core/crash.cc — see core/internal/crash.h.
+#include "core/internal/crash.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/internal/check.h"
+#include "core/internal/futex.h"
+#include "core/internal/sched.h"
+#include "core/internal/stack_pool.h"
+#include "core/symbolize.h"
+#include "gleak/runtime.h"
+
+namespace gleak::internal {
+namespace {
+
+constexpr int kMaxFrames = 128;
+constexpr std::size_t kAltStack = 64 * 1024;
+
+std::atomic<int> g_dying{0};
+struct sigaction g_old_segv;
+struct sigaction g_old_bus;
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// Frames of the panic machinery above the throw site, and of the goroutine entry
+// below the user's function, are not the user's: Go does not print its own either.
+bool is_throw_machinery(const std::string& fn) {
+  return fn == "__cxa_throw" || starts_with(fn, "gleak::panic(") || starts_with(fn, "gleak::Panic::Panic(") ||
+         starts_with(fn, "gleak::internal::capture_stack") || starts_with(fn, "gleak::internal::die(") ||
+         starts_with(fn, "gleak::internal::(anonymous namespace)::on_") || starts_with(fn, "std::terminate") ||
+         starts_with(fn, "__cxxabiv1::") || fn == "__restore_rt" || fn == "killpg" ||
+         starts_with(fn, "gleak::internal::check_failed");
+}
+
+bool is_entry_machinery(const std::string& fn) {
+  return starts_with(fn, "void gleak::detail::run_and_destroy") ||
+         starts_with(fn, "gleak::internal::(anonymous namespace)::g_entry") || fn == "make_fcontext";
+}
+
+void append_frame(std::string& out, const symbolize::Frame& f) {
+  char buf[64];
+  out += f.function.empty() ? "??" : f.function;
+  out += "\n\t";
+  if (!f.file.empty()) {
+    out += f.file + ":" + std::to_string(f.line);
+  } else if (!f.module.empty()) {
+    out += f.module;
+  } else {
+    std::snprintf(buf, sizeof buf, "0x%" PRIxPTR, f.pc);
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR "\n", f.offset);
+  out += buf;
+}
+
+std::string format_report(const std::string& header, const uintptr_t* pcs, int n, G* g) {
+  symbolize::Symbolizer sym(getpid());
+  std::vector<symbolize::Frame> frames;
+  for (int i = 0; i < n; ++i) {
+    // The first address of a signal context is the faulting instruction itself.
+    auto fs = sym.lookup_inlined(pcs[i], true);
+    frames.insert(frames.end(), fs.begin(), fs.end());
+  }
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (is_throw_machinery(frames[i].function)) begin = i + 1;
+    if (frames[i].function == "__cxa_throw") break;
+  }
+  std::size_t end = frames.size();
+  for (std::size_t i = begin; i < frames.size(); ++i) {
+    if (is_entry_machinery(frames[i].function)) {
+      end = i;
+      break;
+    }
+  }
+  std::string out = header + "\n\n";
+  if (g != nullptr) {
+    out += "goroutine " + std::to_string(g->id) + " [running]:\n";
+  } else {
+    out += "thread " + std::to_string(gettid()) + " [running]:\n";
+  }
+  for (std::size_t i = begin; i < end; ++i) append_frame(out, frames[i]);
+  if (frames.size() > static_cast<std::size_t>(kMaxFrames)) out += "...additional frames elided...\n";
+  if (g != nullptr && g->create_pc != nullptr) {
+    auto cs = sym.lookup_inlined(reinterpret_cast<uintptr_t>(g->create_pc), true);
+    const symbolize::Frame& c = cs.front();
+    out += "created by " + (c.function.empty() ? std::string("??") : c.function);
+    if (g->parent_id != 0) out += " in goroutine " + std::to_string(g->parent_id);
+    out += "\n\t";
+    if (!c.file.empty()) out += c.file + ":" + std::to_string(c.line);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR "\n", cs.back().offset);
+    out += buf;
+  }
+  return out;
+}
+
+void write_all(int fd, const std::string& s) {
+  const char* p = s.data();
+  std::size_t left = s.size();
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w <= 0) return;
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+}
+
+std::string message_of_current_exception(std::vector<uintptr_t>* panic_stack, uint64_t* panic_g) {
+  std::exception_ptr ep = std::current_exception();
+  if (!ep) return "std::terminate called without an active exception";
+  try {
+    std::rethrow_exception(ep);
+  } catch (const Panic& p) {
+    *panic_stack = p.stack();
+    *panic_g = p.goroutine();
+    return p.what();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+void on_terminate() {
+  // Still on the stack of the throw: nothing was unwound (docs/scheduler.md).
+  uintptr_t pcs[kMaxFrames];
+  int n = capture_stack(pcs, kMaxFrames);
+  std::vector<uintptr_t> panic_stack;
+  uint64_t panic_g = 0;
+  std::string msg = message_of_current_exception(&panic_stack, &panic_g);
+  if (!panic_stack.empty()) {
+    n = static_cast<int>(std::min<std::size_t>(panic_stack.size(), kMaxFrames));
+    std::copy(panic_stack.begin(), panic_stack.begin() + n, pcs);
+  }
+  die("panic: " + msg, pcs, n, current_g());
+}
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV: segmentation violation";
+    case SIGBUS: return "SIGBUS: bus error";
+    default: return "signal";
+  }
+}
+
+void on_fault(int sig, siginfo_t* info, void* uctx) {
+  G* g = current_g();
+  StackHit hit = stack_classify(info->si_addr);
+  if (g == nullptr && !hit.in_slab) {
+    // Not a goroutine's fault: let the previous handler (or the default) have it.
+    struct sigaction* old = sig == SIGSEGV ? &g_old_segv : &g_old_bus;
+    sigaction(sig, old, nullptr);
+    return;
+  }
+  uintptr_t pcs[kMaxFrames];
+  int n = 0;
+  auto* uc = static_cast<ucontext_t*>(uctx);
+  uintptr_t fault_pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  pcs[n++] = fault_pc + 1;  // formatted as a return address: +1 keeps its own line
+  // Walk the goroutine's frame pointers from the faulting context: unwinding through
+  // the signal frame would need the unwinder, which is not async-signal-safe.
+  auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
+  uintptr_t lo = g && g->stack_base ? reinterpret_cast<uintptr_t>(g->stack_base) : 0;
+  uintptr_t hi = g && g->stack_top ? reinterpret_cast<uintptr_t>(g->stack_top) : 0;
+  while (n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
+    auto* frame = reinterpret_cast<uintptr_t*>(fp);
+    uintptr_t ret = frame[1];
+    if (ret == 0) break;
+    pcs[n++] = ret;
+    if (frame[0] <= fp) break;
+    fp = frame[0];
+  }
+  char head[160];
+  if (hit.in_guard) {
+    std::snprintf(head, sizeof head, "runtime: goroutine stack exceeds %zu-byte limit\nfatal error: stack overflow",
+                  stack_size());
+  } else {
+    std::snprintf(head, sizeof head, "unexpected signal during goroutine execution\n[signal %s code=%d addr=%p pc=0x%" PRIxPTR "]",
+                  signal_name(sig), info->si_code, info->si_addr, fault_pc);
+  }
+  die(head, pcs, n, g);
+}
+
+}  // namespace
+
+int capture_stack(uintptr_t* out, int max) {
+  void* raw[kMaxFrames];
+  int n = backtrace(raw, std::min(max, kMaxFrames));
+  for (int i = 0; i < n; ++i) out[i] = reinterpret_cast<uintptr_t>(raw[i]);
+  return n;
+}
+
+void die(const std::string& header, const uintptr_t* pcs, int n, G* g) {
+  if (g_dying.exchange(1) != 0) {
+    // Another thread is already reporting; it ends the process.
+    std::atomic<uint32_t> never{0};
+    for (;;) futex_wait(&never, 0);
+  }
+  std::string report;
+  // libdw needs a big stack, and this may run on a goroutine's: symbolize on a thread.
+  std::thread t([&] { report = format_report(header, pcs, n, g); });
+  t.join();
+  write_all(2, report);
+  _exit(2);
+}
+
+void install_worker_signal_stack() {
+  void* mem = mmap(nullptr, kAltStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return;
+  stack_t ss{};
+  ss.ss_sp = mem;
+  ss.ss_size = kAltStack;
+  sigaltstack(&ss, nullptr);
+}
+
+void install_crash_handlers() {
+  std::set_terminate(on_terminate);
+  // Make sure backtrace() has loaded its unwinder before any crash needs it.
+  void* warm[2];
+  backtrace(warm, 2);
+#if !defined(GLEAK_SANITIZE_BUILD)
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &g_old_segv);
+  sigaction(SIGBUS, &sa, &g_old_bus);
+#endif
+  install_worker_signal_stack();
+}
+
+void check_failed(const char* expr, const char* file, int line, const char* msg) {
+  uintptr_t pcs[kMaxFrames];
+  int n = capture_stack(pcs, kMaxFrames);
+  char head[512];
+  std::snprintf(head, sizeof head, "fatal error: gleak internal check failed: %s (%s) at %s:%d", msg, expr, file, line);
+  die(head, pcs, n, current_g());
+}
+
+}  // namespace gleak::internal

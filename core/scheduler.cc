@@ -1,0 +1,877 @@
+// core/scheduler.cc — workers, run queues, spawning, parking and switching.
+// See core/internal/sched.h for the shape and docs/scheduler.md for the reasoning.
+#include "core/internal/sched.h"
+
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <new>
+
+#include "core/internal/check.h"
+#include "core/internal/crash.h"
+#include "core/internal/futex.h"
+#include "core/internal/spinlock.h"
+#include "core/internal/stack_pool.h"
+#include "core/internal/timers.h"
+#include "core/internal/wait.h"
+#include "gleak/runtime.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define GLEAK_ASAN 1
+#endif
+
+namespace gleak::internal {
+namespace {
+
+constexpr uint32_t kGChunk = 1024;
+constexpr uint32_t kMaxGChunks = 1 << 16;  // 64M goroutines
+constexpr uint32_t kGCacheMax = 256;
+constexpr uint32_t kGCacheBatch = 64;
+constexpr int64_t kStarvationCheckNs = 10'000'000;
+
+struct Sched {
+  std::once_flag started;
+  std::atomic<int> nprocs{0};   // active Ps
+  std::atomic<int> nthreads{0}; // Ps whose thread exists
+  std::mutex procs_mu;          // serialises set_procs
+  P* ps[kMaxProcs] = {};
+
+  // Global run queue.
+  SpinLock gq_lock;
+  G* gq_head = nullptr;
+  G* gq_tail = nullptr;
+  std::atomic<int64_t> gq_size{0};
+
+  // Idle Ps.
+  SpinLock idle_lock;
+  P* idle[kMaxProcs] = {};
+  int nidle_list = 0;
+  std::atomic<int> nidle{0};
+  std::atomic<int> nspinning{0};
+
+  // Goroutine descriptors.
+  SpinLock g_lock;
+  G* g_free = nullptr;
+  std::atomic<uint32_t> g_nchunks{0};
+  G* g_chunks[kMaxGChunks] = {};
+  std::atomic<uint64_t> next_id{1};
+  std::atomic<int64_t> plain_spawned{0};
+};
+
+Sched* g_sched = new Sched();  // never destroyed: workers outlive static destructors
+
+thread_local P* t_p = nullptr;
+thread_local uint64_t t_rng = 0;
+
+// ---- descriptors -------------------------------------------------------------------
+
+G* new_g_chunk() {
+  uint32_t n = g_sched->g_nchunks.load(std::memory_order_relaxed);
+  GLEAK_CHECK(n < kMaxGChunks, "goroutine descriptor table exhausted");
+  void* mem = mmap(nullptr, sizeof(G) * kGChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    std::fprintf(stderr, "fatal error: out of memory for goroutine descriptors\n");
+    std::_Exit(2);
+  }
+  G* chunk = static_cast<G*>(mem);
+  for (uint32_t i = 0; i < kGChunk; ++i) new (&chunk[i]) G();
+  for (uint32_t i = kGChunk; i-- > 0;) {
+    chunk[i].next = g_sched->g_free;
+    g_sched->g_free = &chunk[i];
+  }
+  g_sched->g_chunks[n] = chunk;
+  g_sched->g_nchunks.store(n + 1, std::memory_order_release);
+  return chunk;
+}
+
+G* alloc_g(P* p) {
+  if (p != nullptr && p->free_g != nullptr) {
+    G* g = p->free_g;
+    p->free_g = g->next;
+    --p->free_g_count;
+    return g;
+  }
+  std::lock_guard<SpinLock> lk(g_sched->g_lock);
+  if (g_sched->g_free == nullptr) new_g_chunk();
+  G* g = g_sched->g_free;
+  g_sched->g_free = g->next;
+  if (p != nullptr) {
+    for (uint32_t i = 0; i < kGCacheBatch && g_sched->g_free != nullptr; ++i) {
+      G* x = g_sched->g_free;
+      g_sched->g_free = x->next;
+      x->next = p->free_g;
+      p->free_g = x;
+      ++p->free_g_count;
+    }
+  }
+  return g;
+}
+
+void release_g(P* p, G* g) {
+  if (g->stack_top != nullptr) {
+    stack_free(g->stack_top);
+    g->stack_top = nullptr;
+  }
+  if (g->closure_on_heap) ::operator delete(g->closure);
+  g->closure = nullptr;
+  g->state.store(GState::kFree, std::memory_order_release);
+  ++p->exited;
+  g->next = p->free_g;
+  p->free_g = g;
+  if (++p->free_g_count > kGCacheMax) {
+    G* first = nullptr;
+    G* last = nullptr;
+    for (uint32_t i = 0; i < kGCacheBatch; ++i) {
+      G* x = p->free_g;
+      p->free_g = x->next;
+      --p->free_g_count;
+      x->next = first;
+      if (!last) last = x;
+      first = x;
+    }
+    std::lock_guard<SpinLock> lk(g_sched->g_lock);
+    last->next = g_sched->g_free;
+    g_sched->g_free = first;
+  }
+}
+
+// ---- run queues ----------------------------------------------------------------------
+
+void global_put_batch(G* head, G* tail, int64_t n) {
+  tail->next = nullptr;
+  std::lock_guard<SpinLock> lk(g_sched->gq_lock);
+  if (g_sched->gq_tail) {
+    g_sched->gq_tail->next = head;
+  } else {
+    g_sched->gq_head = head;
+  }
+  g_sched->gq_tail = tail;
+  g_sched->gq_size.fetch_add(n, std::memory_order_seq_cst);
+}
+
+// runq_put_slow() moves half of a full ring plus g to the global queue.
+bool runq_put_slow(P* p, G* g, uint32_t h, uint32_t t) {
+  constexpr uint32_t n = kRunQueueSize / 2;
+  G* batch[n + 1];
+  for (uint32_t i = 0; i < n; ++i) batch[i] = p->ring[(h + i) % kRunQueueSize].load(std::memory_order_relaxed);
+  (void)t;
+  if (!p->head.compare_exchange_strong(h, h + n, std::memory_order_release, std::memory_order_relaxed)) return false;
+  batch[n] = g;
+  for (uint32_t i = 0; i < n; ++i) batch[i]->next = batch[i + 1];
+  global_put_batch(batch[0], batch[n], n + 1);
+  return true;
+}
+
+void runq_put(P* p, G* g) {
+  for (;;) {
+    uint32_t h = p->head.load(std::memory_order_acquire);
+    uint32_t t = p->tail.load(std::memory_order_relaxed);
+    if (t - h < kRunQueueSize) {
+      p->ring[t % kRunQueueSize].store(g, std::memory_order_relaxed);
+      p->tail.store(t + 1, std::memory_order_release);
+      return;
+    }
+    if (runq_put_slow(p, g, h, t)) return;
+  }
+}
+
+G* runq_get(P* p) {
+  for (;;) {
+    uint32_t h = p->head.load(std::memory_order_acquire);
+    uint32_t t = p->tail.load(std::memory_order_relaxed);
+    if (t == h) return nullptr;
+    G* g = p->ring[h % kRunQueueSize].load(std::memory_order_relaxed);
+    if (p->head.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed)) return g;
+  }
+}
+
+bool runq_empty(P* p) {
+  return p->head.load(std::memory_order_acquire) == p->tail.load(std::memory_order_acquire);
+}
+
+// runq_grab() takes half of victim's ring into batch; returns how many.
+uint32_t runq_grab(P* victim, G** batch) {
+  for (;;) {
+    uint32_t h = victim->head.load(std::memory_order_acquire);
+    uint32_t t = victim->tail.load(std::memory_order_acquire);
+    uint32_t n = t - h;
+    n = n - n / 2;
+    if (n == 0) return 0;
+    if (n > kRunQueueSize / 2) continue;  // inconsistent read
+    for (uint32_t i = 0; i < n; ++i) batch[i] = victim->ring[(h + i) % kRunQueueSize].load(std::memory_order_relaxed);
+    if (victim->head.compare_exchange_weak(h, h + n, std::memory_order_release, std::memory_order_relaxed)) return n;
+  }
+}
+
+G* take_runnext(P* p) {
+  G* g = p->runnext.load(std::memory_order_relaxed);
+  if (g != nullptr && p->runnext.compare_exchange_strong(g, nullptr, std::memory_order_acquire)) return g;
+  return nullptr;
+}
+
+// global_get() takes a batch from the global queue: one to run, the rest into p's ring.
+G* global_get(P* p, bool whole_share) {
+  if (g_sched->gq_size.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard<SpinLock> lk(g_sched->gq_lock);
+  int64_t size = g_sched->gq_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  int64_t n = 1;
+  if (whole_share) {
+    int np = std::max(1, g_sched->nprocs.load(std::memory_order_relaxed));
+    n = std::min<int64_t>(size, size / np + 1);
+    n = std::min<int64_t>(n, kRunQueueSize / 2);
+  }
+  G* first = g_sched->gq_head;
+  g_sched->gq_head = first->next;
+  for (int64_t i = 1; i < n; ++i) {
+    G* g = g_sched->gq_head;
+    g_sched->gq_head = g->next;
+    runq_put(p, g);
+  }
+  if (g_sched->gq_head == nullptr) g_sched->gq_tail = nullptr;
+  g_sched->gq_size.fetch_sub(n, std::memory_order_relaxed);
+  return first;
+}
+
+void wake_idle_p();
+
+// put_runnext() puts g into p's runnext; the goroutine it displaces goes to the ring.
+// Returns true when the ring got work, so that an idle worker may be worth waking.
+bool put_runnext(P* p, G* g) {
+  G* old = p->runnext.exchange(g, std::memory_order_acq_rel);
+  if (old == nullptr) return false;
+  runq_put(p, old);
+  return true;
+}
+
+// find_runnable_fast() looks for the next goroutine without stealing or sleeping.
+G* find_runnable_fast(P* p) {
+  if (p->id >= g_sched->nprocs.load(std::memory_order_relaxed)) return nullptr;  // retiring
+  if (++p->tick % 61 == 0) {
+    // Now and then take from the global queue first, so it cannot starve.
+    if (G* g = global_get(p, false)) return g;
+  }
+  if (G* g = take_runnext(p)) return g;
+  if (G* g = runq_get(p)) return g;
+  return global_get(p, true);
+}
+
+// ---- switching -----------------------------------------------------------------------
+
+void g_entry(Transfer t);
+
+void finish_switch(Transfer t);
+
+#if GLEAK_ASAN
+void asan_start(void** fake, const void* bottom, std::size_t size) { __sanitizer_start_switch_fiber(fake, bottom, size); }
+void asan_finish(void* fake, P* p) {
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(fake, &bottom, &size);
+  if (p != nullptr && p->pending.prev == nullptr && bottom != nullptr) {
+    p->asan_g0_bottom = const_cast<void*>(bottom);
+    p->asan_g0_size = size;
+  }
+}
+#endif
+
+// switch_to() runs `next` in place of the current context (a goroutine or g0).
+void switch_to(P* p, G* next, Pending pend) {
+  p->pending = pend;
+  p->current = next;
+  p->switches.store(p->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  next->state.store(GState::kRunning, std::memory_order_relaxed);
+  if (next->stack_top == nullptr) {
+    void* top = stack_alloc();
+    std::size_t size = stack_size();
+    next->stack_top = top;
+    next->stack_base = static_cast<char*>(top) - size;
+    // Leave 64 bytes above the initial frame for the stack pool's free-list link.
+    next->ctx = make_context(static_cast<char*>(top) - 64, size - 64, g_entry);
+  }
+#if GLEAK_ASAN
+  G* prev = pend.prev;
+  void** fake = pend.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
+  asan_start(fake, next->stack_base, stack_size());
+#endif
+  Transfer t = jump(next->ctx, nullptr);
+  finish_switch(t);
+}
+
+void switch_to_g0(P* p, Pending pend) {
+  p->pending = pend;
+  p->current = nullptr;
+#if GLEAK_ASAN
+  G* prev = pend.prev;
+  void** fake = pend.kind == Pending::kExit ? nullptr : &prev->asan_fake_stack;
+  asan_start(fake, p->asan_g0_bottom, p->asan_g0_size);
+#endif
+  Transfer t = jump(p->g0, nullptr);
+  finish_switch(t);
+}
+
+// finish_switch() runs first on every context that resumes: the previous context's
+// registers are saved now, so it can be queued, unlocked or freed.
+void finish_switch(Transfer t) {
+  P* p = current_p();
+#if GLEAK_ASAN
+  asan_finish(p->current ? p->current->asan_fake_stack : p->asan_fake_g0, p);
+#endif
+  Pending& pd = p->pending;
+  G* prev = pd.prev;
+  if (prev == nullptr) {
+    p->g0 = t.from;
+  } else {
+    switch (pd.kind) {
+      case Pending::kPark:
+        prev->ctx = t.from;
+        if (pd.unlock != nullptr) pd.unlock(pd.unlock_arg);
+        break;
+      case Pending::kYield:
+        prev->ctx = t.from;
+        prev->state.store(GState::kRunnable, std::memory_order_relaxed);
+        runq_put(p, prev);
+        break;
+      case Pending::kExit:
+        release_g(p, prev);
+        break;
+      case Pending::kNone:
+        break;
+    }
+  }
+  pd.kind = Pending::kNone;
+  pd.prev = nullptr;
+  // Poll timers now and then from goroutine context too, so that a worker that never
+  // returns to g0 (goroutines handing off to each other) still fires them. No lock is
+  // held here.
+  if (p->current != nullptr && (p->tick & 63) == 0) poll_timers();
+}
+
+[[noreturn]] void goexit(P* p, G* g) {
+  g->state.store(GState::kDead, std::memory_order_relaxed);
+  G* next = find_runnable_fast(p);
+  Pending pd{Pending::kExit, g, nullptr, nullptr};
+  if (next) {
+    switch_to(p, next, pd);
+  } else {
+    switch_to_g0(p, pd);
+  }
+  __builtin_unreachable();
+}
+
+void g_entry(Transfer t) {
+  finish_switch(t);
+  P* p = current_p();
+  G* g = p->current;
+  // No try/catch here, and this function is not noexcept: an exception that escapes
+  // the goroutine's function finds no handler, so std::terminate runs right at the
+  // throw site on this stack, where the panic report can see it (docs/scheduler.md).
+  g->entry(g->closure);
+  p = current_p();
+  goexit(p, p->current);
+}
+
+// ---- idle workers --------------------------------------------------------------------
+
+bool work_available() {
+  if (g_sched->gq_size.load(std::memory_order_seq_cst) > 0) return true;
+  int n = g_sched->nprocs.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) {
+    P* q = g_sched->ps[i];
+    if (q != nullptr && !runq_empty(q)) return true;
+  }
+  return timers_due();
+}
+
+void idle_push(P* p) {
+  std::lock_guard<SpinLock> lk(g_sched->idle_lock);
+  p->idle = true;
+  g_sched->idle[g_sched->nidle_list++] = p;
+  g_sched->nidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+// idle_remove() takes p off the idle list; false if a waker already did.
+bool idle_remove(P* p) {
+  std::lock_guard<SpinLock> lk(g_sched->idle_lock);
+  if (!p->idle) return false;
+  p->idle = false;
+  for (int i = 0; i < g_sched->nidle_list; ++i) {
+    if (g_sched->idle[i] == p) {
+      g_sched->idle[i] = g_sched->idle[--g_sched->nidle_list];
+      break;
+    }
+  }
+  g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
+  return true;
+}
+
+// consume_wake() waits for the wake-up a waker that took p off the idle list is about
+// to deliver.
+void consume_wake(P* p) {
+  while (p->wake.exchange(0, std::memory_order_acquire) == 0) cpu_relax();
+}
+
+void wake_p(P* p) {
+  p->wake.store(1, std::memory_order_release);
+  futex_wake(&p->wake);
+}
+
+void wake_idle_p() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (g_sched->nspinning.load(std::memory_order_seq_cst) != 0) return;
+  if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return;
+  P* p = nullptr;
+  {
+    std::lock_guard<SpinLock> lk(g_sched->idle_lock);
+    if (g_sched->nidle_list == 0) return;
+    p = g_sched->idle[--g_sched->nidle_list];
+    p->idle = false;
+    g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
+    p->spinning = true;
+    g_sched->nspinning.fetch_add(1, std::memory_order_seq_cst);
+  }
+  wake_p(p);
+}
+
+void stop_spinning(P* p) {
+  if (!p->spinning) return;
+  p->spinning = false;
+  // The last spinner to find work wakes another worker if more work is waiting, so
+  // parallelism ramps up one worker at a time.
+  if (g_sched->nspinning.fetch_sub(1, std::memory_order_seq_cst) == 1 && work_available()) wake_idle_p();
+}
+
+// steal() takes work from another P's ring (or, when `runnext_too`, from the runnext of
+// a P that has been running the same goroutine since the last check).
+G* steal(P* p, bool runnext_too) {
+  int n = g_sched->nprocs.load(std::memory_order_relaxed);
+  if (n <= 1 && !runnext_too) return nullptr;
+  uint32_t start = fast_rand();
+  G* batch[kRunQueueSize / 2];
+  for (int k = 0; k < n; ++k) {
+    P* v = g_sched->ps[(start + k) % n];
+    if (v == nullptr || v == p) continue;
+    if (uint32_t got = runq_grab(v, batch)) {
+      for (uint32_t i = 0; i + 1 < got; ++i) runq_put(p, batch[i]);
+      return batch[got - 1];
+    }
+  }
+  if (runnext_too) {
+    for (int k = 0; k < n; ++k) {
+      P* v = g_sched->ps[(start + k) % n];
+      if (v == nullptr || v == p) continue;
+      uint64_t sw = v->switches.load(std::memory_order_relaxed);
+      // A worker that has not switched for a whole check period is running one long
+      // goroutine; what waits in its runnext would otherwise starve.
+      if (v->runnext.load(std::memory_order_relaxed) != nullptr && sw == v->seen_switches.load(std::memory_order_relaxed)) {
+        if (G* g = take_runnext(v)) return g;
+      }
+      v->seen_switches.store(sw, std::memory_order_relaxed);
+    }
+  }
+  return nullptr;
+}
+
+void retire(P* p) {
+  // Hand everything queued here to the others, then sleep until reactivated. A wake-up
+  // meant for an idle worker that reaches this one is passed on.
+  idle_remove(p);
+  while (G* g = take_runnext(p)) global_put_batch(g, g, 1);
+  while (G* g = runq_get(p)) global_put_batch(g, g, 1);
+  stack_cache_flush();
+  stop_spinning(p);
+  wake_idle_p();
+  while (p->id >= g_sched->nprocs.load(std::memory_order_acquire)) {
+    futex_wait(&p->wake, 0);
+    if (p->wake.exchange(0, std::memory_order_acquire) != 0 && p->id >= g_sched->nprocs.load()) {
+      stop_spinning(p);
+      wake_idle_p();
+    }
+  }
+}
+
+// find_work() runs on g0: it returns a goroutine to run, sleeping until there is one.
+G* find_work(P* p) {
+  for (;;) {
+    if (p->id >= g_sched->nprocs.load(std::memory_order_acquire)) {
+      retire(p);
+      continue;
+    }
+    poll_timers();
+    G* g = take_runnext(p);
+    if (!g) g = runq_get(p);
+    if (!g) g = global_get(p, true);
+    if (!g) g = steal(p, false);
+    if (g) {
+      stop_spinning(p);
+      return g;
+    }
+    // Go idle. Publish idleness first, then look once more: a waker that queued work
+    // before seeing us idle is seen by this second look (both sides use seq_cst).
+    idle_push(p);
+    if (p->spinning) {
+      p->spinning = false;
+      g_sched->nspinning.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    if (work_available()) {
+      if (!idle_remove(p)) consume_wake(p);
+      continue;
+    }
+    int64_t timeout = -1;
+    int64_t next_timer = next_timer_ns();
+    if (next_timer >= 0) timeout = std::max<int64_t>(0, next_timer - now_ns());
+    // While some worker runs, check now and then that nothing starves in its runnext.
+    bool someone_runs = g_sched->nidle.load(std::memory_order_relaxed) < g_sched->nprocs.load(std::memory_order_relaxed);
+    if (someone_runs && (timeout < 0 || timeout > kStarvationCheckNs)) timeout = kStarvationCheckNs;
+    futex_wait(&p->wake, 0, timeout);
+    if (p->wake.exchange(0, std::memory_order_acquire) == 0) {
+      // Timed out (or a spurious wake-up).
+      if (!idle_remove(p)) {
+        consume_wake(p);
+        continue;
+      }
+      if (G* s = steal(p, true)) return s;
+    }
+  }
+}
+
+void worker_main(P* p) {
+  t_p = p;
+  t_rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(p->id + 1);
+  install_worker_signal_stack();
+  for (;;) {
+    G* g = find_work(p);
+    switch_to(p, g, Pending{});
+  }
+}
+
+int default_procs() {
+  if (const char* env = std::getenv("GLEAK_PROCS")) {
+    long v = std::strtol(env, nullptr, 10);
+    if (v >= 1 && v <= kMaxProcs) return static_cast<int>(v);
+    std::fprintf(stderr, "gleak: ignoring GLEAK_PROCS=%s (want 1..%d)\n", env, kMaxProcs);
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<int>(std::clamp<long>(n, 1, kMaxProcs));
+}
+
+void start_procs(int n) {
+  std::lock_guard<std::mutex> lk(g_sched->procs_mu);
+  int have = g_sched->nthreads.load(std::memory_order_relaxed);
+  int old = g_sched->nprocs.load(std::memory_order_relaxed);
+  g_sched->nprocs.store(n, std::memory_order_seq_cst);
+  for (int i = have; i < n; ++i) {
+    P* p = new P();
+    p->id = i;
+    g_sched->ps[i] = p;
+    p->thread = std::thread(worker_main, p);
+    p->thread.detach();
+  }
+  if (n > have) g_sched->nthreads.store(n, std::memory_order_release);
+  // Reactivate retired workers; wake idle ones that must now retire.
+  for (int i = 0; i < std::min(have, std::max(n, old)); ++i) wake_p(g_sched->ps[i]);
+}
+
+void start_runtime(int procs) {
+  verify_context_layout();
+  install_crash_handlers();
+  start_procs(procs > 0 ? procs : default_procs());
+}
+
+}  // namespace
+
+// ---- interface to the rest of core ------------------------------------------------------
+
+[[gnu::noinline]] P* current_p() {
+  asm volatile("" ::: "memory");
+  return t_p;
+}
+
+G* current_g() {
+  P* p = current_p();
+  return p ? p->current : nullptr;
+}
+
+void ensure_started() {
+  std::call_once(g_sched->started, [] { start_runtime(0); });
+}
+
+uint32_t fast_rand() {
+  uint64_t& s = t_rng;
+  if (s == 0) s = reinterpret_cast<uintptr_t>(&s) | 1;
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return static_cast<uint32_t>(s >> 32);
+}
+
+int64_t coarse_now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state) {
+  P* p = current_p();
+  G* g = p->current;
+  g->reason = reason;
+  g->wait_obj = obj;
+  g->wait_since_ns = coarse_now_ns();
+  g->state.store(state, std::memory_order_relaxed);
+  G* next = find_runnable_fast(p);
+  Pending pd{Pending::kPark, g, unlock, arg};
+  if (next) {
+    switch_to(p, next, pd);
+  } else {
+    switch_to_g0(p, pd);
+  }
+  g->reason = WaitReason::kNone;
+  g->wait_obj = nullptr;
+}
+
+void ready(G* g) {
+  g->state.store(GState::kRunnable, std::memory_order_relaxed);
+  P* p = current_p();
+  if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
+    if (put_runnext(p, g)) wake_idle_p();
+    return;
+  }
+  global_put_batch(g, g, 1);
+  wake_idle_p();
+}
+
+void wake_for_timer() {
+  if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return;
+  P* p = nullptr;
+  {
+    std::lock_guard<SpinLock> lk(g_sched->idle_lock);
+    if (g_sched->nidle_list == 0) return;
+    p = g_sched->idle[--g_sched->nidle_list];
+    p->idle = false;
+    g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  wake_p(p);
+}
+
+void for_each_g(void (*fn)(G*, void*), void* arg) {
+  uint32_t n = g_sched->g_nchunks.load(std::memory_order_acquire);
+  for (uint32_t c = 0; c < n; ++c) {
+    G* chunk = g_sched->g_chunks[c];
+    for (uint32_t i = 0; i < kGChunk; ++i) fn(&chunk[i], arg);
+  }
+}
+
+}  // namespace gleak::internal
+
+// ---- public API ---------------------------------------------------------------------------
+
+namespace gleak {
+
+using namespace internal;
+
+namespace detail {
+
+void* spawn_prepare(std::size_t size, std::size_t align, void** handle) {
+  ensure_started();
+  P* p = current_p();
+  G* g = alloc_g(p);
+  if (size <= kInlineClosure && align <= 16) {
+    g->closure = g->inline_closure;
+    g->closure_on_heap = false;
+  } else {
+    g->closure = ::operator new(size, std::align_val_t(std::max<std::size_t>(align, 16)));
+    g->closure_on_heap = true;
+  }
+  *handle = g;
+  return g->closure;
+}
+
+void spawn_commit(void* handle, void (*entry)(void*)) {
+  G* g = static_cast<G*>(handle);
+  P* p = current_p();
+  G* parent = p ? p->current : nullptr;
+  g->entry = entry;
+  g->id = g_sched->next_id.fetch_add(1, std::memory_order_relaxed);
+  g->parent_id = parent ? parent->id : 0;
+  g->create_pc = __builtin_return_address(0);
+  g->ctx = nullptr;
+  g->stack_top = nullptr;
+  g->reason = WaitReason::kNone;
+  g->wait_obj = nullptr;
+  g->asan_fake_stack = nullptr;
+  if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
+    ++p->spawned;
+    g->state.store(GState::kRunnable, std::memory_order_release);
+    put_runnext(p, g);
+  } else {
+    g_sched->plain_spawned.fetch_add(1, std::memory_order_relaxed);
+    g->state.store(GState::kRunnable, std::memory_order_release);
+    global_put_batch(g, g, 1);
+  }
+  wake_idle_p();
+}
+
+namespace {
+
+struct BlockingJob {
+  void (*fn)(void*);
+  void* arg;
+  G* g;
+  std::exception_ptr error;
+  std::atomic<uint32_t> lock{0};
+};
+
+struct BlockingPool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<BlockingJob*> jobs;
+  int idle = 0;
+};
+
+BlockingPool* g_blocking = new BlockingPool();
+
+void blocking_helper() {
+  std::unique_lock<std::mutex> lk(g_blocking->mu);
+  for (;;) {
+    ++g_blocking->idle;
+    bool got = g_blocking->cv.wait_for(lk, std::chrono::seconds(30), [] { return !g_blocking->jobs.empty(); });
+    --g_blocking->idle;
+    if (!got) return;  // idle for long: let the thread go
+    BlockingJob* job = g_blocking->jobs.front();
+    g_blocking->jobs.pop_front();
+    lk.unlock();
+    try {
+      job->fn(job->arg);
+    } catch (...) {
+      job->error = std::current_exception();
+    }
+    // The goroutine releases job->lock only once it is parked.
+    G* g = job->g;
+    spin_lock(job->lock);
+    spin_unlock(job->lock);
+    ready(g);
+    lk.lock();
+  }
+}
+
+void unlock_word(void* w) { spin_unlock(*static_cast<std::atomic<uint32_t>*>(w)); }
+
+}  // namespace
+
+void run_blocking(void (*fn)(void*), void* arg) {
+  G* g = current_g();
+  if (g == nullptr) {
+    fn(arg);
+    return;
+  }
+  BlockingJob job{fn, arg, g, nullptr};
+  spin_lock(job.lock);
+  {
+    std::lock_guard<std::mutex> lk(g_blocking->mu);
+    g_blocking->jobs.push_back(&job);
+    if (g_blocking->idle > 0) {
+      g_blocking->cv.notify_one();
+    } else {
+      std::thread(blocking_helper).detach();
+    }
+  }
+  park(WaitReason::kSyscall, nullptr, unlock_word, &job.lock, GState::kSyscall);
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+}  // namespace detail
+
+namespace {
+
+template <class R>
+int run_main(std::function<R()> main_fn, Config config) {
+  int want = config.procs > 0 ? config.procs : 0;
+  std::call_once(g_sched->started, [want] { start_runtime(want); });
+  if (want > 0 && want != g_sched->nprocs.load()) start_procs(want);
+  struct State {
+    std::function<R()> fn;
+    int result = 0;
+    std::atomic<uint32_t> done{0};
+  } st{std::move(main_fn)};
+  go([&st] {
+    if constexpr (std::is_void_v<R>) {
+      st.fn();
+    } else {
+      st.result = st.fn();
+    }
+    st.done.store(1, std::memory_order_release);
+    futex_wake(&st.done);
+  });
+  while (st.done.load(std::memory_order_acquire) == 0) futex_wait(&st.done, 0);
+  return st.result;
+}
+
+}  // namespace
+
+int run(std::function<int()> main_fn, Config config) { return run_main<int>(std::move(main_fn), config); }
+int run(std::function<void()> main_fn, Config config) { return run_main<void>(std::move(main_fn), config); }
+
+int procs() {
+  ensure_started();
+  return g_sched->nprocs.load(std::memory_order_relaxed);
+}
+
+int set_procs(int n) {
+  ensure_started();
+  int old = g_sched->nprocs.load();
+  if (n < 1 || n > kMaxProcs) return old;
+  if (n != old) start_procs(n);
+  return old;
+}
+
+void yield() {
+  P* p = current_p();
+  G* g = p ? p->current : nullptr;
+  if (g == nullptr) {
+    sched_yield();
+    return;
+  }
+  G* next = find_runnable_fast(p);
+  if (next == nullptr) {
+    if (p->id >= g_sched->nprocs.load(std::memory_order_relaxed)) {
+      switch_to_g0(p, Pending{Pending::kYield, g, nullptr, nullptr});
+    } else {
+      poll_timers();
+    }
+    return;
+  }
+  switch_to(p, next, Pending{Pending::kYield, g, nullptr, nullptr});
+}
+
+int64_t num_goroutine() {
+  int64_t n = g_sched->plain_spawned.load(std::memory_order_relaxed);
+  int np = g_sched->nthreads.load(std::memory_order_acquire);
+  for (int i = 0; i < np; ++i) {
+    P* p = g_sched->ps[i];
+    n += __atomic_load_n(&p->spawned, __ATOMIC_RELAXED) - __atomic_load_n(&p->exited, __ATOMIC_RELAXED);
+  }
+  return n;
+}
+
+uint64_t goroutine_id() {
+  G* g = current_g();
+  return g ? g->id : 0;
+}
+
+}  // namespace gleak

@@ -1,0 +1,138 @@
+// core/symbolize.cc — see core/symbolize.h.
+#include "core/symbolize.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace gleak::symbolize {
+
+struct Symbolizer::Impl {
+  Dwfl* dwfl = nullptr;
+  Dwfl_Callbacks callbacks{};
+  char* debuginfo_path = nullptr;
+};
+
+Symbolizer::Symbolizer(pid_t pid) : impl_(std::make_unique<Impl>()) {
+  impl_->callbacks.find_elf = dwfl_linux_proc_find_elf;
+  impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  impl_->callbacks.debuginfo_path = &impl_->debuginfo_path;
+  impl_->dwfl = dwfl_begin(&impl_->callbacks);
+  if (impl_->dwfl == nullptr) return;
+  if (dwfl_linux_proc_report(impl_->dwfl, pid) != 0 || dwfl_report_end(impl_->dwfl, nullptr, nullptr) != 0) {
+    dwfl_end(impl_->dwfl);
+    impl_->dwfl = nullptr;
+  }
+}
+
+Symbolizer::~Symbolizer() {
+  if (impl_->dwfl) dwfl_end(impl_->dwfl);
+}
+
+bool Symbolizer::ok() const { return impl_->dwfl != nullptr; }
+
+std::string demangle(const char* name) {
+  if (name == nullptr) return {};
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status == 0 && d != nullptr) {
+    std::string out(d);
+    std::free(d);
+    return out;
+  }
+  return name;
+}
+
+Frame Symbolizer::lookup(uintptr_t pc, bool is_return_address) const {
+  Frame f;
+  f.pc = pc;
+  if (!ok() || pc == 0) return f;
+  Dwarf_Addr addr = is_return_address ? pc - 1 : pc;
+  Dwfl_Module* mod = dwfl_addrmodule(impl_->dwfl, addr);
+  if (mod == nullptr) return f;
+  const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+  if (modname) f.module = modname;
+  GElf_Off off = 0;
+  GElf_Sym sym;
+  const char* name = dwfl_module_addrinfo(mod, addr, &off, &sym, nullptr, nullptr, nullptr);
+  if (name) {
+    f.function = demangle(name);
+    f.offset = static_cast<uintptr_t>(off) + (is_return_address ? 1 : 0);
+  }
+  if (Dwfl_Line* line = dwfl_module_getsrc(mod, addr)) {
+    int lineno = 0;
+    const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+    if (file) {
+      f.file = file;
+      f.line = lineno;
+    }
+  }
+  return f;
+}
+
+namespace {
+
+std::string die_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, at, &attr) != nullptr) {
+      if (const char* s = dwarf_formstring(&attr)) return demangle(s);
+    }
+  }
+  const char* n = dwarf_diename(die);
+  return n ? n : "";
+}
+
+}  // namespace
+
+std::vector<Frame> Symbolizer::lookup_inlined(uintptr_t pc, bool is_return_address) const {
+  Frame outer = lookup(pc, is_return_address);
+  std::vector<Frame> out;
+  if (!ok() || pc == 0) return {outer};
+  Dwarf_Addr addr = is_return_address ? pc - 1 : pc;
+  Dwfl_Module* mod = dwfl_addrmodule(impl_->dwfl, addr);
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = mod ? dwfl_module_addrdie(mod, addr, &bias) : nullptr;
+  Dwarf_Die* scopes = nullptr;
+  int n = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+  if (n <= 0) return {outer};
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  dwarf_getsrcfiles(cu, &files, &nfiles);
+  std::string file = outer.file;
+  int line = outer.line;
+  for (int i = 0; i < n; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+    Frame f;
+    f.pc = pc;
+    f.module = outer.module;
+    f.file = file;
+    f.line = line;
+    if (tag == DW_TAG_subprogram) {
+      f.function = outer.function.empty() ? die_name(&scopes[i]) : outer.function;
+      f.offset = outer.offset;
+      out.push_back(std::move(f));
+      break;
+    }
+    f.function = die_name(&scopes[i]);
+    out.push_back(std::move(f));
+    // The caller's position is where this inlined call was made.
+    Dwarf_Attribute attr;
+    Dwarf_Word w = 0;
+    if (dwarf_attr(&scopes[i], DW_AT_call_file, &attr) && dwarf_formudata(&attr, &w) == 0 && files && w < nfiles) {
+      const char* src = dwarf_filesrc(files, w, nullptr, nullptr);
+      file = src ? src : "";
+    }
+    if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &w) == 0) line = static_cast<int>(w);
+  }
+  std::free(scopes);
+  if (out.empty()) out.push_back(outer);
+  return out;
+}
+
+}  // namespace gleak::symbolize

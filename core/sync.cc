@@ -1,0 +1,245 @@
+// core/sync.cc — WaitGroup, Mutex, RWMutex and Cond. Each parks on its embedded
+// WaitQueue; the queue's spin lock also guards the object's slow-path state.
+#include "gleak/sync.h"
+
+#include "core/internal/sched.h"
+#include "core/internal/spinlock.h"
+#include "core/internal/wait.h"
+#include "gleak/runtime.h"
+
+namespace gleak {
+
+using namespace internal;
+
+namespace {
+
+void push(detail::WaitQueue& q, Waiter* w) { list_push(q.head, q.tail, w); }
+Waiter* pop(detail::WaitQueue& q) { return list_pop(q.head, q.tail); }
+
+// pop_all() unlinks every waiter into a chain through `next`, to wake after unlocking.
+Waiter* pop_all(detail::WaitQueue& q) {
+  Waiter* chain = nullptr;
+  Waiter* last = nullptr;
+  while (Waiter* w = pop(q)) {
+    w->next = nullptr;
+    if (last) {
+      last->next = w;
+    } else {
+      chain = w;
+    }
+    last = w;
+  }
+  return chain;
+}
+
+void wake_chain(Waiter* w) {
+  while (w) {
+    Waiter* next = w->next;
+    wake(w);
+    w = next;
+  }
+}
+
+uint64_t waiter_id(const Waiter* w) { return w->g ? w->g->id : 0; }
+
+}  // namespace
+
+// ---- WaitGroup -------------------------------------------------------------------------
+
+void WaitGroup::add(int64_t delta) {
+  int64_t v = counter_.fetch_add(delta, std::memory_order_acq_rel) + delta;
+  if (v < 0) panic("sync: negative WaitGroup counter");
+  if (v != 0 || delta >= 0) return;
+  spin_lock(waiters_.lock);
+  Waiter* chain = counter_.load(std::memory_order_acquire) == 0 ? pop_all(waiters_) : nullptr;
+  spin_unlock(waiters_.lock);
+  wake_chain(chain);
+}
+
+void WaitGroup::wait() {
+  if (counter_.load(std::memory_order_acquire) == 0) return;
+  spin_lock(waiters_.lock);
+  if (counter_.load(std::memory_order_acquire) == 0) {
+    spin_unlock(waiters_.lock);
+    return;
+  }
+  Waiter me;
+  init_waiter(&me);
+  push(waiters_, &me);
+  wait_on(&me, &waiters_.lock, WaitReason::kWaitGroupWait, this);
+}
+
+// ---- Mutex -------------------------------------------------------------------------------
+// state_: 0 free, 1 locked, 2 locked with waiters. unlock() with waiters hands the
+// mutex to the first waiter without releasing it.
+
+void Mutex::lock() {
+  uint32_t s = 0;
+  if (state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) {
+    owner_.store(goroutine_id(), std::memory_order_relaxed);
+    return;
+  }
+  for (int i = 0; i < 40; ++i) {
+    cpu_relax();
+    s = 0;
+    if (state_.load(std::memory_order_relaxed) == 0 &&
+        state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) {
+      owner_.store(goroutine_id(), std::memory_order_relaxed);
+      return;
+    }
+  }
+  spin_lock(waiters_.lock);
+  s = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (s == 0) {
+      if (state_.compare_exchange_weak(s, 1, std::memory_order_acquire)) {
+        spin_unlock(waiters_.lock);
+        owner_.store(goroutine_id(), std::memory_order_relaxed);
+        return;
+      }
+    } else if (s == 1) {
+      if (state_.compare_exchange_weak(s, 2, std::memory_order_relaxed)) break;
+    } else {
+      break;
+    }
+  }
+  Waiter me;
+  init_waiter(&me);
+  push(waiters_, &me);
+  wait_on(&me, &waiters_.lock, WaitReason::kMutexLock, this);
+  // unlock() handed the mutex to us and recorded us as owner.
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
+
+bool Mutex::try_lock() {
+  uint32_t s = 0;
+  if (!state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) return false;
+  owner_.store(goroutine_id(), std::memory_order_relaxed);
+  return true;
+}
+
+void Mutex::unlock() {
+  uint32_t s = 1;
+  owner_.store(0, std::memory_order_relaxed);
+  if (state_.compare_exchange_strong(s, 0, std::memory_order_release)) return;
+  if (s == 0) panic("sync: unlock of unlocked mutex");
+  spin_lock(waiters_.lock);
+  Waiter* w = pop(waiters_);
+  if (w == nullptr) {
+    state_.store(0, std::memory_order_release);
+    spin_unlock(waiters_.lock);
+    return;
+  }
+  owner_.store(waiter_id(w), std::memory_order_relaxed);
+  state_.store(waiters_.head ? 2 : 1, std::memory_order_release);
+  spin_unlock(waiters_.lock);
+  wake(w);
+}
+
+// ---- RWMutex -------------------------------------------------------------------------------
+
+void RWMutex::lock() {
+  spin_lock(lock_);
+  if (!writer_ && readers_ == 0) {
+    writer_ = true;
+    spin_unlock(lock_);
+    return;
+  }
+  ++writers_waiting_;
+  Waiter me;
+  init_waiter(&me);
+  push(writers_q_, &me);
+  wait_on(&me, &lock_, WaitReason::kRWMutexLock, this);
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
+
+bool RWMutex::try_lock() {
+  SpinGuard g(lock_);
+  if (writer_ || readers_ != 0) return false;
+  writer_ = true;
+  return true;
+}
+
+void RWMutex::unlock() {
+  spin_lock(lock_);
+  if (!writer_) {
+    spin_unlock(lock_);
+    panic("sync: Unlock of unlocked RWMutex");
+  }
+  writer_ = false;
+  Waiter* chain = pop_all(readers_q_);
+  if (chain != nullptr) {
+    for (Waiter* w = chain; w; w = w->next) ++readers_;
+  } else if (Waiter* w = pop(writers_q_)) {
+    --writers_waiting_;
+    writer_ = true;
+    w->next = nullptr;
+    chain = w;
+  }
+  spin_unlock(lock_);
+  wake_chain(chain);
+}
+
+void RWMutex::lock_shared() {
+  spin_lock(lock_);
+  if (!writer_ && writers_waiting_ == 0) {
+    ++readers_;
+    spin_unlock(lock_);
+    return;
+  }
+  Waiter me;
+  init_waiter(&me);
+  push(readers_q_, &me);
+  wait_on(&me, &lock_, WaitReason::kRWMutexRLock, this);
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
+
+bool RWMutex::try_lock_shared() {
+  SpinGuard g(lock_);
+  if (writer_ || writers_waiting_ != 0) return false;
+  ++readers_;
+  return true;
+}
+
+void RWMutex::unlock_shared() {
+  spin_lock(lock_);
+  if (readers_ <= 0) {
+    spin_unlock(lock_);
+    panic("sync: RUnlock of unlocked RWMutex");
+  }
+  Waiter* w = nullptr;
+  if (--readers_ == 0 && (w = pop(writers_q_)) != nullptr) {
+    --writers_waiting_;
+    writer_ = true;
+  }
+  spin_unlock(lock_);
+  if (w) wake(w);
+}
+
+// ---- Cond ------------------------------------------------------------------------------------
+
+void Cond::wait() {
+  spin_lock(waiters_.lock);
+  Waiter me;
+  init_waiter(&me);
+  push(waiters_, &me);
+  m_->unlock();
+  wait_on(&me, &waiters_.lock, WaitReason::kCondWait, this);
+  m_->lock();
+}
+
+void Cond::signal() {
+  spin_lock(waiters_.lock);
+  Waiter* w = pop(waiters_);
+  spin_unlock(waiters_.lock);
+  if (w) wake(w);
+}
+
+void Cond::broadcast() {
+  spin_lock(waiters_.lock);
+  Waiter* chain = pop_all(waiters_);
+  spin_unlock(waiters_.lock);
+  wake_chain(chain);
+}
+
+}  // namespace gleak

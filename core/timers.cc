@@ -1,0 +1,160 @@
+// core/timers.cc — see core/internal/timers.h.
+#include "core/internal/timers.h"
+
+#include <sched.h>
+
+#include <climits>
+#include <mutex>
+#include <vector>
+
+#include "core/internal/sched.h"
+#include "core/internal/spinlock.h"
+
+namespace gleak::internal {
+namespace {
+
+struct Heap {
+  SpinLock lock;
+  std::vector<Timer*> h;
+  std::atomic<int64_t> next_when{LLONG_MAX};
+};
+
+Heap* g_heap = new Heap();
+
+bool less(const Timer* a, const Timer* b) { return a->when < b->when; }
+
+void place(std::size_t i, Timer* t) {
+  g_heap->h[i] = t;
+  t->heap_index = static_cast<int32_t>(i);
+}
+
+void sift_up(std::size_t i) {
+  auto& h = g_heap->h;
+  Timer* t = h[i];
+  while (i > 0) {
+    std::size_t parent = (i - 1) / 2;
+    if (!less(t, h[parent])) break;
+    place(i, h[parent]);
+    i = parent;
+  }
+  place(i, t);
+}
+
+void sift_down(std::size_t i) {
+  auto& h = g_heap->h;
+  std::size_t n = h.size();
+  Timer* t = h[i];
+  for (;;) {
+    std::size_t l = 2 * i + 1;
+    if (l >= n) break;
+    std::size_t c = (l + 1 < n && less(h[l + 1], h[l])) ? l + 1 : l;
+    if (!less(h[c], t)) break;
+    place(i, h[c]);
+    i = c;
+  }
+  place(i, t);
+}
+
+void remove_at(std::size_t i) {
+  auto& h = g_heap->h;
+  Timer* t = h[i];
+  Timer* last = h.back();
+  h.pop_back();
+  t->heap_index = -1;
+  if (i < h.size()) {
+    place(i, last);
+    sift_down(i);
+    sift_up(static_cast<std::size_t>(last->heap_index));
+  }
+}
+
+void publish_next() {
+  g_heap->next_when.store(g_heap->h.empty() ? LLONG_MAX : g_heap->h[0]->when, std::memory_order_release);
+}
+
+// push() adds t; returns true when it became the earliest timer.
+bool push(Timer* t) {
+  g_heap->h.push_back(t);
+  sift_up(g_heap->h.size() - 1);
+  publish_next();
+  return g_heap->h[0] == t;
+}
+
+}  // namespace
+
+void timer_add(Timer* t) {
+  bool earliest;
+  {
+    std::lock_guard<SpinLock> lk(g_heap->lock);
+    t->cancelled = false;
+    earliest = push(t);
+  }
+  ensure_started();
+  if (earliest) wake_for_timer();
+}
+
+bool timer_stop(Timer* t) {
+  bool pending = false;
+  for (;;) {
+    {
+      std::lock_guard<SpinLock> lk(g_heap->lock);
+      t->cancelled = true;
+      if (t->heap_index >= 0) {
+        remove_at(static_cast<std::size_t>(t->heap_index));
+        publish_next();
+        pending = true;
+      }
+      if (t->period == 0 || !t->firing) return pending;
+    }
+    // A periodic callback is running on another worker: it is short and never blocks.
+    sched_yield();
+  }
+}
+
+bool timers_due() {
+  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  return nw != LLONG_MAX && now_ns() >= nw;
+}
+
+int64_t next_timer_ns() {
+  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  return nw == LLONG_MAX ? -1 : nw;
+}
+
+void poll_timers() {
+  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  if (nw == LLONG_MAX) return;
+  int64_t now = now_ns();
+  if (now < nw) return;
+  constexpr int kBatch = 64;
+  Timer* due[kBatch];
+  int n = 0;
+  {
+    std::lock_guard<SpinLock> lk(g_heap->lock);
+    auto& h = g_heap->h;
+    while (n < kBatch && !h.empty() && h[0]->when <= now) {
+      Timer* t = h[0];
+      remove_at(0);
+      if (t->period > 0) t->firing = true;
+      due[n++] = t;
+    }
+    publish_next();
+  }
+  for (int i = 0; i < n; ++i) {
+    Timer* t = due[i];
+    if (t->period == 0) {
+      t->fire(t, now);  // t may be gone after this
+      continue;
+    }
+    t->fire(t, now);
+    std::lock_guard<SpinLock> lk(g_heap->lock);
+    t->firing = false;
+    if (!t->cancelled) {
+      t->when += t->period;
+      if (t->when <= now) t->when = now + t->period;  // drop missed ticks, as Go does
+      push(t);
+    }
+  }
+}
+
+}  // namespace gleak::internal
