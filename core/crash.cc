@@ -44,6 +44,13 @@ bool is_throw_machinery(const std::string& fn) {
          starts_with(fn, "gleak::internal::check_failed");
 }
 
+// The wrappers between the user's go() call and spawn_commit() are inlined into the
+// caller; the creation site is the first frame outside them.
+bool is_spawn_wrapper(const std::string& fn) {
+  return fn.find("gleak::detail::spawn") != std::string::npos || fn.find("gleak::go<") != std::string::npos ||
+         fn.find("gleak::ErrGroup::go") != std::string::npos || fn.find("gleak::detail::spawn_commit") != std::string::npos;
+}
+
 bool is_entry_machinery(const std::string& fn) {
   return starts_with(fn, "void gleak::detail::run_and_destroy") ||
          starts_with(fn, "gleak::internal::(anonymous namespace)::g_entry") || fn == "make_fcontext";
@@ -95,7 +102,9 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
   if (frames.size() > static_cast<std::size_t>(kMaxFrames)) out += "...additional frames elided...\n";
   if (g != nullptr && g->create_pc != nullptr) {
     auto cs = sym.lookup_inlined(reinterpret_cast<uintptr_t>(g->create_pc), true);
-    const symbolize::Frame& c = cs.front();
+    std::size_t k = 0;
+    while (k + 1 < cs.size() && is_spawn_wrapper(cs[k].function)) ++k;
+    const symbolize::Frame& c = cs[k];
     out += "created by " + (c.function.empty() ? std::string("??") : c.function);
     if (g->parent_id != 0) out += " in goroutine " + std::to_string(g->parent_id);
     out += "\n\t";

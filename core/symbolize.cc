@@ -100,12 +100,27 @@ std::vector<Frame> Symbolizer::lookup_inlined(uintptr_t pc, bool is_return_addre
   Dwarf_Die* scopes = nullptr;
   int n = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
   if (n <= 0) return {outer};
+  // dwarf_getscopes() stops at the innermost inlined call's abstract scope; the DIE's
+  // own nesting (dwarf_getscopes_die) has the whole chain out to the function.
+  Dwarf_Die innermost;
+  Dwarf_Addr dwbias = 0;
+  Dwarf* dw = dwfl_module_getdwarf(mod, &dwbias);
+  if (dw != nullptr && dwarf_offdie(dw, dwarf_dieoffset(&scopes[0]), &innermost) != nullptr) {
+    Dwarf_Die* nested = nullptr;
+    int m = dwarf_getscopes_die(&innermost, &nested);
+    if (m > 0) {
+      std::free(scopes);
+      scopes = nested;
+      n = m;
+    }
+  }
   Dwarf_Files* files = nullptr;
   size_t nfiles = 0;
   dwarf_getsrcfiles(cu, &files, &nfiles);
   std::string file = outer.file;
   int line = outer.line;
-  for (int i = 0; i < n; ++i) {
+  bool reached_function = false;
+  for (int i = 0; i < n && !reached_function; ++i) {
     int tag = dwarf_tag(&scopes[i]);
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
     Frame f;
@@ -117,7 +132,8 @@ std::vector<Frame> Symbolizer::lookup_inlined(uintptr_t pc, bool is_return_addre
       f.function = outer.function.empty() ? die_name(&scopes[i]) : outer.function;
       f.offset = outer.offset;
       out.push_back(std::move(f));
-      break;
+      reached_function = true;
+      continue;
     }
     f.function = die_name(&scopes[i]);
     out.push_back(std::move(f));
@@ -131,7 +147,14 @@ std::vector<Frame> Symbolizer::lookup_inlined(uintptr_t pc, bool is_return_addre
     if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &w) == 0) line = static_cast<int>(w);
   }
   std::free(scopes);
-  if (out.empty()) out.push_back(outer);
+  if (!reached_function) {
+    // libdw may list the compile unit right after the outermost inlined call, leaving
+    // out the function it was inlined into: take that one from the ELF symbol table.
+    Frame f = outer;
+    f.file = file;
+    f.line = line;
+    out.push_back(std::move(f));
+  }
   return out;
 }
 
