@@ -165,7 +165,7 @@ const char* signal_name(int sig) {
   }
 }
 
-void on_fault(int sig, siginfo_t* info, void* uctx) {
+[[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {
   G* g = current_g();
   StackHit hit = stack_classify(info->si_addr);
   if (g == nullptr && !hit.in_slab) {

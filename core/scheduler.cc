@@ -38,6 +38,7 @@ constexpr uint32_t kMaxGChunks = 1 << 16;  // 64M goroutines
 constexpr uint32_t kGCacheMax = 256;
 constexpr uint32_t kGCacheBatch = 64;
 constexpr int64_t kStarvationCheckNs = 10'000'000;
+constexpr int kSpinRounds = 64;
 
 struct Sched {
   std::once_flag started;
@@ -304,7 +305,7 @@ void switch_to(P* p, G* next, Pending pend) {
   void** fake = pend.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
   asan_start(fake, next->stack_base, stack_size());
 #endif
-  Transfer t = jump(next->ctx, nullptr);
+  Transfer t = jump(next->ctx, p);
   finish_switch(t);
 }
 
@@ -316,14 +317,15 @@ void switch_to_g0(P* p, Pending pend) {
   void** fake = pend.kind == Pending::kExit ? nullptr : &prev->asan_fake_stack;
   asan_start(fake, p->asan_g0_bottom, p->asan_g0_size);
 #endif
-  Transfer t = jump(p->g0, nullptr);
+  Transfer t = jump(p->g0, p);
   finish_switch(t);
 }
 
 // finish_switch() runs first on every context that resumes: the previous context's
 // registers are saved now, so it can be queued, unlocked or freed.
 void finish_switch(Transfer t) {
-  P* p = current_p();
+  // Every jump carries the P of the thread making it, which is this thread's.
+  P* p = static_cast<P*>(t.data);
 #if GLEAK_ASAN
   asan_finish(p->current ? p->current->asan_fake_stack : p->asan_fake_g0, p);
 #endif
@@ -371,13 +373,13 @@ void finish_switch(Transfer t) {
 
 void g_entry(Transfer t) {
   finish_switch(t);
-  P* p = current_p();
-  G* g = p->current;
+  G* g = static_cast<P*>(t.data)->current;
   // No try/catch here, and this function is not noexcept: an exception that escapes
   // the goroutine's function finds no handler, so std::terminate runs right at the
   // throw site on this stack, where the panic report can see it (docs/scheduler.md).
   g->entry(g->closure);
-  p = current_p();
+  // The goroutine may have moved to another worker while it ran.
+  P* p = current_p();
   goexit(p, p->current);
 }
 
@@ -515,6 +517,27 @@ G* find_work(P* p) {
     if (g) {
       stop_spinning(p);
       return g;
+    }
+    // Spin a little before sleeping, as Go's idle Ms do: waking a sleeping worker costs
+    // a futex call on both sides, far more than a short spin when work comes in bursts.
+    // At most half the busy workers spin, so spinning cannot eat a loaded machine.
+    int busy = g_sched->nprocs.load(std::memory_order_relaxed) - g_sched->nidle.load(std::memory_order_relaxed);
+    if (!p->spinning && 2 * g_sched->nspinning.load(std::memory_order_relaxed) < busy - 1) {
+      p->spinning = true;
+      g_sched->nspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    if (p->spinning) {
+      for (int round = 0; round < kSpinRounds && !g; ++round) {
+        for (int k = 0; k < 32; ++k) cpu_relax();
+        g = take_runnext(p);
+        if (!g) g = runq_get(p);
+        if (!g) g = global_get(p, true);
+        if (!g) g = steal(p, false);
+      }
+      if (g) {
+        stop_spinning(p);
+        return g;
+      }
     }
     // Go idle. Publish idleness first, then look once more: a waker that queued work
     // before seeing us idle is seen by this second look (both sides use seq_cst).
