@@ -44,12 +44,19 @@ bool is_throw_machinery(const std::string& fn) {
          starts_with(fn, "gleak::internal::check_failed");
 }
 
-// The wrappers between the user's go() call and spawn_commit() are inlined into the
-// caller; the creation site is the first frame outside them.
-bool is_spawn_wrapper(const std::string& fn) {
-  return fn.find("gleak::detail::spawn") != std::string::npos || fn.find("gleak::go<") != std::string::npos ||
-         fn.find("gleak::ErrGroup::go") != std::string::npos || fn.find("gleak::detail::spawn_commit") != std::string::npos;
+bool contains(const std::string& s, const char* p) { return s.find(p) != std::string::npos; }
+
+// The public headers' wrappers (go(), the closure that applies its arguments, the
+// ErrGroup and run() adaptors) are inlined into user code: they are gleak's frames, not
+// the user's, and Go prints none of its own either.
+bool is_api_wrapper(const symbolize::Frame& f) {
+  return contains(f.file, "/include/gleak/") || contains(f.function, "gleak::detail::spawn") ||
+         contains(f.function, "gleak::go<");
 }
+
+// Standard-library call plumbing (std::apply, std::invoke, std::function) between an
+// API wrapper and the user's function.
+bool is_std_plumbing(const symbolize::Frame& f) { return contains(f.file, "/c++/") || starts_with(f.function, "std::"); }
 
 bool is_entry_machinery(const std::string& fn) {
   return starts_with(fn, "void gleak::detail::run_and_destroy") ||
@@ -68,8 +75,12 @@ void append_frame(std::string& out, const symbolize::Frame& f) {
     std::snprintf(buf, sizeof buf, "0x%" PRIxPTR, f.pc);
     out += buf;
   }
-  std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR "\n", f.offset);
-  out += buf;
+  if (f.offset != 0) {
+    // Inlined frames have no offset of their own, as in Go's tracebacks.
+    std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR, f.offset);
+    out += buf;
+  }
+  out += "\n";
 }
 
 std::string format_report(const std::string& header, const uintptr_t* pcs, int n, G* g) {
@@ -89,24 +100,26 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
   for (std::size_t i = begin; i < frames.size(); ++i) {
     if (is_entry_machinery(frames[i].function)) {
       end = i;
+      // Below the user's function sit the go() closure and std::apply: drop them.
+      while (end > begin && (is_api_wrapper(frames[end - 1]) || is_std_plumbing(frames[end - 1]))) --end;
       break;
     }
   }
   std::string out = header + "\n\n";
   if (g != nullptr) {
-    out += "goroutine " + std::to_string(g->id) + " [running]:\n";
+    out += "goroutine " + std::to_string(g->rec.id) + " [running]:\n";
   } else {
     out += "thread " + std::to_string(gettid()) + " [running]:\n";
   }
   for (std::size_t i = begin; i < end; ++i) append_frame(out, frames[i]);
   if (frames.size() > static_cast<std::size_t>(kMaxFrames)) out += "...additional frames elided...\n";
-  if (g != nullptr && g->create_pc != nullptr) {
-    auto cs = sym.lookup_inlined(reinterpret_cast<uintptr_t>(g->create_pc), true);
+  if (g != nullptr && g->rec.create_pc != 0) {
+    auto cs = sym.lookup_inlined(static_cast<uintptr_t>(g->rec.create_pc), true);
     std::size_t k = 0;
-    while (k + 1 < cs.size() && is_spawn_wrapper(cs[k].function)) ++k;
+    while (k + 1 < cs.size() && is_api_wrapper(cs[k])) ++k;
     const symbolize::Frame& c = cs[k];
     out += "created by " + (c.function.empty() ? std::string("??") : c.function);
-    if (g->parent_id != 0) out += " in goroutine " + std::to_string(g->parent_id);
+    if (g->rec.parent_id != 0) out += " in goroutine " + std::to_string(g->rec.parent_id);
     out += "\n\t";
     if (!c.file.empty()) out += c.file + ":" + std::to_string(c.line);
     char buf[32];
@@ -182,8 +195,8 @@ const char* signal_name(int sig) {
   // Walk the goroutine's frame pointers from the faulting context: unwinding through
   // the signal frame would need the unwinder, which is not async-signal-safe.
   auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
-  uintptr_t lo = g && g->stack_base ? reinterpret_cast<uintptr_t>(g->stack_base) : 0;
-  uintptr_t hi = g && g->stack_top ? reinterpret_cast<uintptr_t>(g->stack_top) : 0;
+  uintptr_t lo = g ? static_cast<uintptr_t>(g->rec.stack_lo) : 0;
+  uintptr_t hi = g ? static_cast<uintptr_t>(g->rec.stack_hi) : 0;
   while (n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
     auto* frame = reinterpret_cast<uintptr_t*>(fp);
     uintptr_t ret = frame[1];

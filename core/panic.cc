@@ -4,7 +4,6 @@
 #include <string>
 
 #include "core/internal/crash.h"
-#include "core/internal/g.h"
 #include "core/internal/sched.h"
 #include "gleak/runtime.h"
 
@@ -40,38 +39,3 @@ std::optional<PanicInfo> recover(const std::function<void()>& fn) {
 
 }  // namespace gleak
 
-namespace gleak::internal {
-
-const char* wait_reason_name(WaitReason r) {
-  switch (r) {
-    case WaitReason::kNone: return "";
-    case WaitReason::kChanSend: return "chan send";
-    case WaitReason::kChanReceive: return "chan receive";
-    case WaitReason::kChanSendNil: return "chan send (nil chan)";
-    case WaitReason::kChanReceiveNil: return "chan receive (nil chan)";
-    case WaitReason::kSelect: return "select";
-    case WaitReason::kSelectNoCases: return "select (no cases)";
-    case WaitReason::kMutexLock: return "sync.Mutex.Lock";
-    case WaitReason::kRWMutexRLock: return "sync.RWMutex.RLock";
-    case WaitReason::kRWMutexLock: return "sync.RWMutex.Lock";
-    case WaitReason::kWaitGroupWait: return "sync.WaitGroup.Wait";
-    case WaitReason::kCondWait: return "sync.Cond.Wait";
-    case WaitReason::kSleep: return "sleep";
-    case WaitReason::kSyscall: return "syscall";
-  }
-  return "?";
-}
-
-const char* g_state_name(GState s) {
-  switch (s) {
-    case GState::kFree: return "free";
-    case GState::kRunnable: return "runnable";
-    case GState::kRunning: return "running";
-    case GState::kWaiting: return "waiting";
-    case GState::kSyscall: return "syscall";
-    case GState::kDead: return "dead";
-  }
-  return "?";
-}
-
-}  // namespace gleak::internal

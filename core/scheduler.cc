@@ -19,6 +19,7 @@
 #include "core/internal/check.h"
 #include "core/internal/crash.h"
 #include "core/internal/futex.h"
+#include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/stack_pool.h"
 #include "core/internal/timers.h"
@@ -34,7 +35,6 @@ namespace gleak::internal {
 namespace {
 
 constexpr uint32_t kGChunk = 1024;
-constexpr uint32_t kMaxGChunks = 1 << 16;  // 64M goroutines
 constexpr uint32_t kGCacheMax = 256;
 constexpr uint32_t kGCacheBatch = 64;
 constexpr int64_t kStarvationCheckNs = 10'000'000;
@@ -64,7 +64,7 @@ struct Sched {
   SpinLock g_lock;
   G* g_free = nullptr;
   std::atomic<uint32_t> g_nchunks{0};
-  G* g_chunks[kMaxGChunks] = {};
+  G* g_chunks[arena::kMaxChunks] = {};
   std::atomic<uint64_t> next_id{1};
   std::atomic<int64_t> plain_spawned{0};
 };
@@ -77,14 +77,11 @@ thread_local uint64_t t_rng = 0;
 // ---- descriptors -------------------------------------------------------------------
 
 G* new_g_chunk() {
+  arena::ArenaHeader* h = arena_header();
   uint32_t n = g_sched->g_nchunks.load(std::memory_order_relaxed);
-  GLEAK_CHECK(n < kMaxGChunks, "goroutine descriptor table exhausted");
-  void* mem = mmap(nullptr, sizeof(G) * kGChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) {
-    std::fprintf(stderr, "fatal error: out of memory for goroutine descriptors\n");
-    std::_Exit(2);
-  }
-  G* chunk = static_cast<G*>(mem);
+  GLEAK_CHECK(n < arena::kMaxChunks, "goroutine table exhausted");
+  uint64_t off = 0;
+  G* chunk = static_cast<G*>(arena_alloc(sizeof(G) * kGChunk, &off));
   for (uint32_t i = 0; i < kGChunk; ++i) new (&chunk[i]) G();
   for (uint32_t i = kGChunk; i-- > 0;) {
     chunk[i].next = g_sched->g_free;
@@ -92,6 +89,9 @@ G* new_g_chunk() {
   }
   g_sched->g_chunks[n] = chunk;
   g_sched->g_nchunks.store(n + 1, std::memory_order_release);
+  h->goroutine_stride = sizeof(G);
+  h->goroutine_chunk_offset[n] = off;
+  h->goroutine_chunks.store(n + 1, std::memory_order_release);
   return chunk;
 }
 
@@ -119,13 +119,16 @@ G* alloc_g(P* p) {
 }
 
 void release_g(P* p, G* g) {
-  if (g->stack_top != nullptr) {
-    stack_free(g->stack_top);
-    g->stack_top = nullptr;
-  }
+  if (g->stack_top() != nullptr) stack_free(g->stack_top());
   if (g->closure_on_heap) ::operator delete(g->closure);
   g->closure = nullptr;
-  g->state.store(GState::kFree, std::memory_order_release);
+  {
+    RecordWrite w(g);
+    g->rec.state = GState::kFree;
+    g->rec.stack_lo = g->rec.stack_hi = 0;
+    g->rec.context = 0;
+    g->rec.worker = -1;
+  }
   ++p->exited;
   g->next = p->free_g;
   p->free_g = g;
@@ -291,21 +294,25 @@ void switch_to(P* p, G* next, Pending pend) {
   p->pending = pend;
   p->current = next;
   p->switches.store(p->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  next->state.store(GState::kRunning, std::memory_order_relaxed);
-  if (next->stack_top == nullptr) {
-    void* top = stack_alloc();
-    std::size_t size = stack_size();
-    next->stack_top = top;
-    next->stack_base = static_cast<char*>(top) - size;
-    // Leave 64 bytes above the initial frame for the stack pool's free-list link.
-    next->ctx = make_context(static_cast<char*>(top) - 64, size - 64, g_entry);
+  {
+    RecordWrite w(next);
+    next->rec.state = GState::kRunning;
+    next->rec.worker = p->id;
+    if (next->rec.stack_hi == 0) {
+      void* top = stack_alloc();
+      std::size_t size = stack_size();
+      next->rec.stack_hi = reinterpret_cast<uint64_t>(top);
+      next->rec.stack_lo = reinterpret_cast<uint64_t>(top) - size;
+      // Leave 64 bytes above the initial frame for the stack pool's free-list link.
+      next->rec.context = reinterpret_cast<uint64_t>(make_context(static_cast<char*>(top) - 64, size - 64, g_entry));
+    }
   }
 #if GLEAK_ASAN
   G* prev = pend.prev;
   void** fake = pend.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
-  asan_start(fake, next->stack_base, stack_size());
+  asan_start(fake, next->stack_base(), stack_size());
 #endif
-  Transfer t = jump(next->ctx, p);
+  Transfer t = jump(next->ctx(), p);
   finish_switch(t);
 }
 
@@ -335,13 +342,19 @@ void finish_switch(Transfer t) {
     p->g0 = t.from;
   } else {
     switch (pd.kind) {
-      case Pending::kPark:
-        prev->ctx = t.from;
+      case Pending::kPark: {
+        RecordWrite w(prev);
+        prev->rec.context = reinterpret_cast<uint64_t>(t.from);
+        prev->rec.worker = -1;
+      }
         if (pd.unlock != nullptr) pd.unlock(pd.unlock_arg);
         break;
-      case Pending::kYield:
-        prev->ctx = t.from;
-        prev->state.store(GState::kRunnable, std::memory_order_relaxed);
+      case Pending::kYield: {
+        RecordWrite w(prev);
+        prev->rec.context = reinterpret_cast<uint64_t>(t.from);
+        prev->rec.state = GState::kRunnable;
+        prev->rec.worker = -1;
+      }
         runq_put(p, prev);
         break;
       case Pending::kExit:
@@ -360,7 +373,11 @@ void finish_switch(Transfer t) {
 }
 
 [[noreturn]] void goexit(P* p, G* g) {
-  g->state.store(GState::kDead, std::memory_order_relaxed);
+  {
+    RecordWrite w(g);
+    g->rec.state = GState::kDead;
+  }
+  ring_emit(p->events, p->clock, arena::EventKind::kExit, g->rec.id, 0, 0);
   G* next = find_runnable_fast(p);
   Pending pd{Pending::kExit, g, nullptr, nullptr};
   if (next) {
@@ -570,6 +587,7 @@ G* find_work(P* p) {
 
 void worker_main(P* p) {
   t_p = p;
+  set_worker_tid(p->id, static_cast<int>(gettid()));
   t_rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(p->id + 1);
   install_worker_signal_stack();
   for (;;) {
@@ -596,11 +614,14 @@ void start_procs(int n) {
   for (int i = have; i < n; ++i) {
     P* p = new P();
     p->id = i;
+    p->events = arena_ring(static_cast<uint32_t>(i));
+    p->clock = coarse_now_ns();
     g_sched->ps[i] = p;
     p->thread = std::thread(worker_main, p);
     p->thread.detach();
   }
   if (n > have) g_sched->nthreads.store(n, std::memory_order_release);
+  arena_header()->procs.store(n, std::memory_order_relaxed);
   // Reactivate retired workers; wake idle ones that must now retire.
   for (int i = 0; i < std::min(have, std::max(n, old)); ++i) wake_p(g_sched->ps[i]);
 }
@@ -653,10 +674,17 @@ int64_t now_ns() {
 void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state) {
   P* p = current_p();
   G* g = p->current;
-  g->reason = reason;
-  g->wait_obj = obj;
-  g->wait_since_ns = coarse_now_ns();
-  g->state.store(state, std::memory_order_relaxed);
+  int64_t now = coarse_now_ns();
+  p->clock = now;
+  {
+    RecordWrite w(g);
+    g->rec.wait_reason = reason;
+    g->rec.wait_object = reinterpret_cast<uint64_t>(obj);
+    g->rec.wait_since_ns = now;
+    g->rec.state = state;
+  }
+  ring_emit(p->events, now, arena::EventKind::kPark, g->rec.id, reinterpret_cast<uint64_t>(obj),
+            static_cast<uint32_t>(reason));
   G* next = find_runnable_fast(p);
   Pending pd{Pending::kPark, g, unlock, arg};
   if (next) {
@@ -664,13 +692,27 @@ void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, 
   } else {
     switch_to_g0(p, pd);
   }
-  g->reason = WaitReason::kNone;
-  g->wait_obj = nullptr;
+  RecordWrite w(g);
+  g->rec.wait_reason = WaitReason::kNone;
+  g->rec.wait_object = 0;
 }
 
 void ready(G* g) {
-  g->state.store(GState::kRunnable, std::memory_order_relaxed);
   P* p = current_p();
+  G* by = p ? p->current : nullptr;
+  uint64_t by_id = by ? by->rec.id : 0;
+  uint64_t id;
+  {
+    RecordWrite w(g);
+    g->rec.state = GState::kRunnable;
+    g->rec.unparked_by = by_id;
+    id = g->rec.id;
+  }
+  if (p != nullptr) {
+    ring_emit(p->events, p->clock, arena::EventKind::kUnpark, id, by_id, 0);
+  } else {
+    emit_external(arena::EventKind::kUnpark, id, 0, 0);
+  }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     if (put_runnext(p, g)) wake_idle_p();
     return;
@@ -730,21 +772,33 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
   P* p = current_p();
   G* parent = p ? p->current : nullptr;
   g->entry = entry;
-  g->id = g_sched->next_id.fetch_add(1, std::memory_order_relaxed);
-  g->parent_id = parent ? parent->id : 0;
-  g->create_pc = __builtin_return_address(0);
-  g->ctx = nullptr;
-  g->stack_top = nullptr;
-  g->reason = WaitReason::kNone;
-  g->wait_obj = nullptr;
   g->asan_fake_stack = nullptr;
+  uint64_t id = g_sched->next_id.fetch_add(1, std::memory_order_relaxed);
+  uint64_t parent_id = parent ? parent->rec.id : 0;
+  int64_t now = p ? p->clock : coarse_now_ns();
+  {
+    RecordWrite w(g);
+    g->rec.state = GState::kRunnable;
+    g->rec.id = id;
+    g->rec.parent_id = parent_id;
+    g->rec.create_pc = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+    g->rec.wait_reason = WaitReason::kNone;
+    g->rec.worker = -1;
+    g->rec.wait_object = 0;
+    g->rec.wait_since_ns = 0;
+    g->rec.unparked_by = 0;
+    g->rec.context = 0;
+    g->rec.stack_lo = g->rec.stack_hi = 0;
+    g->rec.created_ns = now;
+    g->rec.recovered_panics = 0;
+  }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     ++p->spawned;
-    g->state.store(GState::kRunnable, std::memory_order_release);
+    ring_emit(p->events, now, arena::EventKind::kSpawn, id, parent_id, 0);
     put_runnext(p, g);
   } else {
     g_sched->plain_spawned.fetch_add(1, std::memory_order_relaxed);
-    g->state.store(GState::kRunnable, std::memory_order_release);
+    emit_external(arena::EventKind::kSpawn, id, parent_id, 0);
     global_put_batch(g, g, 1);
   }
   wake_idle_p();
@@ -820,24 +874,20 @@ void run_blocking(void (*fn)(void*), void* arg) {
 
 }  // namespace detail
 
-namespace {
+namespace detail {
 
-template <class R>
-int run_main(std::function<R()> main_fn, Config config) {
+int run_main(std::function<int()> main_fn, Config config) {
+  if (current_g() != nullptr) panic("gleak::run called from a goroutine");
   int want = config.procs > 0 ? config.procs : 0;
   std::call_once(g_sched->started, [want] { start_runtime(want); });
   if (want > 0 && want != g_sched->nprocs.load()) start_procs(want);
   struct State {
-    std::function<R()> fn;
+    std::function<int()> fn;
     int result = 0;
     std::atomic<uint32_t> done{0};
   } st{std::move(main_fn)};
   go([&st] {
-    if constexpr (std::is_void_v<R>) {
-      st.fn();
-    } else {
-      st.result = st.fn();
-    }
+    st.result = st.fn();
     st.done.store(1, std::memory_order_release);
     futex_wake(&st.done);
   });
@@ -845,10 +895,7 @@ int run_main(std::function<R()> main_fn, Config config) {
   return st.result;
 }
 
-}  // namespace
-
-int run(std::function<int()> main_fn, Config config) { return run_main<int>(std::move(main_fn), config); }
-int run(std::function<void()> main_fn, Config config) { return run_main<void>(std::move(main_fn), config); }
+}  // namespace detail
 
 int procs() {
   ensure_started();
@@ -894,7 +941,7 @@ int64_t num_goroutine() {
 
 uint64_t goroutine_id() {
   G* g = current_g();
-  return g ? g->id : 0;
+  return g ? g->rec.id : 0;
 }
 
 }  // namespace gleak

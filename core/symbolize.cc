@@ -76,15 +76,63 @@ Frame Symbolizer::lookup(uintptr_t pc, bool is_return_address) const {
 
 namespace {
 
-std::string die_name(Dwarf_Die* die) {
+std::string linkage_name(Dwarf_Die* die) {
   Dwarf_Attribute attr;
   for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
     if (dwarf_attr_integrate(die, at, &attr) != nullptr) {
       if (const char* s = dwarf_formstring(&attr)) return demangle(s);
     }
   }
-  const char* n = dwarf_diename(die);
-  return n ? n : "";
+  return {};
+}
+
+// declaration_of() follows abstract_origin / specification links to the DIE that
+// declares the function, which sits inside its namespaces and classes.
+Dwarf_Die declaration_of(Dwarf_Die* die) {
+  Dwarf_Die cur = *die;
+  for (int i = 0; i < 4; ++i) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    if ((dwarf_attr(&cur, DW_AT_abstract_origin, &attr) || dwarf_attr(&cur, DW_AT_specification, &attr)) &&
+        dwarf_formref_die(&attr, &next) != nullptr) {
+      cur = next;
+    } else {
+      break;
+    }
+  }
+  return cur;
+}
+
+// die_name() is the function's demangled linkage name or, for functions that have
+// none (lambdas, static functions), its name qualified by the enclosing scopes.
+std::string die_name(Dwarf_Die* die) {
+  std::string linkage = linkage_name(die);
+  if (!linkage.empty()) return linkage;
+  Dwarf_Die decl = declaration_of(die);
+  std::vector<std::string> parts;
+  Dwarf_Die* scopes = nullptr;
+  int n = dwarf_getscopes_die(&decl, &scopes);
+  for (int i = n - 1; i >= 1; --i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
+        tag != DW_TAG_union_type && tag != DW_TAG_subprogram) {
+      continue;
+    }
+    Dwarf_Die scope_decl = declaration_of(&scopes[i]);
+    const char* sn = dwarf_diename(&scope_decl);
+    // An unnamed class holding an operator() is a lambda's closure type.
+    parts.push_back(sn ? sn : (tag == DW_TAG_namespace ? "(anonymous namespace)" : "{lambda}"));
+  }
+  std::free(scopes);
+  const char* own = dwarf_diename(&decl);
+  parts.push_back(own ? own : "");
+  std::string name;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "operator()" && i > 0 && parts[i - 1] == "{lambda}") continue;  // main::{lambda}
+    if (!name.empty()) name += "::";
+    name += parts[i];
+  }
+  return name;
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ void wake_chain(Waiter* w) {
   }
 }
 
-uint64_t waiter_id(const Waiter* w) { return w->g ? w->g->id : 0; }
+uint64_t waiter_id(const Waiter* w) { return w->g ? w->g->rec.id : 0; }
 
 }  // namespace
 

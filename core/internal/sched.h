@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/internal/context_switch.h"
+#include "core/arena_layout.h"
 #include "core/internal/g.h"
 
 namespace gleak::internal {
@@ -45,6 +46,8 @@ struct alignas(64) P {
   std::atomic<uint64_t> switches{0};  // bumped on every switch; thieves read it
   std::atomic<uint64_t> seen_switches{0};  // `switches` at the last starvation check
   uint64_t rng = 0;
+  arena::Ring* events = nullptr;  // this worker's event ring
+  int64_t clock = 0;            // coarse time of the last park, stamped on events
   int64_t spawned = 0;  // goroutines started here (read racily by num_goroutine)
   int64_t exited = 0;
   G* free_g = nullptr;  // cache of free descriptors

@@ -104,7 +104,7 @@ Chan<T> make_chan(std::size_t capacity = 0) {
 // (nullopt when ch is closed). A nil channel's case is never ready.
 template <class T, class F>
 auto recv_case(const Chan<T>& ch, F f) {
-  return detail::RecvCase<T, F>{ch.state(), std::move(f)};
+  return detail::RecvCase<T, F>{ch.state(), std::move(f), {}};
 }
 
 // send_case(ch, v, f) is a select case that sends v on ch, then calls f().

@@ -52,12 +52,31 @@ template <class F, class... Args>
   });
 }
 
+namespace detail {
+int run_main(std::function<int()> main_fn, Config config);
+}
+
 // run() runs main_fn as a goroutine (goroutine 1 in a fresh process) on config.procs
 // workers and blocks the calling thread until it returns. Goroutines still alive then
-// are abandoned, as when Go's main returns. Returns main_fn's int result, or 0.
-// An unrecovered panic in any goroutine ends the process with status 2 instead.
-int run(std::function<int()> main_fn, Config config = {});
-int run(std::function<void()> main_fn, Config config = {});
+// are abandoned, as when Go's main returns. Returns main_fn's result when it returns
+// an int, else 0. An unrecovered panic in any goroutine ends the process with status 2
+// instead. Call it from a plain thread (typically main()), not from a goroutine.
+template <class F>
+int run(F&& main_fn, Config config = {}) {
+  using R = std::invoke_result_t<F&>;
+  static_assert(std::is_void_v<R> || std::is_convertible_v<R, int>, "run() takes a function returning void or int");
+  if constexpr (std::is_void_v<R>) {
+    return detail::run_main(
+        [fn = std::decay_t<F>(std::forward<F>(main_fn))]() mutable {
+          fn();
+          return 0;
+        },
+        config);
+  } else {
+    return detail::run_main(
+        [fn = std::decay_t<F>(std::forward<F>(main_fn))]() mutable { return static_cast<int>(fn()); }, config);
+  }
+}
 
 // procs() is the number of worker threads in use (Go's GOMAXPROCS(0)).
 int procs();

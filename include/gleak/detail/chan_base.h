@@ -125,8 +125,8 @@ int select_cases(Cases&&... cases) {
   constexpr int kDefaults = (0 + ... + (kIsDefault<std::decay_t<Cases>> ? 1 : 0));
   static_assert(kDefaults <= 1, "select takes at most one default_case");
   constexpr int kOps = static_cast<int>(sizeof...(Cases)) - kDefaults;
-  SelectOp ops[kOps > 0 ? kOps : 1];
-  int case_of_op[kOps > 0 ? kOps : 1];
+  SelectOp ops[kOps > 0 ? kOps : 1] = {};
+  int case_of_op[kOps > 0 ? kOps : 1] = {};
   int default_index = -1;
   {
     int i = 0, k = 0;
@@ -142,6 +142,7 @@ int select_cases(Cases&&... cases) {
           ++i;
         }(cases),
         ...);
+    (void)i, (void)k;
   }
   bool ok = false;
   int chosen_op = select_ops(ops, kOps, kDefaults == 1, &ok);
@@ -157,6 +158,7 @@ int select_cases(Cases&&... cases) {
         }
       }(cases),
       ...);
+  (void)i;
   return chosen;
 }
 

@@ -1,0 +1,318 @@
+// core/arena.cc — creating, growing and closing the probe arena file.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "core/internal/check.h"
+#include "core/internal/probe.h"
+#include "core/internal/sched.h"
+#include "core/internal/spinlock.h"
+
+namespace gleak::internal {
+namespace {
+
+using namespace gleak::arena;
+
+constexpr uint64_t kReserve = 64ull << 30;  // address space only: the file grows as used
+constexpr uint64_t kGrowStep = 4ull << 20;
+
+struct Arena {
+  std::once_flag once;
+  int fd = -1;
+  char* base = nullptr;
+  bool shared = false;
+  int owner_pid = 0;
+  SpinLock lock;  // allocation and growth
+  uint64_t used = 0;
+  uint64_t truncated = 0;
+  SpinLock ext_lock;
+  SpinLock obj_lock;
+  ObjectRecord* free_objects = nullptr;
+  std::atomic<uint64_t> next_object_id{1};
+  char path[600] = {};
+};
+
+constinit Arena g_arena;
+
+ArenaHeader* header() { return reinterpret_cast<ArenaHeader*>(g_arena.base); }
+
+int64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void read_file(const char* path, char* out, std::size_t cap, bool nul_to_space) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::size_t n = 0;
+  while (n + 1 < cap) {
+    ssize_t r = read(fd, out + n, cap - 1 - n);
+    if (r <= 0) break;
+    n += static_cast<std::size_t>(r);
+  }
+  close(fd);
+  if (nul_to_space) {
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (out[i] == '\0') out[i] = ' ';
+    }
+  }
+  out[n] = '\0';
+}
+
+// open_file() creates the arena file; false (with errno) when it cannot.
+bool open_file(int* fd_out) {
+  char dir[400];
+  const char* env = std::getenv(kDirEnv);
+  if (env != nullptr && env[0] != '\0') {
+    std::snprintf(dir, sizeof dir, "%s", env);
+  } else {
+    std::snprintf(dir, sizeof dir, "/dev/shm/gleak-%u", static_cast<unsigned>(getuid()));
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) return false;
+  struct stat st;
+  if (lstat(dir, &st) != 0) return false;
+  // Another user's directory must not receive our arena (or hand us a planted file).
+  if (!S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+    errno = EPERM;
+    return false;
+  }
+  std::snprintf(g_arena.path, sizeof g_arena.path, "%s/%d.arena", dir, static_cast<int>(getpid()));
+  int fd = open(g_arena.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  fchmod(fd, 0600);
+  *fd_out = fd;
+  return true;
+}
+
+// grow() makes the file at least `size` bytes; called with the lock held.
+void grow(uint64_t size) {
+  if (size <= g_arena.truncated) return;
+  uint64_t want = (size + kGrowStep - 1) / kGrowStep * kGrowStep;
+  GLEAK_CHECK(want <= kReserve, "probe arena exhausted");
+  if (g_arena.shared && ftruncate(g_arena.fd, static_cast<off_t>(want)) != 0) {
+    std::fprintf(stderr, "fatal error: cannot grow the probe arena %s: %s\n", g_arena.path, std::strerror(errno));
+    std::_Exit(2);
+  }
+  g_arena.truncated = want;
+}
+
+uint64_t bump(std::size_t bytes) {
+  uint64_t off = (g_arena.used + 63) & ~uint64_t{63};
+  g_arena.used = off + bytes;
+  grow(g_arena.used);
+  header()->file_size.store(g_arena.used, std::memory_order_release);
+  return off;
+}
+
+void after_fork_in_child() {
+  // The child must not write into its parent's arena: keep a private copy.
+  if (!g_arena.shared || g_arena.base == nullptr) return;
+  mmap(g_arena.base, kReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, g_arena.fd, 0);
+  g_arena.shared = false;
+}
+
+void init_arena() {
+  int fd = -1;
+  void* mem = MAP_FAILED;
+  int saved_errno = 0;
+  if (open_file(&fd)) {
+    if (ftruncate(fd, static_cast<off_t>(kGrowStep)) == 0) {
+      mem = mmap(nullptr, kReserve, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    }
+    if (mem == MAP_FAILED) {
+      saved_errno = errno;
+      close(fd);
+      unlink(g_arena.path);
+      fd = -1;
+    }
+  } else {
+    saved_errno = errno;
+  }
+  if (mem == MAP_FAILED) {
+    std::fprintf(stderr, "gleak: no probe arena (%s): this process cannot be inspected from outside\n",
+                 std::strerror(saved_errno));
+    mem = mmap(nullptr, kReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) {
+      std::fprintf(stderr, "fatal error: out of address space for the probe tables\n");
+      std::_Exit(2);
+    }
+    g_arena.shared = false;
+  } else {
+    g_arena.shared = true;
+  }
+  g_arena.fd = fd;
+  g_arena.base = static_cast<char*>(mem);
+  g_arena.owner_pid = getpid();
+  g_arena.truncated = kGrowStep;
+  g_arena.used = sizeof(ArenaHeader);
+
+  ArenaHeader* h = header();
+  h->version = kVersion;
+  h->header_size = sizeof(ArenaHeader);
+  h->goroutine_record_size = sizeof(GoroutineRecord);
+  h->object_record_size = sizeof(ObjectRecord);
+  h->event_size = sizeof(Event);
+  h->ring_events = kRingEvents;
+  h->max_chunks = kMaxChunks;
+  h->pid = getpid();
+  h->uid = getuid();
+  h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+  h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+  h->heartbeat_ns.store(clock_ns(CLOCK_MONOTONIC_COARSE), std::memory_order_relaxed);
+  ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+  h->exe[n > 0 ? n : 0] = '\0';
+  read_file("/proc/self/cmdline", h->cmdline, sizeof h->cmdline, true);
+  {
+    std::lock_guard<SpinLock> lk(g_arena.lock);
+    h->crash_offset = bump(sizeof(CrashRecord));
+    h->maps_offset = bump(kMapsBytes);
+  }
+  arena_snapshot_maps();
+  h->state.store(static_cast<uint32_t>(ProcessState::kRunning), std::memory_order_relaxed);
+  // The magic goes last: a reader that sees it sees a complete header.
+  std::atomic_thread_fence(std::memory_order_release);
+  std::memcpy(h->magic, kMagic, sizeof kMagic);
+  pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  std::atexit(arena_mark_exited);
+}
+
+void ensure_arena() { std::call_once(g_arena.once, init_arena); }
+
+}  // namespace
+
+ArenaHeader* arena_header() {
+  ensure_arena();
+  return header();
+}
+
+void* arena_alloc(std::size_t bytes, uint64_t* offset) {
+  ensure_arena();
+  std::lock_guard<SpinLock> lk(g_arena.lock);
+  uint64_t off = bump(bytes);
+  if (offset) *offset = off;
+  return g_arena.base + off;
+}
+
+Ring* arena_ring(uint32_t index) {
+  ArenaHeader* h = arena_header();
+  uint64_t off = h->ring_offset[index].load(std::memory_order_acquire);
+  if (off == 0) {
+    std::lock_guard<SpinLock> lk(g_arena.lock);
+    off = h->ring_offset[index].load(std::memory_order_relaxed);
+    if (off == 0) {
+      off = bump(sizeof(Ring));
+      h->ring_offset[index].store(off, std::memory_order_release);
+    }
+  }
+  return reinterpret_cast<Ring*>(g_arena.base + off);
+}
+
+void emit_external(EventKind kind, uint64_t g, uint64_t arg, uint32_t aux) {
+#if !defined(GLEAK_NO_RECORDING)
+  Ring* r = arena_ring(kExternalRing);
+  std::lock_guard<SpinLock> lk(g_arena.ext_lock);
+  ring_emit(r, coarse_now_ns(), kind, g, arg, aux);
+#else
+  (void)kind, (void)g, (void)arg, (void)aux;
+#endif
+}
+
+ObjectRecord* register_object(ObjectKind kind, const void* address, const void* create_pc) {
+  ArenaHeader* h = arena_header();
+  ObjectRecord* rec;
+  {
+    std::lock_guard<SpinLock> lk(g_arena.obj_lock);
+    if (g_arena.free_objects == nullptr) {
+      uint32_t n = h->object_chunks.load(std::memory_order_relaxed);
+      GLEAK_CHECK(n < kMaxChunks, "sync-object table exhausted");
+      uint64_t off = 0;
+      auto* chunk = static_cast<ObjectRecord*>(arena_alloc(sizeof(ObjectRecord) * kObjectsPerChunk, &off));
+      for (uint32_t i = kObjectsPerChunk; i-- > 0;) {
+        chunk[i].word0 = reinterpret_cast<uint64_t>(g_arena.free_objects);
+        g_arena.free_objects = &chunk[i];
+      }
+      h->object_chunk_offset[n] = off;
+      h->object_chunks.store(n + 1, std::memory_order_release);
+    }
+    rec = g_arena.free_objects;
+    g_arena.free_objects = reinterpret_cast<ObjectRecord*>(rec->word0);
+  }
+  uint32_t s = rec->seq.load(std::memory_order_relaxed);
+  rec->seq.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  rec->kind = kind;
+  rec->id = g_arena.next_object_id.fetch_add(1, std::memory_order_relaxed);
+  rec->address = reinterpret_cast<uint64_t>(address);
+  rec->create_pc = reinterpret_cast<uint64_t>(create_pc);
+  G* creator = current_g();
+  rec->creator = creator ? creator->rec.id : 0;
+  rec->word0 = 0;
+  rec->word1 = 0;
+  rec->flags = 0;
+  rec->seq.store(s + 2, std::memory_order_release);
+  return rec;
+}
+
+void unregister_object(ObjectRecord* rec) {
+  if (rec == nullptr) return;
+  uint32_t s = rec->seq.load(std::memory_order_relaxed);
+  rec->seq.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  rec->kind = ObjectKind::kFree;
+  rec->address = 0;
+  std::lock_guard<SpinLock> lk(g_arena.obj_lock);
+  rec->word0 = reinterpret_cast<uint64_t>(g_arena.free_objects);
+  g_arena.free_objects = rec;
+  rec->seq.store(s + 2, std::memory_order_release);
+}
+
+void update_object(ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags) {
+  if (rec == nullptr) return;
+  uint32_t s = rec->seq.load(std::memory_order_relaxed);
+  rec->seq.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  rec->word0 = word0;
+  rec->word1 = word1;
+  rec->flags = flags;
+  rec->seq.store(s + 2, std::memory_order_release);
+}
+
+void set_worker_tid(int index, int tid) { arena_header()->worker_tid[index].store(tid, std::memory_order_release); }
+
+void arena_snapshot_maps() {
+  ArenaHeader* h = header();
+  if (h == nullptr || h->maps_offset == 0) return;
+  char* out = g_arena.base + h->maps_offset;
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  uint32_t n = 0;
+  while (n + 1 < kMapsBytes) {
+    ssize_t r = read(fd, out + n, kMapsBytes - 1 - n);
+    if (r <= 0) break;
+    n += static_cast<uint32_t>(r);
+  }
+  close(fd);
+  out[n] = '\0';
+  h->maps_size.store(n, std::memory_order_release);
+}
+
+void arena_mark_exited() {
+  if (g_arena.base == nullptr || getpid() != g_arena.owner_pid) return;
+  ArenaHeader* h = header();
+  if (h->state.load() == static_cast<uint32_t>(ProcessState::kCrashed)) return;
+  h->state.store(static_cast<uint32_t>(ProcessState::kExited), std::memory_order_release);
+  if (g_arena.shared) unlink(g_arena.path);
+}
+
+}  // namespace gleak::internal

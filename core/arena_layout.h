@@ -1,0 +1,263 @@
+// core/arena_layout.h — the probe arena: the one data format between the runtime that
+// records and the inspector that reads.
+//
+// The runtime of each process writes one arena file, `<dir>/<pid>.arena`, where <dir>
+// is $GLEAK_DIR or /dev/shm/gleak-<uid> (mode 0700; the file is mode 0600). It is
+// created when the runtime starts, removed on normal exit, and kept after a crash or a
+// kill, so that `gleak dump` can read a live, hung or dead process alike.
+//
+// Everything is at a fixed offset from the start of the file, little-endian x86-64, and
+// described by ArenaHeader: a reader checks kMagic and kVersion, then the record sizes,
+// and refuses anything else. Records that change while the process runs are guarded by
+// a seqlock: the writer makes `seq` odd, writes, then makes it even again (release); a
+// reader copies the record and retries while `seq` is odd or changed. A writer that died
+// mid-update leaves `seq` odd for good; readers give up after a bounded number of
+// retries and report the record as torn instead of waiting.
+//
+// This header is shared by core/ and inspector/; it has no dependency on either.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace gleak::arena {
+
+inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
+inline constexpr uint32_t kVersion = 1;
+
+inline constexpr uint32_t kGoroutinesPerChunk = 1024;
+inline constexpr uint32_t kObjectsPerChunk = 1024;
+inline constexpr uint32_t kMaxChunks = 16384;       // per table: 16M goroutines, 16M objects
+inline constexpr uint32_t kMaxRings = 257;          // one per worker, plus one for plain threads
+inline constexpr uint32_t kExternalRing = 256;      // the ring of events from plain threads
+inline constexpr uint32_t kRingEvents = 8192;       // events per ring (a power of two)
+inline constexpr uint32_t kMaxCrashFrames = 128;
+inline constexpr uint32_t kMapsBytes = 65536;       // /proc/self/maps copy
+
+// ProcessState is the life of the process that owns the arena.
+enum class ProcessState : uint32_t {
+  kStarting = 0,
+  kRunning = 1,
+  kExited = 2,   // returned from main / exit(): the file is normally removed then
+  kCrashed = 3,  // a crash record is present
+};
+
+// GoroutineState is a goroutine's life cycle, in Go's terms.
+enum class GoroutineState : uint32_t {
+  kFree = 0,      // slot unused
+  kRunnable = 1,  // in a run queue
+  kRunning = 2,   // on a worker
+  kWaiting = 3,   // parked on an object; wait_reason says why
+  kSyscall = 4,   // in gleak::blocking()
+  kDead = 5,      // returned; the slot is about to be reused
+};
+
+// WaitReason is why a goroutine is parked. wait_reason_name() gives Go's words.
+enum class WaitReason : uint32_t {
+  kNone = 0,
+  kChanSend,
+  kChanReceive,
+  kChanSendNil,
+  kChanReceiveNil,
+  kSelect,
+  kSelectNoCases,
+  kMutexLock,
+  kRWMutexRLock,
+  kRWMutexLock,
+  kWaitGroupWait,
+  kCondWait,
+  kSleep,
+  kSyscall,
+};
+
+inline const char* wait_reason_name(WaitReason r) {
+  switch (r) {
+    case WaitReason::kNone: return "";
+    case WaitReason::kChanSend: return "chan send";
+    case WaitReason::kChanReceive: return "chan receive";
+    case WaitReason::kChanSendNil: return "chan send (nil chan)";
+    case WaitReason::kChanReceiveNil: return "chan receive (nil chan)";
+    case WaitReason::kSelect: return "select";
+    case WaitReason::kSelectNoCases: return "select (no cases)";
+    case WaitReason::kMutexLock: return "sync.Mutex.Lock";
+    case WaitReason::kRWMutexRLock: return "sync.RWMutex.RLock";
+    case WaitReason::kRWMutexLock: return "sync.RWMutex.Lock";
+    case WaitReason::kWaitGroupWait: return "sync.WaitGroup.Wait";
+    case WaitReason::kCondWait: return "sync.Cond.Wait";
+    case WaitReason::kSleep: return "sleep";
+    case WaitReason::kSyscall: return "syscall";
+  }
+  return "unknown";
+}
+
+inline const char* goroutine_state_name(GoroutineState s) {
+  switch (s) {
+    case GoroutineState::kFree: return "free";
+    case GoroutineState::kRunnable: return "runnable";
+    case GoroutineState::kRunning: return "running";
+    case GoroutineState::kWaiting: return "waiting";
+    case GoroutineState::kSyscall: return "syscall";
+    case GoroutineState::kDead: return "dead";
+  }
+  return "unknown";
+}
+
+// GoroutineRecord is the public part of a goroutine descriptor; the runtime's
+// descriptor starts with it, so the goroutine table is the descriptors themselves.
+struct alignas(64) GoroutineRecord {
+  std::atomic<uint32_t> seq;
+  GoroutineState state;
+  uint64_t id;
+  uint64_t parent_id;         // 0: created by a plain thread
+  uint64_t create_pc;         // return address in the function that called go()
+  WaitReason wait_reason;
+  int32_t worker;             // worker running it, or -1
+  uint64_t wait_object;       // address of the object waited on (0: none)
+  int64_t wait_since_ns;      // CLOCK_MONOTONIC_COARSE when the wait began
+  uint64_t unparked_by;       // goroutine that last made it runnable (0: none/thread)
+  uint64_t context;           // saved context while not running: r12..r15, rbx, rbp, rip
+  uint64_t stack_lo;          // usable stack [stack_lo, stack_hi); 0 until it first ran
+  uint64_t stack_hi;
+  int64_t created_ns;         // CLOCK_MONOTONIC_COARSE at go()
+  uint32_t recovered_panics;  // panics recovered on this goroutine
+  uint32_t reserved;
+};
+static_assert(sizeof(GoroutineRecord) == 128);
+
+// Offsets inside a parked goroutine's saved context (Boost.Context 1.74 on x86-64,
+// checked by the runtime at start-up): the stack pointer at resume is context + 0x40.
+inline constexpr uint32_t kContextR12 = 0x08, kContextR13 = 0x10, kContextR14 = 0x18, kContextR15 = 0x20,
+                          kContextRbx = 0x28, kContextRbp = 0x30, kContextRip = 0x38, kContextSize = 0x40;
+
+// ObjectKind is what a sync-object record describes.
+enum class ObjectKind : uint32_t {
+  kFree = 0,
+  kChannel = 1,
+  kMutex = 2,
+  kRWMutex = 3,
+  kWaitGroup = 4,
+  kCond = 5,
+  kContext = 6,
+};
+
+inline const char* object_kind_name(ObjectKind k) {
+  switch (k) {
+    case ObjectKind::kFree: return "free";
+    case ObjectKind::kChannel: return "chan";
+    case ObjectKind::kMutex: return "sync.Mutex";
+    case ObjectKind::kRWMutex: return "sync.RWMutex";
+    case ObjectKind::kWaitGroup: return "sync.WaitGroup";
+    case ObjectKind::kCond: return "sync.Cond";
+    case ObjectKind::kContext: return "context";
+  }
+  return "unknown";
+}
+
+inline constexpr uint32_t kObjectClosed = 1u << 0;  // channel closed / context done
+
+// ObjectRecord describes one live sync object. `address` is where the object lives in
+// the target's memory: goroutine records name it in wait_object. The kind-specific
+// words are refreshed on slow paths and when the process crashes; for a live process
+// the inspector reads the object itself.
+struct alignas(64) ObjectRecord {
+  std::atomic<uint32_t> seq;
+  ObjectKind kind;
+  uint64_t id;
+  uint64_t address;
+  uint64_t create_pc;
+  uint64_t creator;        // goroutine that made it (0: a plain thread)
+  uint64_t word0;          // chan: capacity;   mutex: owner goroutine; wg: counter
+  uint64_t word1;          // chan: buffered;   rwmutex: readers
+  uint32_t flags;          // kObjectClosed
+  uint32_t reserved;
+};
+static_assert(sizeof(ObjectRecord) == 64);
+
+// EventKind is one recorded runtime event.
+enum class EventKind : uint32_t {
+  kSpawn = 1,    // g = new goroutine, arg = parent
+  kPark = 2,     // g parked, aux = WaitReason, arg = object
+  kUnpark = 3,   // g made runnable, arg = by which goroutine
+  kExit = 4,     // g returned
+  kPanic = 5,    // g panicked (unrecovered)
+  kRecover = 6,  // g recovered a panic, arg = throw-site pc
+  kJoin = 7,     // g's WaitGroup.Wait returned after waiting, arg = the WaitGroup
+};
+
+struct Event {
+  int64_t time_ns;  // CLOCK_MONOTONIC_COARSE
+  uint64_t g;
+  uint64_t arg;
+  EventKind kind;
+  uint32_t aux;
+};
+static_assert(sizeof(Event) == 32);
+
+// Ring is one worker's event ring. `written` counts every event ever written; event i
+// is at events[i % kRingEvents]. Events older than written - kRingEvents were
+// overwritten: that difference is the number lost. A reader copies the events, then
+// rereads `written` to drop any that were overwritten while it copied.
+struct alignas(64) Ring {
+  std::atomic<uint64_t> written;
+  uint64_t reserved[7];
+  Event events[kRingEvents];
+};
+
+// CrashRecord is written once, by the goroutine or thread that kills the process.
+struct CrashRecord {
+  std::atomic<uint32_t> seq;   // odd while being written
+  uint32_t present;            // 1 once complete
+  uint64_t goroutine;          // 0: a plain thread
+  int32_t signal;              // 0 for a panic
+  int32_t tid;
+  int64_t time_ns;             // CLOCK_MONOTONIC_COARSE
+  uint64_t fault_address;
+  uint32_t nframes;
+  uint32_t reserved;
+  uint64_t frames[kMaxCrashFrames];  // return addresses, innermost first
+  char message[1024];          // "panic: ..." or "fatal error: ..."
+  char exception_type[256];    // the C++ type of the exception, when not a gleak panic
+};
+
+// ArenaHeader is at offset 0 of the file.
+struct ArenaHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;        // sizeof(ArenaHeader)
+  uint32_t goroutine_record_size;
+  uint32_t goroutine_stride;   // bytes per goroutine descriptor in a chunk
+  uint32_t object_record_size;
+  uint32_t event_size;
+  uint32_t ring_events;
+  uint32_t max_chunks;
+  int32_t pid;
+  uint32_t uid;
+  int64_t start_realtime_ns;   // CLOCK_REALTIME at start
+  int64_t start_monotonic_ns;  // CLOCK_MONOTONIC at start
+  std::atomic<uint32_t> state;  // ProcessState
+  std::atomic<int32_t> procs;   // worker count
+  std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC_COARSE, refreshed by idle workers
+  std::atomic<uint64_t> file_size;    // bytes of the file in use
+  char exe[512];               // /proc/self/exe at start
+  char cmdline[1024];          // arguments, separated by spaces
+
+  // Tables: chunks of records at these file offsets (0: not yet allocated).
+  std::atomic<uint32_t> goroutine_chunks;
+  std::atomic<uint32_t> object_chunks;
+  uint64_t goroutine_chunk_offset[kMaxChunks];
+  uint64_t object_chunk_offset[kMaxChunks];
+
+  std::atomic<uint64_t> ring_offset[kMaxRings];  // 0: no ring
+  std::atomic<int32_t> worker_tid[kMaxRings];    // thread id of each worker (0: none)
+  uint64_t crash_offset;                          // CrashRecord
+  uint64_t maps_offset;                           // text of /proc/self/maps
+  std::atomic<uint32_t> maps_size;
+  uint32_t reserved;
+};
+
+// arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
+// /dev/shm/gleak-<uid>.
+inline constexpr const char* kDirEnv = "GLEAK_DIR";
+
+}  // namespace gleak::arena
