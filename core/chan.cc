@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/internal/chan.h"
+#include "core/internal/probe.h"
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
 #include "gleak/runtime.h"
@@ -67,11 +68,13 @@ namespace gleak::detail {
 
 using namespace internal;
 
-ChanState* chan_make(const ElemOps* ops, std::size_t capacity) {
+[[gnu::noinline]] ChanState* chan_make(const ElemOps* ops, std::size_t capacity) {
   ensure_started();
   auto* c = new ChanState();
   c->ops = ops;
   c->cap = capacity;
+  c->probe = register_object(arena::ObjectKind::kChannel, c, __builtin_return_address(0));
+  update_object(c->probe, capacity, 0, 0);
   c->elem_stride = (ops->size + ops->align - 1) / ops->align * ops->align;
   if (capacity > 0) {
     c->buf = static_cast<unsigned char*>(
@@ -86,6 +89,7 @@ void chan_release(ChanState* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   for (std::size_t i = 0; i < c->count; ++i) c->ops->destroy(c->slot((c->recvx + i) % c->cap));
   if (c->buf) ::operator delete(c->buf, std::align_val_t(std::max<std::size_t>(c->ops->align, 16)));
+  unregister_object(c->probe);
   delete c;
 }
 
@@ -138,6 +142,7 @@ void chan_close(ChanState* c) {
     gleak::panic("close of closed channel");
   }
   c->closed = true;
+  update_object(c->probe, c->cap, c->count, arena::kObjectClosed);
   // Release every parked receiver (no value) and sender (they panic), after unlocking.
   Waiter* woken = nullptr;
   while (Waiter* r = list_pop(c->recvq.head, c->recvq.tail)) {

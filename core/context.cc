@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/internal/probe.h"
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/timers.h"
@@ -33,6 +34,9 @@ struct ContextState : std::enable_shared_from_this<ContextState> {
   std::vector<std::shared_ptr<ContextState>> children;
   std::optional<TimePoint> deadline;
   Timer* timer = nullptr;  // owned with its arg (a shared_ptr) until stopped or fired
+  arena::ObjectRecord* probe = register_object(arena::ObjectKind::kContext, this, nullptr);
+
+  ~ContextState() { unregister_object(probe); }
 
   static Context make_context(std::shared_ptr<ContextState> s) { return Context(std::move(s)); }
   static CancelFunc make_cancel(std::shared_ptr<ContextState> s) { return CancelFunc(std::move(s)); }
@@ -46,6 +50,7 @@ struct ContextState : std::enable_shared_from_this<ContextState> {
       std::lock_guard<SpinLock> lk(mu);
       if (err) return;
       err = why;
+      update_object(probe, 0, 0, arena::kObjectClosed);
       kids.swap(children);
       t = std::exchange(timer, nullptr);
     }

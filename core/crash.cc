@@ -1,6 +1,7 @@
 // core/crash.cc — see core/internal/crash.h.
 #include "core/internal/crash.h"
 
+#include <cxxabi.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 
 #include "core/internal/check.h"
 #include "core/internal/futex.h"
+#include "core/internal/probe.h"
 #include "core/internal/sched.h"
 #include "core/internal/stack_pool.h"
 #include "core/symbolize.h"
@@ -140,19 +142,20 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
-std::string message_of_current_exception(std::vector<uintptr_t>* panic_stack, uint64_t* panic_g) {
+std::string message_of_current_exception(std::vector<uintptr_t>* panic_stack, std::string* type) {
   std::exception_ptr ep = std::current_exception();
   if (!ep) return "std::terminate called without an active exception";
+  if (const std::type_info* ti = abi::__cxa_current_exception_type()) *type = symbolize::demangle(ti->name());
   try {
     std::rethrow_exception(ep);
   } catch (const Panic& p) {
     *panic_stack = p.stack();
-    *panic_g = p.goroutine();
+    type->clear();
     return p.what();
   } catch (const std::exception& e) {
     return e.what();
   } catch (...) {
-    return "unknown exception";
+    return "exception of type " + *type;
   }
 }
 
@@ -161,13 +164,15 @@ void on_terminate() {
   uintptr_t pcs[kMaxFrames];
   int n = capture_stack(pcs, kMaxFrames);
   std::vector<uintptr_t> panic_stack;
-  uint64_t panic_g = 0;
-  std::string msg = message_of_current_exception(&panic_stack, &panic_g);
+  Death d;
+  std::string msg = message_of_current_exception(&panic_stack, &d.exception_type);
   if (!panic_stack.empty()) {
     n = static_cast<int>(std::min<std::size_t>(panic_stack.size(), kMaxFrames));
     std::copy(panic_stack.begin(), panic_stack.begin() + n, pcs);
   }
-  die("panic: " + msg, pcs, n, current_g());
+  d.header = "panic: " + msg;
+  if (!d.exception_type.empty()) d.header += " [" + d.exception_type + "]";
+  die(d, pcs, n, current_g());
 }
 
 const char* signal_name(int sig) {
@@ -205,7 +210,10 @@ const char* signal_name(int sig) {
     if (frame[0] <= fp) break;
     fp = frame[0];
   }
-  char head[160];
+  char head[200];
+  Death d;
+  d.signal = sig;
+  d.fault_address = reinterpret_cast<uint64_t>(info->si_addr);
   if (hit.in_guard) {
     std::snprintf(head, sizeof head, "runtime: goroutine stack exceeds %zu-byte limit\nfatal error: stack overflow",
                   stack_size());
@@ -213,10 +221,46 @@ const char* signal_name(int sig) {
     std::snprintf(head, sizeof head, "unexpected signal during goroutine execution\n[signal %s code=%d addr=%p pc=0x%" PRIxPTR "]",
                   signal_name(sig), info->si_code, info->si_addr, fault_pc);
   }
-  die(head, pcs, n, g);
+  d.header = head;
+  die(d, pcs, n, g);
+}
+
+void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
+  arena::ArenaHeader* h = arena_header();
+  auto* cr = reinterpret_cast<arena::CrashRecord*>(reinterpret_cast<char*>(h) + h->crash_offset);
+  uint32_t s = cr->seq.load(std::memory_order_relaxed);
+  cr->seq.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  cr->goroutine = g ? g->rec.id : 0;
+  cr->signal = death.signal;
+  cr->tid = static_cast<int32_t>(gettid());
+  cr->time_ns = coarse_now_ns();
+  cr->fault_address = death.fault_address;
+  cr->nframes = static_cast<uint32_t>(std::min<int>(n, arena::kMaxCrashFrames));
+  for (uint32_t i = 0; i < cr->nframes; ++i) cr->frames[i] = pcs[i];
+  std::snprintf(cr->message, sizeof cr->message, "%s", death.header.c_str());
+  std::snprintf(cr->exception_type, sizeof cr->exception_type, "%s", death.exception_type.c_str());
+  cr->present = 1;
+  cr->seq.store(s + 2, std::memory_order_release);
+  arena_snapshot_maps();
+  h->state.store(static_cast<uint32_t>(arena::ProcessState::kCrashed), std::memory_order_release);
 }
 
 }  // namespace
+
+void note_recover(uint64_t throw_pc) {
+  P* p = current_p();
+  G* g = p ? p->current : nullptr;
+  if (g == nullptr) {
+    emit_external(arena::EventKind::kRecover, 0, throw_pc, 0);
+    return;
+  }
+  {
+    RecordWrite w(g);
+    ++g->rec.recovered_panics;
+  }
+  ring_emit(p->events, coarse_now_ns(), arena::EventKind::kRecover, g->rec.id, throw_pc, 0);
+}
 
 int capture_stack(uintptr_t* out, int max) {
   void* raw[kMaxFrames];
@@ -225,15 +269,19 @@ int capture_stack(uintptr_t* out, int max) {
   return n;
 }
 
-void die(const std::string& header, const uintptr_t* pcs, int n, G* g) {
+void die(const Death& death, const uintptr_t* pcs, int n, G* g) {
   if (g_dying.exchange(1) != 0) {
     // Another thread is already reporting; it ends the process.
     std::atomic<uint32_t> never{0};
     for (;;) futex_wait(&never, 0);
   }
+  write_crash_record(death, pcs, n, g);
+  if (g != nullptr) {
+    if (P* p = current_p()) ring_emit(p->events, coarse_now_ns(), arena::EventKind::kPanic, g->rec.id, 0, 0);
+  }
   std::string report;
   // libdw needs a big stack, and this may run on a goroutine's: symbolize on a thread.
-  std::thread t([&] { report = format_report(header, pcs, n, g); });
+  std::thread t([&] { report = format_report(death.header, pcs, n, g); });
   t.join();
   write_all(2, report);
   _exit(2);
@@ -269,7 +317,9 @@ void check_failed(const char* expr, const char* file, int line, const char* msg)
   int n = capture_stack(pcs, kMaxFrames);
   char head[512];
   std::snprintf(head, sizeof head, "fatal error: gleak internal check failed: %s (%s) at %s:%d", msg, expr, file, line);
-  die(head, pcs, n, current_g());
+  Death d;
+  d.header = head;
+  die(d, pcs, n, current_g());
 }
 
 }  // namespace gleak::internal

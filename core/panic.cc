@@ -27,12 +27,17 @@ std::optional<PanicInfo> recover(const std::function<void()>& fn) {
     fn();
     return std::nullopt;
   } catch (const Panic& p) {
+    // The first frames are the Panic constructor and gleak::panic; past them, the
+    // throw site.
+    internal::note_recover(p.stack().size() > 2 ? p.stack()[2] : 0);
     return PanicInfo{p.what(), p.goroutine(), p.stack()};
   } catch (abi::__forced_unwind&) {
     throw;  // thread cancellation is not a panic
   } catch (const std::exception& e) {
+    internal::note_recover(0);
     return PanicInfo{e.what(), goroutine_id(), {}};
   } catch (...) {
+    internal::note_recover(0);
     return PanicInfo{"unknown exception", goroutine_id(), {}};
   }
 }

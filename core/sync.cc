@@ -2,6 +2,7 @@
 // WaitQueue; the queue's spin lock also guards the object's slow-path state.
 #include "gleak/sync.h"
 
+#include "core/internal/probe.h"
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/wait.h"
@@ -42,12 +43,33 @@ void wake_chain(Waiter* w) {
 
 uint64_t waiter_id(const Waiter* w) { return w->g ? w->g->rec.id : 0; }
 
+using arena::ObjectKind;
+
+void probe_update(const detail::ProbeRef& p, uint64_t w0, uint64_t w1) { update_object(p.get(), w0, w1, 0); }
+
 }  // namespace
+
+namespace detail {
+
+ProbeRef::ProbeRef(int kind, const void* object, const void* create_pc)
+    : rec_(register_object(static_cast<ObjectKind>(kind), object, create_pc)) {}
+
+ProbeRef::~ProbeRef() { unregister_object(rec_); }
+
+}  // namespace detail
+
+// The constructors are never inlined, so their return address is the line that made
+// the object: the creation site the inspector shows.
+WaitGroup::WaitGroup() : probe_(static_cast<int>(ObjectKind::kWaitGroup), this, __builtin_return_address(0)) {}
+Mutex::Mutex() : probe_(static_cast<int>(ObjectKind::kMutex), this, __builtin_return_address(0)) {}
+RWMutex::RWMutex() : probe_(static_cast<int>(ObjectKind::kRWMutex), this, __builtin_return_address(0)) {}
+Cond::Cond(Mutex& m) : m_(&m), probe_(static_cast<int>(ObjectKind::kCond), this, __builtin_return_address(0)) {}
 
 // ---- WaitGroup -------------------------------------------------------------------------
 
 void WaitGroup::add(int64_t delta) {
   int64_t v = counter_.fetch_add(delta, std::memory_order_acq_rel) + delta;
+  probe_update(probe_, static_cast<uint64_t>(v), 0);
   if (v < 0) panic("sync: negative WaitGroup counter");
   if (v != 0 || delta >= 0) return;
   spin_lock(waiters_.lock);
@@ -73,10 +95,15 @@ void WaitGroup::wait() {
 // state_: 0 free, 1 locked, 2 locked with waiters. unlock() with waiters hands the
 // mutex to the first waiter without releasing it.
 
+void Mutex::set_owner(uint64_t g) {
+  owner_.store(g, std::memory_order_relaxed);
+  probe_update(probe_, g, 0);
+}
+
 void Mutex::lock() {
   uint32_t s = 0;
   if (state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) {
-    owner_.store(goroutine_id(), std::memory_order_relaxed);
+    set_owner(goroutine_id());
     return;
   }
   for (int i = 0; i < 40; ++i) {
@@ -84,7 +111,7 @@ void Mutex::lock() {
     s = 0;
     if (state_.load(std::memory_order_relaxed) == 0 &&
         state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) {
-      owner_.store(goroutine_id(), std::memory_order_relaxed);
+      set_owner(goroutine_id());
       return;
     }
   }
@@ -94,7 +121,7 @@ void Mutex::lock() {
     if (s == 0) {
       if (state_.compare_exchange_weak(s, 1, std::memory_order_acquire)) {
         spin_unlock(waiters_.lock);
-        owner_.store(goroutine_id(), std::memory_order_relaxed);
+        set_owner(goroutine_id());
         return;
       }
     } else if (s == 1) {
@@ -114,13 +141,13 @@ void Mutex::lock() {
 bool Mutex::try_lock() {
   uint32_t s = 0;
   if (!state_.compare_exchange_strong(s, 1, std::memory_order_acquire)) return false;
-  owner_.store(goroutine_id(), std::memory_order_relaxed);
+  set_owner(goroutine_id());
   return true;
 }
 
 void Mutex::unlock() {
   uint32_t s = 1;
-  owner_.store(0, std::memory_order_relaxed);
+  set_owner(0);
   if (state_.compare_exchange_strong(s, 0, std::memory_order_release)) return;
   if (s == 0) panic("sync: unlock of unlocked mutex");
   spin_lock(waiters_.lock);
@@ -130,7 +157,7 @@ void Mutex::unlock() {
     spin_unlock(waiters_.lock);
     return;
   }
-  owner_.store(waiter_id(w), std::memory_order_relaxed);
+  set_owner(waiter_id(w));
   state_.store(waiters_.head ? 2 : 1, std::memory_order_release);
   spin_unlock(waiters_.lock);
   wake(w);
@@ -142,7 +169,8 @@ void RWMutex::lock() {
   spin_lock(lock_);
   if (!writer_ && readers_ == 0) {
     writer_ = true;
-    spin_unlock(lock_);
+    probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
+  spin_unlock(lock_);
     return;
   }
   ++writers_waiting_;
@@ -157,13 +185,15 @@ bool RWMutex::try_lock() {
   SpinGuard g(lock_);
   if (writer_ || readers_ != 0) return false;
   writer_ = true;
+  probe_update(probe_, 1, static_cast<uint64_t>(readers_));
   return true;
 }
 
 void RWMutex::unlock() {
   spin_lock(lock_);
   if (!writer_) {
-    spin_unlock(lock_);
+    probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
+  spin_unlock(lock_);
     panic("sync: Unlock of unlocked RWMutex");
   }
   writer_ = false;
@@ -176,6 +206,7 @@ void RWMutex::unlock() {
     w->next = nullptr;
     chain = w;
   }
+  probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
   spin_unlock(lock_);
   wake_chain(chain);
 }
@@ -184,7 +215,8 @@ void RWMutex::lock_shared() {
   spin_lock(lock_);
   if (!writer_ && writers_waiting_ == 0) {
     ++readers_;
-    spin_unlock(lock_);
+    probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
+  spin_unlock(lock_);
     return;
   }
   Waiter me;
@@ -198,13 +230,15 @@ bool RWMutex::try_lock_shared() {
   SpinGuard g(lock_);
   if (writer_ || writers_waiting_ != 0) return false;
   ++readers_;
+  probe_update(probe_, 0, static_cast<uint64_t>(readers_));
   return true;
 }
 
 void RWMutex::unlock_shared() {
   spin_lock(lock_);
   if (readers_ <= 0) {
-    spin_unlock(lock_);
+    probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
+  spin_unlock(lock_);
     panic("sync: RUnlock of unlocked RWMutex");
   }
   Waiter* w = nullptr;
@@ -212,6 +246,7 @@ void RWMutex::unlock_shared() {
     --writers_waiting_;
     writer_ = true;
   }
+  probe_update(probe_, writer_ ? 1 : 0, static_cast<uint64_t>(readers_));
   spin_unlock(lock_);
   if (w) wake(w);
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/arena_layout.h"
 #include "core/internal/wait.h"
 #include "gleak/detail/chan_base.h"
 
@@ -23,6 +24,7 @@ struct ChanState {
   unsigned char* buf = nullptr;
   internal::WaitList recvq;
   internal::WaitList sendq;
+  arena::ObjectRecord* probe = nullptr;
 
   void* slot(std::size_t i) { return buf + i * elem_stride; }
 };

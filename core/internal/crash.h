@@ -20,9 +20,21 @@ void install_worker_signal_stack();
 // capture_stack() records up to max return addresses of the calling context.
 int capture_stack(uintptr_t* out, int max);
 
-// die() prints `header`, then the stack `pcs` as goroutine g's (trimmed of the
-// runtime's own frames) and where g was created, then exits with status 2. Only the
-// first thread to get here reports; others wait for the exit.
-[[noreturn]] void die(const std::string& header, const uintptr_t* pcs, int n, G* g);
+// Death describes why the process dies.
+struct Death {
+  std::string header;          // "panic: ..." / "fatal error: ..."
+  int signal = 0;              // 0 for a panic
+  uint64_t fault_address = 0;
+  std::string exception_type;  // demangled, for a C++ exception that is not a gleak panic
+};
+
+// die() writes the crash record into the arena, prints the header, the stack `pcs` as
+// goroutine g's (trimmed of the runtime's own frames) and where g was created, then
+// exits with status 2. Only the first thread to get here reports; others wait for the
+// exit.
+[[noreturn]] void die(const Death& death, const uintptr_t* pcs, int n, G* g);
+
+// note_recover() records a recovered panic on the current goroutine.
+void note_recover(uint64_t throw_pc);
 
 }  // namespace gleak::internal

@@ -21,7 +21,7 @@ namespace gleak {
 // WaitGroup waits for a collection of goroutines to finish (Go's sync.WaitGroup).
 class WaitGroup {
  public:
-  WaitGroup() = default;
+  [[gnu::noinline]] WaitGroup();
   WaitGroup(const WaitGroup&) = delete;
   WaitGroup& operator=(const WaitGroup&) = delete;
 
@@ -38,13 +38,14 @@ class WaitGroup {
  private:
   std::atomic<int64_t> counter_{0};
   detail::WaitQueue waiters_;
+  detail::ProbeRef probe_;
 };
 
 // Mutex is a mutual exclusion lock (Go's sync.Mutex). It is not tied to a goroutine:
 // one goroutine may lock it and another unlock it, as in Go.
 class Mutex {
  public:
-  Mutex() = default;
+  [[gnu::noinline]] Mutex();
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -59,9 +60,11 @@ class Mutex {
 
  private:
   friend class Cond;
+  void set_owner(uint64_t g);
   std::atomic<uint32_t> state_{0};  // 0 free, 1 locked
   std::atomic<uint64_t> owner_{0};
   detail::WaitQueue waiters_;
+  detail::ProbeRef probe_;
 };
 
 // RWMutex is a reader/writer lock (Go's sync.RWMutex): any number of readers or one
@@ -69,7 +72,7 @@ class Mutex {
 // when a writer unlocks, the readers waiting at that moment go first.
 class RWMutex {
  public:
-  RWMutex() = default;
+  [[gnu::noinline]] RWMutex();
   RWMutex(const RWMutex&) = delete;
   RWMutex& operator=(const RWMutex&) = delete;
 
@@ -89,6 +92,7 @@ class RWMutex {
   int32_t writers_waiting_ = 0;  // writers parked in lock()
   detail::WaitQueue readers_q_;
   detail::WaitQueue writers_q_;
+  detail::ProbeRef probe_;
 };
 
 // Once runs a function exactly once (Go's sync.Once).
@@ -128,7 +132,7 @@ class Once {
 // `Cond cond(mu)`.
 class Cond {
  public:
-  explicit Cond(Mutex& m) : m_(&m) {}
+  [[gnu::noinline]] explicit Cond(Mutex& m);
   Cond(const Cond&) = delete;
   Cond& operator=(const Cond&) = delete;
 
@@ -142,6 +146,7 @@ class Cond {
  private:
   Mutex* m_;
   detail::WaitQueue waiters_;
+  detail::ProbeRef probe_;
 };
 
 }  // namespace gleak
