@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace gleak::arena {
 
@@ -105,7 +106,18 @@ inline const char* goroutine_state_name(GoroutineState s) {
 
 // GoroutineRecord is the public part of a goroutine descriptor; the runtime's
 // descriptor starts with it, so the goroutine table is the descriptors themselves.
+// GLEAK_ARENA_COPYABLE lets a reader copy a record out of the arena byte for byte
+// (the seqlock says whether the copy is whole).
+#define GLEAK_ARENA_COPYABLE(T)                                                       \
+  T() = default;                                                                     \
+  T(const T& o) { std::memcpy(static_cast<void*>(this), static_cast<const void*>(&o), sizeof(T)); } \
+  T& operator=(const T& o) {                                                         \
+    std::memcpy(static_cast<void*>(this), static_cast<const void*>(&o), sizeof(T));  \
+    return *this;                                                                    \
+  }
+
 struct alignas(64) GoroutineRecord {
+  GLEAK_ARENA_COPYABLE(GoroutineRecord)
   std::atomic<uint32_t> seq;
   GoroutineState state;
   uint64_t id;
@@ -161,6 +173,7 @@ inline constexpr uint32_t kObjectClosed = 1u << 0;  // channel closed / context 
 // words are refreshed on slow paths and when the process crashes; for a live process
 // the inspector reads the object itself.
 struct alignas(64) ObjectRecord {
+  GLEAK_ARENA_COPYABLE(ObjectRecord)
   std::atomic<uint32_t> seq;
   ObjectKind kind;
   uint64_t id;
@@ -206,6 +219,7 @@ struct alignas(64) Ring {
 
 // CrashRecord is written once, by the goroutine or thread that kills the process.
 struct CrashRecord {
+  GLEAK_ARENA_COPYABLE(CrashRecord)
   std::atomic<uint32_t> seq;   // odd while being written
   uint32_t present;            // 1 once complete
   uint64_t goroutine;          // 0: a plain thread
@@ -254,7 +268,21 @@ struct ArenaHeader {
   uint64_t maps_offset;                           // text of /proc/self/maps
   std::atomic<uint32_t> maps_size;
   uint32_t reserved;
+  // Written at a crash: the stacks of the goroutines that were not running, walked
+  // from their saved contexts, as a sequence of CrashStack records.
+  std::atomic<uint64_t> crash_stacks_offset;
+  std::atomic<uint64_t> crash_stacks_bytes;
 };
+
+// CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return
+// addresses follow it.
+struct CrashStack {
+  uint64_t goroutine;
+  uint32_t nframes;
+  uint32_t reserved;
+};
+
+inline constexpr uint32_t kMaxStackFrames = 64;  // per goroutine in the snapshot
 
 // arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
 // /dev/shm/gleak-<uid>.

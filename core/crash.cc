@@ -36,30 +36,6 @@ struct sigaction g_old_bus;
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// Frames of the panic machinery above the throw site, and of the goroutine entry
-// below the user's function, are not the user's: Go does not print its own either.
-bool is_throw_machinery(const std::string& fn) {
-  return fn == "__cxa_throw" || starts_with(fn, "gleak::panic(") || starts_with(fn, "gleak::Panic::Panic(") ||
-         starts_with(fn, "gleak::internal::capture_stack") || starts_with(fn, "gleak::internal::die(") ||
-         starts_with(fn, "gleak::internal::(anonymous namespace)::on_") || starts_with(fn, "std::terminate") ||
-         starts_with(fn, "__cxxabiv1::") || fn == "__restore_rt" || fn == "killpg" ||
-         starts_with(fn, "gleak::internal::check_failed");
-}
-
-bool contains(const std::string& s, const char* p) { return s.find(p) != std::string::npos; }
-
-// The public headers' wrappers (go(), the closure that applies its arguments, the
-// ErrGroup and run() adaptors) are inlined into user code: they are gleak's frames, not
-// the user's, and Go prints none of its own either.
-bool is_api_wrapper(const symbolize::Frame& f) {
-  return contains(f.file, "/include/gleak/") || contains(f.function, "gleak::detail::spawn") ||
-         contains(f.function, "gleak::go<");
-}
-
-// Standard-library call plumbing (std::apply, std::invoke, std::function) between an
-// API wrapper and the user's function.
-bool is_std_plumbing(const symbolize::Frame& f) { return contains(f.file, "/c++/") || starts_with(f.function, "std::"); }
-
 bool is_entry_machinery(const std::string& fn) {
   return starts_with(fn, "void gleak::detail::run_and_destroy") ||
          starts_with(fn, "gleak::internal::(anonymous namespace)::g_entry") || fn == "make_fcontext";
@@ -95,7 +71,7 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
   }
   std::size_t begin = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (is_throw_machinery(frames[i].function)) begin = i + 1;
+    if (symbolize::is_panic_machinery(frames[i])) begin = i + 1;
     if (frames[i].function == "__cxa_throw") break;
   }
   std::size_t end = frames.size();
@@ -103,10 +79,15 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
     if (is_entry_machinery(frames[i].function)) {
       end = i;
       // Below the user's function sit the go() closure and std::apply: drop them.
-      while (end > begin && (is_api_wrapper(frames[end - 1]) || is_std_plumbing(frames[end - 1]))) --end;
+      while (end > begin && (symbolize::is_gleak_frame(frames[end - 1]) || symbolize::is_std_plumbing(frames[end - 1]))) {
+        --end;
+      }
       break;
     }
   }
+  // Above the user's frame that failed sit gleak's own (a channel operation that
+  // panicked): hide them, as Go hides runtime.chansend.
+  while (begin + 1 < end && symbolize::is_gleak_frame(frames[begin])) ++begin;
   std::string out = header + "\n\n";
   if (g != nullptr) {
     out += "goroutine " + std::to_string(g->rec.id) + " [running]:\n";
@@ -117,8 +98,7 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
   if (frames.size() > static_cast<std::size_t>(kMaxFrames)) out += "...additional frames elided...\n";
   if (g != nullptr && g->rec.create_pc != 0) {
     auto cs = sym.lookup_inlined(static_cast<uintptr_t>(g->rec.create_pc), true);
-    std::size_t k = 0;
-    while (k + 1 < cs.size() && is_api_wrapper(cs[k])) ++k;
+    std::size_t k = symbolize::creation_site(cs);
     const symbolize::Frame& c = cs[k];
     out += "created by " + (c.function.empty() ? std::string("??") : c.function);
     if (g->rec.parent_id != 0) out += " in goroutine " + std::to_string(g->rec.parent_id);
@@ -225,6 +205,60 @@ const char* signal_name(int sig) {
   die(d, pcs, n, g);
 }
 
+// walk_saved_stack() follows the frame pointers of a goroutine that is not running,
+// from its saved context, staying inside its stack.
+uint32_t walk_saved_stack(const G* g, uint64_t* out, uint32_t max) {
+  uint64_t ctx = g->rec.context;
+  uint64_t lo = g->rec.stack_lo, hi = g->rec.stack_hi;
+  if (ctx == 0 || ctx < lo || ctx + arena::kContextSize > hi) return 0;
+  uint32_t n = 0;
+  out[n++] = *reinterpret_cast<const uint64_t*>(ctx + arena::kContextRip);
+  uint64_t fp = *reinterpret_cast<const uint64_t*>(ctx + arena::kContextRbp);
+  while (n < max && fp >= ctx && fp + 16 <= hi && fp % 8 == 0) {
+    uint64_t ret = reinterpret_cast<const uint64_t*>(fp)[1];
+    if (ret == 0) break;
+    out[n++] = ret;
+    uint64_t next = reinterpret_cast<const uint64_t*>(fp)[0];
+    if (next <= fp) break;
+    fp = next;
+  }
+  return n;
+}
+
+struct StackSnapshot {
+  char* out;
+  uint64_t used;
+  uint64_t cap;
+};
+
+void snapshot_one(G* g, void* arg) {
+  auto* s = static_cast<StackSnapshot*>(arg);
+  GState st = g->rec.state;
+  if (st != GState::kWaiting && st != GState::kRunnable && st != GState::kSyscall) return;
+  std::size_t need = sizeof(arena::CrashStack) + arena::kMaxStackFrames * sizeof(uint64_t);
+  if (s->used + need > s->cap) return;
+  auto* cs = reinterpret_cast<arena::CrashStack*>(s->out + s->used);
+  auto* frames = reinterpret_cast<uint64_t*>(cs + 1);
+  cs->goroutine = g->rec.id;
+  cs->nframes = walk_saved_stack(g, frames, arena::kMaxStackFrames);
+  s->used += sizeof(arena::CrashStack) + cs->nframes * sizeof(uint64_t);
+}
+
+// snapshot_stacks() keeps the stacks of the parked goroutines in the arena: their
+// memory dies with the process, the arena file does not.
+void snapshot_stacks() {
+  arena::ArenaHeader* h = arena_header();
+  uint64_t count = 0;
+  for_each_g([](G* g, void* c) { *static_cast<uint64_t*>(c) += g->rec.state != GState::kFree; }, &count);
+  uint64_t cap = count * (sizeof(arena::CrashStack) + arena::kMaxStackFrames * sizeof(uint64_t));
+  if (cap == 0) return;
+  uint64_t off = 0;
+  StackSnapshot s{static_cast<char*>(arena_alloc(cap, &off)), 0, cap};
+  for_each_g(snapshot_one, &s);
+  h->crash_stacks_bytes.store(s.used, std::memory_order_relaxed);
+  h->crash_stacks_offset.store(off, std::memory_order_release);
+}
+
 void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
   arena::ArenaHeader* h = arena_header();
   auto* cr = reinterpret_cast<arena::CrashRecord*>(reinterpret_cast<char*>(h) + h->crash_offset);
@@ -242,6 +276,7 @@ void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
   std::snprintf(cr->exception_type, sizeof cr->exception_type, "%s", death.exception_type.c_str());
   cr->present = 1;
   cr->seq.store(s + 2, std::memory_order_release);
+  snapshot_stacks();
   arena_snapshot_maps();
   h->state.store(static_cast<uint32_t>(arena::ProcessState::kCrashed), std::memory_order_release);
 }

@@ -29,6 +29,38 @@ Symbolizer::Symbolizer(pid_t pid) : impl_(std::make_unique<Impl>()) {
   }
 }
 
+Symbolizer::Symbolizer(const std::string& maps) : impl_(std::make_unique<Impl>()) {
+  impl_->callbacks.find_elf = dwfl_build_id_find_elf;
+  impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  impl_->callbacks.debuginfo_path = &impl_->debuginfo_path;
+  impl_->dwfl = dwfl_begin(&impl_->callbacks);
+  if (impl_->dwfl == nullptr) return;
+  dwfl_report_begin(impl_->dwfl);
+  // Each file-backed mapping: "start-end perms offset dev inode path". A module's load
+  // address is its mapping start minus that mapping's file offset.
+  std::size_t pos = 0;
+  std::string last_path;
+  while (pos < maps.size()) {
+    std::size_t eol = maps.find('\n', pos);
+    if (eol == std::string::npos) eol = maps.size();
+    std::string line = maps.substr(pos, eol - pos);
+    pos = eol + 1;
+    unsigned long long start = 0, end = 0, offset = 0;
+    char perms[8] = {};
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset, &path_at) < 4) continue;
+    if (path_at <= 0 || static_cast<std::size_t>(path_at) >= line.size()) continue;
+    std::string path = line.substr(static_cast<std::size_t>(path_at));
+    if (path.empty() || path[0] != '/' || path == last_path) continue;
+    last_path = path;
+    dwfl_report_elf(impl_->dwfl, path.c_str(), path.c_str(), -1, static_cast<GElf_Addr>(start - offset), false);
+  }
+  if (dwfl_report_end(impl_->dwfl, nullptr, nullptr) != 0) {
+    dwfl_end(impl_->dwfl);
+    impl_->dwfl = nullptr;
+  }
+}
+
 Symbolizer::~Symbolizer() {
   if (impl_->dwfl) dwfl_end(impl_->dwfl);
 }
@@ -76,6 +108,59 @@ Frame Symbolizer::lookup(uintptr_t pc, bool is_return_address) const {
 
 namespace {
 
+bool has(const std::string& s, const char* p) { return s.find(p) != std::string::npos; }
+
+}  // namespace
+
+bool is_gleak_frame(const Frame& f) {
+  if (f.function.rfind("gleak::", 0) == 0 || f.function.rfind("void gleak::", 0) == 0 || f.function == "make_fcontext" ||
+      f.function == "jump_fcontext") {
+    return true;
+  }
+  return has(f.file, "/include/gleak/") || has(f.function, "gleak::detail::") || has(f.function, "gleak::go<");
+}
+
+bool is_panic_machinery(const Frame& f) {
+  const std::string& fn = f.function;
+  auto starts = [&](const char* p) { return fn.rfind(p, 0) == 0; };
+  return fn == "__cxa_throw" || fn == "__restore_rt" || starts("gleak::panic(") || starts("gleak::Panic::Panic(") ||
+         starts("gleak::internal::") || starts("std::terminate") || starts("__cxxabiv1::") || starts("__gnu_cxx::__verbose_terminate");
+}
+
+bool is_std_plumbing(const Frame& f) { return has(f.file, "/c++/") || f.function.rfind("std::", 0) == 0; }
+
+std::size_t creation_site(const std::vector<Frame>& chain) {
+  std::size_t k = 0;
+  while (k + 1 < chain.size() && (is_gleak_frame(chain[k]) || is_std_plumbing(chain[k]))) ++k;
+  return k;
+}
+
+namespace {
+
+// find_deepest() finds the most deeply nested function or inlined call in `die`'s
+// subtree whose code ranges hold `a`.
+void find_deepest(Dwarf_Die* die, Dwarf_Addr a, Dwarf_Die* best, int* best_depth, int depth) {
+  Dwarf_Die child;
+  if (dwarf_child(die, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) {
+      if (dwarf_haspc(&child, a) == 1) {
+        if (tag != DW_TAG_lexical_block && depth > *best_depth) {
+          *best = child;
+          *best_depth = depth;
+        }
+        find_deepest(&child, a, best, best_depth, depth + 1);
+      } else if (tag == DW_TAG_subprogram) {
+        find_deepest(&child, a, best, best_depth, depth + 1);  // may hold nested classes (lambdas)
+      }
+    } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+               tag == DW_TAG_union_type) {
+      find_deepest(&child, a, best, best_depth, depth + 1);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
 std::string linkage_name(Dwarf_Die* die) {
   Dwarf_Attribute attr;
   for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
@@ -103,36 +188,41 @@ Dwarf_Die declaration_of(Dwarf_Die* die) {
   return cur;
 }
 
+// scope_name() is the name of a namespace, class or function DIE qualified by the scopes
+// around its declaration; an unnamed class holding an operator() is a lambda's closure.
+std::string scope_name(Dwarf_Die* die, int depth) {
+  Dwarf_Die decl = declaration_of(die);
+  int tag = dwarf_tag(&decl);
+  const char* own = dwarf_diename(&decl);
+  std::string name = own ? own : (tag == DW_TAG_namespace ? "(anonymous namespace)" : "{lambda}");
+  if (depth > 16) return name;
+  Dwarf_Die* scopes = nullptr;
+  int n = dwarf_getscopes_die(&decl, &scopes);
+  std::string prefix;
+  for (int i = 1; i < n; ++i) {
+    int t = dwarf_tag(&scopes[i]);
+    if (t == DW_TAG_namespace || t == DW_TAG_class_type || t == DW_TAG_structure_type || t == DW_TAG_union_type ||
+        t == DW_TAG_subprogram) {
+      // The enclosing scope's own declaration may sit elsewhere (a member function
+      // defined out of line): name it by recursion.
+      prefix = scope_name(&scopes[i], depth + 1);
+      break;
+    }
+  }
+  std::free(scopes);
+  if (prefix.empty()) return name;
+  if (name == "operator()" && prefix.size() >= 8 && prefix.compare(prefix.size() - 8, 8, "{lambda}") == 0) {
+    return prefix;  // main::{lambda}, not main::{lambda}::operator()
+  }
+  return prefix + "::" + name;
+}
+
 // die_name() is the function's demangled linkage name or, for functions that have
 // none (lambdas, static functions), its name qualified by the enclosing scopes.
 std::string die_name(Dwarf_Die* die) {
   std::string linkage = linkage_name(die);
   if (!linkage.empty()) return linkage;
-  Dwarf_Die decl = declaration_of(die);
-  std::vector<std::string> parts;
-  Dwarf_Die* scopes = nullptr;
-  int n = dwarf_getscopes_die(&decl, &scopes);
-  for (int i = n - 1; i >= 1; --i) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
-        tag != DW_TAG_union_type && tag != DW_TAG_subprogram) {
-      continue;
-    }
-    Dwarf_Die scope_decl = declaration_of(&scopes[i]);
-    const char* sn = dwarf_diename(&scope_decl);
-    // An unnamed class holding an operator() is a lambda's closure type.
-    parts.push_back(sn ? sn : (tag == DW_TAG_namespace ? "(anonymous namespace)" : "{lambda}"));
-  }
-  std::free(scopes);
-  const char* own = dwarf_diename(&decl);
-  parts.push_back(own ? own : "");
-  std::string name;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i] == "operator()" && i > 0 && parts[i - 1] == "{lambda}") continue;  // main::{lambda}
-    if (!name.empty()) name += "::";
-    name += parts[i];
-  }
-  return name;
+  return scope_name(die, 0);
 }
 
 }  // namespace
@@ -147,13 +237,28 @@ std::vector<Frame> Symbolizer::lookup_inlined(uintptr_t pc, bool is_return_addre
   Dwarf_Die* cu = mod ? dwfl_module_addrdie(mod, addr, &bias) : nullptr;
   Dwarf_Die* scopes = nullptr;
   int n = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
-  if (n <= 0) return {outer};
+  Dwarf_Die innermost;
+  bool have_innermost = false;
+  if (n > 0 && (dwarf_tag(&scopes[0]) == DW_TAG_inlined_subroutine || dwarf_tag(&scopes[0]) == DW_TAG_subprogram)) {
+    Dwarf_Addr dwbias = 0;
+    Dwarf* dw = dwfl_module_getdwarf(mod, &dwbias);
+    have_innermost = dw != nullptr && dwarf_offdie(dw, dwarf_dieoffset(&scopes[0]), &innermost) != nullptr;
+  }
+  if (!have_innermost && cu != nullptr) {
+    // dwarf_getscopes() only descends into DIEs whose ranges hold the address, so it
+    // misses functions nested in another function's DIE (a lambda's operator() inside
+    // main): search the whole unit for the deepest function that holds it.
+    int depth = -1;
+    find_deepest(cu, addr - bias, &innermost, &depth, 0);
+    have_innermost = depth >= 0;
+  }
+  std::free(scopes);
+  scopes = nullptr;
+  n = 0;
+  if (!have_innermost) return {outer};
   // dwarf_getscopes() stops at the innermost inlined call's abstract scope; the DIE's
   // own nesting (dwarf_getscopes_die) has the whole chain out to the function.
-  Dwarf_Die innermost;
-  Dwarf_Addr dwbias = 0;
-  Dwarf* dw = dwfl_module_getdwarf(mod, &dwbias);
-  if (dw != nullptr && dwarf_offdie(dw, dwarf_dieoffset(&scopes[0]), &innermost) != nullptr) {
+  {
     Dwarf_Die* nested = nullptr;
     int m = dwarf_getscopes_die(&innermost, &nested);
     if (m > 0) {

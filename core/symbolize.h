@@ -27,6 +27,9 @@ class Symbolizer {
  public:
   // Symbolizer(pid) reads the modules mapped in process pid (getpid() for this one).
   explicit Symbolizer(pid_t pid);
+  // Symbolizer(maps) reads the modules listed in a copy of /proc/<pid>/maps, for a
+  // process that is gone (the files must still be on disk).
+  explicit Symbolizer(const std::string& maps);
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
@@ -47,5 +50,20 @@ class Symbolizer {
 
 // demangle() turns a C++ symbol into readable text; other names pass through.
 std::string demangle(const char* name);
+
+// Frame classification, shared by crash reports and dumps so that both hide the same
+// frames, as Go's tracebacks hide the runtime's.
+//
+// is_gleak_frame(): gleak's own code — the runtime, the public API's wrappers.
+bool is_gleak_frame(const Frame& f);
+// is_std_plumbing(): the standard library's call machinery (std::apply, std::invoke,
+// std::function) that sits between gleak's wrappers and the user's function.
+bool is_std_plumbing(const Frame& f);
+// is_panic_machinery(): the frames between a throw and the handler that reports it
+// (__cxa_throw, std::terminate, gleak's panic and crash code).
+bool is_panic_machinery(const Frame& f);
+// creation_site() is the index, in the inlined chain of a go() call's return address,
+// of the user's frame that called go().
+std::size_t creation_site(const std::vector<Frame>& chain);
 
 }  // namespace gleak::symbolize
