@@ -1,0 +1,154 @@
+// cli/main.cc — the gleak command: argument parsing and output only; the work is the
+// inspector's.
+//
+// Exit codes: 0 success; 1 leaks found (gleak leaks); 2 usage error; 3 no such process;
+// 4 not a gleak process; 5 permission denied; 6 corrupt or incompatible arena; 7 other
+// I/O error.
+#include <CLI/CLI.hpp>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "inspector/arena_file.h"
+#include "inspector/errors.h"
+#include "inspector/reader.h"
+#include "inspector/report_json.h"
+#include "inspector/report_text.h"
+
+namespace gi = gleak::inspector;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// read_target() reads a pid, or an arena file given by path.
+gi::Snapshot read_target(const std::string& target, const gi::ReadOptions& opt) {
+  if (all_digits(target)) return gi::read_pid(std::stoi(target), opt);
+  struct stat st;
+  if (stat(target.c_str(), &st) != 0) {
+    throw gi::InspectError(gi::ErrorCode::kNoSuchProcess, target + ": neither a pid nor an arena file");
+  }
+  return gi::read_file(target, opt);
+}
+
+const char* source_name(gi::Source s) {
+  switch (s) {
+    case gi::Source::kSelf: return "this process";
+    case gi::Source::kLiveProcess: return "live";
+    case gi::Source::kDeadProcess: return "dead";
+    case gi::Source::kFile: return "arena file";
+  }
+  return "";
+}
+
+const char* state_name(gi::ProcessState s) {
+  switch (s) {
+    case gi::ProcessState::kStarting: return "starting";
+    case gi::ProcessState::kRunning: return "running";
+    case gi::ProcessState::kExited: return "exited";
+    case gi::ProcessState::kCrashed: return "crashed";
+  }
+  return "?";
+}
+
+void print_warnings(const gi::Snapshot& s) {
+  for (const auto& w : s.warnings) std::fprintf(stderr, "gleak: warning: %s\n", w.c_str());
+}
+
+int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, bool consistent) {
+  gi::ReadOptions opt;
+  opt.consistent = consistent;
+  gi::Snapshot s = read_target(target, opt);
+  if (json) {
+    std::cout << gi::to_json(s, text) << "\n";
+  } else {
+    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::printf("# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
+                s.consistent ? "; stopped while read" : "");
+    if (s.consistent) std::printf(" for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
+    std::printf("\n\n");
+    std::cout << gi::format_dump(s, text);
+  }
+  std::cout.flush();
+  print_warnings(s);
+  return 0;
+}
+
+int cmd_ps() {
+  std::printf("%-8s %-8s %10s %8s  %s\n", "PID", "STATE", "GOROUTINES", "BLOCKED", "COMMAND");
+  int shown = 0;
+  for (const std::string& dir : gi::arena_dirs()) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+    if (!d) continue;
+    while (dirent* e = readdir(d.get())) {
+      std::string name = e->d_name;
+      if (name.size() < 7 || name.substr(name.size() - 6) != ".arena") continue;
+      gi::ReadOptions opt;
+      opt.symbolize = opt.stacks = opt.events = opt.objects = false;
+      opt.consistent = false;
+      try {
+        gi::Snapshot s = gi::read_file(dir + "/" + name, opt);
+        long blocked = 0;
+        for (const auto& g : s.goroutines) {
+          blocked += g.state == gi::GoroutineState::kWaiting || g.state == gi::GoroutineState::kSyscall;
+        }
+        const char* state = s.source == gi::Source::kLiveProcess ? "running" : state_name(s.state);
+        if (s.source != gi::Source::kLiveProcess && s.state == gi::ProcessState::kRunning) state = "gone";
+        std::printf("%-8d %-8s %10zu %8ld  %s\n", s.pid, state, s.goroutines.size(), blocked, s.cmdline.c_str());
+        ++shown;
+      } catch (const gi::InspectError& err) {
+        std::fprintf(stderr, "gleak: skipping %s/%s: %s\n", dir.c_str(), name.c_str(), err.what());
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gleak — goroutine dumps, leak and panic diagnostics for gleak programs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gleak 0.1.0");
+
+  std::string target;
+  bool json = false, no_consistent = false;
+  gi::TextOptions text;
+  auto* dump = app.add_subcommand("dump", "print every goroutine of a process (live, hung or dead), Go style");
+  dump->add_option("target", target, "pid, or the path of an arena file")->required();
+  dump->add_flag("--json", json, "print the versioned JSON schema instead of text");
+  dump->add_flag("--exact", text.exact, "exact wait durations (2m13.4s) instead of whole minutes");
+  dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
+  dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
+  dump->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
+
+  app.add_subcommand("ps", "list the processes of this user that run gleak");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  try {
+    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent);
+    return cmd_ps();
+  } catch (const gi::InspectError& e) {
+    std::fprintf(stderr, "gleak: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gleak: %s\n", e.what());
+    return static_cast<int>(gi::ErrorCode::kIo);
+  }
+}

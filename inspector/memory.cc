@@ -1,0 +1,134 @@
+// inspector/memory.cc — see memory.h.
+#include "inspector/memory.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "inspector/errors.h"
+
+namespace gleak::inspector {
+
+namespace {
+
+int64_t mono_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+constexpr std::size_t kBatch = 1024;  // IOV_MAX
+
+}  // namespace
+
+void ProcessMemory::read_all(std::vector<Range>& ranges) const {
+  std::vector<iovec> local(kBatch), remote(kBatch);
+  for (std::size_t first = 0; first < ranges.size(); first += kBatch) {
+    std::size_t n = std::min(kBatch, ranges.size() - first);
+    for (std::size_t i = 0; i < n; ++i) {
+      Range& r = ranges[first + i];
+      local[i] = {r.out, r.size};
+      remote[i] = {reinterpret_cast<void*>(r.address), r.size};
+    }
+    std::size_t done = 0;
+    while (done < n) {
+      ssize_t got = process_vm_readv(pid_, local.data() + done, n - done, remote.data() + done, n - done, 0);
+      if (got < 0) {
+        if (errno == EPERM) throw InspectError(ErrorCode::kPermission, "cannot read the memory of process " + std::to_string(pid_) + ": permission denied");
+        if (errno == ESRCH) throw InspectError(ErrorCode::kNoSuchProcess, "process " + std::to_string(pid_) + " exited while being read");
+        // An unreadable range (EFAULT): skip it and go on with the next.
+        ++done;
+        continue;
+      }
+      // process_vm_readv stops at the first range it cannot read completely.
+      std::size_t bytes = static_cast<std::size_t>(got);
+      while (done < n && bytes >= local[done].iov_len) {
+        bytes -= local[done].iov_len;
+        ranges[first + done].ok = true;
+        ++done;
+      }
+      if (done < n) ++done;  // partially read or failed: leave ok == false
+    }
+  }
+}
+
+bool ProcessMemory::read(uint64_t address, void* out, std::size_t size) const {
+  iovec l{out, size}, r{reinterpret_cast<void*>(address), size};
+  return process_vm_readv(pid_, &l, 1, &r, 1, 0) == static_cast<ssize_t>(size);
+}
+
+std::vector<pid_t> threads_of(pid_t pid) {
+  std::vector<pid_t> tids;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return tids;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    tids.push_back(static_cast<pid_t>(std::atoi(e->d_name)));
+  }
+  closedir(d);
+  std::sort(tids.begin(), tids.end());
+  return tids;
+}
+
+StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
+  started_ns_ = mono_ns();
+  std::set<pid_t> seized;
+  // Threads may start while we seize: repeat until a pass finds no new one.
+  for (int pass = 0; pass < 10; ++pass) {
+    bool any_new = false;
+    for (pid_t tid : threads_of(pid)) {
+      if (seized.count(tid)) continue;
+      if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+        int e = errno;
+        if (e == ESRCH) continue;  // exited meanwhile
+        for (pid_t t : seized) ptrace(PTRACE_DETACH, t, nullptr, nullptr);
+        if (e == EPERM) {
+          throw InspectError(ErrorCode::kPermission, "cannot stop process " + std::to_string(pid) +
+                                                         " (ptrace: permission denied; see kernel.yama.ptrace_scope)");
+        }
+        throw InspectError(ErrorCode::kIo, "cannot stop process " + std::to_string(pid) + ": " + std::strerror(e));
+      }
+      seized.insert(tid);
+      tids_.push_back(tid);
+      ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      any_new = true;
+    }
+    if (!any_new) break;
+  }
+  for (pid_t tid : tids_) {
+    int status = 0;
+    if (waitpid(tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) continue;
+    // A signal-delivery stop may come before the interrupt stop: the thread is stopped
+    // either way, and the signal is handed back on detach so it is not lost.
+    if ((status >> 16) != PTRACE_EVENT_STOP) pending_signal_[tid] = WSTOPSIG(status);
+    user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0) regs_[tid] = r;
+  }
+}
+
+StopTheWorld::~StopTheWorld() {
+  for (pid_t tid : tids_) {
+    auto it = pending_signal_.find(tid);
+    long sig = it == pending_signal_.end() ? 0 : it->second;
+    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(sig));
+  }
+}
+
+const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
+  auto it = regs_.find(tid);
+  return it == regs_.end() ? nullptr : &it->second;
+}
+
+int64_t StopTheWorld::stopped_ns() const { return mono_ns() - started_ns_; }
+
+}  // namespace gleak::inspector

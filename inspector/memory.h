@@ -1,0 +1,64 @@
+// inspector/memory.h — reading another process's memory and stopping it briefly.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gleak::inspector {
+
+// ProcessMemory reads a same-user process's memory with process_vm_readv.
+class ProcessMemory {
+ public:
+  explicit ProcessMemory(pid_t pid) : pid_(pid) {}
+
+  struct Range {
+    uint64_t address;
+    std::size_t size;
+    char* out;
+    bool ok = false;  // set by read_all
+  };
+  // read_all() reads every range (in batches of up to 1024 per system call); ranges
+  // that cannot be read are left with ok == false. Throws InspectError on EPERM.
+  void read_all(std::vector<Range>& ranges) const;
+  // read() reads one range; false if it cannot be read.
+  bool read(uint64_t address, void* out, std::size_t size) const;
+
+ private:
+  pid_t pid_;
+};
+
+// StopTheWorld stops every thread of a process with PTRACE_SEIZE + PTRACE_INTERRUPT and
+// lets them go on destruction (or if this process dies: the kernel detaches). Threads
+// are never killed or left stopped.
+class StopTheWorld {
+ public:
+  // Throws InspectError when the process cannot be traced.
+  explicit StopTheWorld(pid_t pid);
+  ~StopTheWorld();
+  StopTheWorld(const StopTheWorld&) = delete;
+  StopTheWorld& operator=(const StopTheWorld&) = delete;
+
+  // regs() are the registers of a stopped thread, or null.
+  const user_regs_struct* regs(pid_t tid) const;
+  // stopped_ns() is how long the process has been stopped so far.
+  int64_t stopped_ns() const;
+  const std::vector<pid_t>& threads() const { return tids_; }
+
+ private:
+  pid_t pid_;
+  std::vector<pid_t> tids_;
+  std::map<pid_t, user_regs_struct> regs_;
+  std::map<pid_t, int> pending_signal_;  // re-delivered on detach
+  int64_t started_ns_ = 0;
+};
+
+// threads_of() lists the thread ids of a process.
+std::vector<pid_t> threads_of(pid_t pid);
+
+}  // namespace gleak::inspector

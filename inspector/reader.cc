@@ -1,0 +1,467 @@
+// inspector/reader.cc — see reader.h.
+#include "inspector/reader.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "inspector/arena_file.h"
+#include "inspector/errors.h"
+#include "inspector/memory.h"
+#include "inspector/symbols.h"
+#include "inspector/unwind.h"
+
+namespace gleak::inspector {
+
+using namespace arena;
+
+namespace {
+
+int64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+bool process_exists(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// same_process() tells whether pid is still the process that wrote the arena, not a
+// later process that got its pid.
+bool same_process(int pid, const ArenaHeader& h) {
+  if (!process_exists(pid)) return false;
+  std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  return exe.empty() || exe == std::string(h.exe, strnlen(h.exe, sizeof h.exe));
+}
+
+struct Reader {
+  const ArenaFile& file;
+  const ReadOptions& opt;
+  Snapshot& snap;
+  bool live = false;
+  bool self = false;
+  std::unique_ptr<StopTheWorld> stopped;
+  std::unique_ptr<Symbols> symbols;
+  std::vector<GoroutineRecord> records;
+  std::vector<bool> torn;
+  int64_t reference_ns = 0;  // "now" for wait durations (the death time for a dead process)
+
+  const ArenaHeader& h() const { return file.header(); }
+
+  void read_header() {
+    snap.pid = h().pid;
+    snap.exe = std::string(h().exe, strnlen(h().exe, sizeof h().exe));
+    snap.cmdline = std::string(h().cmdline, strnlen(h().cmdline, sizeof h().cmdline));
+    while (!snap.cmdline.empty() && snap.cmdline.back() == ' ') snap.cmdline.pop_back();
+    snap.arena_path = file.path();
+    snap.state = static_cast<ProcessState>(h().state.load(std::memory_order_acquire));
+    snap.procs = h().procs.load(std::memory_order_relaxed);
+    snap.start_realtime_ns = h().start_realtime_ns;
+  }
+
+  void read_goroutines() {
+    uint32_t chunks = h().goroutine_chunks.load(std::memory_order_acquire);
+    records.reserve(std::size_t{chunks} * kGoroutinesPerChunk);
+    uint32_t stride = h().goroutine_stride;
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const char* base = file.at<char>(h().goroutine_chunk_offset[c], std::size_t{stride} * kGoroutinesPerChunk);
+      if (!base) continue;
+      for (uint32_t i = 0; i < kGoroutinesPerChunk; ++i) {
+        const auto* src = reinterpret_cast<const GoroutineRecord*>(base + std::size_t{i} * stride);
+        if (src->state == GoroutineState::kFree) continue;
+        GoroutineRecord r;
+        bool ok = read_seqlocked(src, &r);
+        if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) continue;
+        records.push_back(r);
+        torn.push_back(!ok);
+      }
+    }
+  }
+
+  void read_crash() {
+    const auto* cr = file.at<CrashRecord>(h().crash_offset);
+    if (!cr || cr->present == 0) return;
+    CrashRecord r;
+    read_seqlocked(cr, &r);
+    Crash c;
+    c.goroutine = r.goroutine;
+    c.signal = r.signal;
+    c.tid = r.tid;
+    c.fault_address = r.fault_address;
+    c.message = std::string(r.message, strnlen(r.message, sizeof r.message));
+    c.exception_type = std::string(r.exception_type, strnlen(r.exception_type, sizeof r.exception_type));
+    c.time_ns = r.time_ns;
+    std::vector<uint64_t> pcs(r.frames, r.frames + std::min<uint32_t>(r.nframes, kMaxCrashFrames));
+    if (symbols) {
+      std::vector<Frame> frames = symbols->stack(pcs, false);
+      // Everything down to the throw (or the signal frame) is how the report was made.
+      std::size_t last = 0;
+      bool found = false;
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i].function == "__cxa_throw") {
+          last = i;
+          found = true;
+        }
+      }
+      for (std::size_t i = 0; found && i <= last; ++i) frames[i].runtime = true;
+      for (auto& f : frames) {
+        if (symbolize::is_panic_machinery({f.pc, f.function, f.file, f.line, f.offset, f.module})) f.runtime = true;
+      }
+      c.stack = std::move(frames);
+    } else {
+      std::vector<Frame> frames;
+      for (uint64_t pc : pcs) frames.push_back(Frame{pc, "", "", 0, 0, "", false});
+      c.stack = std::move(frames);
+    }
+    snap.crash = std::move(c);
+  }
+
+  void read_events() {
+    std::vector<Event> all;
+    for (uint32_t r = 0; r < kMaxRings; ++r) {
+      uint64_t off = h().ring_offset[r].load(std::memory_order_acquire);
+      const Ring* ring = off ? file.at<Ring>(off) : nullptr;
+      if (!ring) continue;
+      uint64_t before = ring->written.load(std::memory_order_acquire);
+      uint64_t n = std::min<uint64_t>(before, kRingEvents);
+      std::vector<arena::Event> copy(ring->events, ring->events + kRingEvents);
+      uint64_t after = ring->written.load(std::memory_order_acquire);
+      // Keep only events that were not overwritten while they were copied.
+      uint64_t first = before - n;
+      if (after > kRingEvents && after - kRingEvents > first) first = after - kRingEvents;
+      snap.events_lost += first;
+      for (uint64_t i = first; i < before; ++i) {
+        const arena::Event& e = copy[i % kRingEvents];
+        all.push_back(Event{e.time_ns, r == kExternalRing ? -1 : static_cast<int>(r), e.kind, e.g, e.arg, e.aux});
+      }
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+    snap.events = std::move(all);
+  }
+
+  void read_objects() {
+    uint32_t chunks = h().object_chunks.load(std::memory_order_acquire);
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const auto* base = file.at<ObjectRecord>(h().object_chunk_offset[c], kObjectsPerChunk);
+      if (!base) continue;
+      for (uint32_t i = 0; i < kObjectsPerChunk; ++i) {
+        if (base[i].kind == ObjectKind::kFree) continue;
+        ObjectRecord r;
+        read_seqlocked(&base[i], &r);
+        if (r.kind == ObjectKind::kFree) continue;
+        Object o;
+        o.id = r.id;
+        o.kind = r.kind;
+        o.address = r.address;
+        o.creator = r.creator;
+        o.create_pc = r.create_pc;
+        o.word0 = r.word0;
+        o.word1 = r.word1;
+        o.flags = r.flags;
+        if (symbols && r.create_pc) o.created_at = symbols->creation(r.create_pc);
+        snap.objects.push_back(std::move(o));
+      }
+    }
+    std::sort(snap.objects.begin(), snap.objects.end(), [](const Object& a, const Object& b) { return a.id < b.id; });
+  }
+
+  // Stacks of a live process: copies of the parked goroutines' used stacks, walked by
+  // frame pointers; running goroutines unwound from their stopped threads.
+  std::vector<std::vector<uint64_t>> live_stacks(std::vector<std::string>& notes, std::vector<bool>& first_is_pc) {
+    std::size_t n = records.size();
+    std::vector<std::vector<uint64_t>> stacks(n);
+    notes.assign(n, {});
+    first_is_pc.assign(n, false);
+    ProcessMemory mem(snap.pid);
+    std::vector<ProcessMemory::Range> ranges;
+    std::vector<std::size_t> owner;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const GoroutineRecord& r = records[i];
+      if (r.state == GoroutineState::kRunning) continue;
+      if (r.context == 0 || r.stack_hi == 0) {
+        notes[i] = "not started yet";
+        continue;
+      }
+      if (r.context < r.stack_lo || r.context + kContextSize > r.stack_hi) {
+        notes[i] = "saved context outside its stack";
+        continue;
+      }
+      total += r.stack_hi - r.context;
+    }
+    // One buffer for every copied stack, not zeroed: the reads fill what is used.
+    std::unique_ptr<char[]> buf(new char[total > 0 ? total : 1]);
+    ranges.reserve(n);
+    owner.reserve(n);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const GoroutineRecord& r = records[i];
+      if (r.state == GoroutineState::kRunning || !notes[i].empty()) continue;
+      std::size_t size = r.stack_hi - r.context;
+      ranges.push_back({r.context, size, buf.get() + at});
+      owner.push_back(i);
+      at += size;
+    }
+    mem.read_all(ranges);
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      std::size_t i = owner[k];
+      if (!ranges[k].ok) {
+        notes[i] = "stack unreadable";
+        continue;
+      }
+      const char* copy = ranges[k].out;
+      uint64_t rip = 0, rbp = 0;
+      std::memcpy(&rip, copy + kContextRip, 8);
+      std::memcpy(&rbp, copy + kContextRbp, 8);
+      // The first address is the return address into the switch: a return address too.
+      stacks[i] = walk_frame_pointers(rip, rbp, copy, ranges[k].address, ranges[k].size, opt.max_frames);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const GoroutineRecord& r = records[i];
+      if (r.state != GoroutineState::kRunning) continue;
+      if (!stopped) {
+        notes[i] = self ? "running (the reader itself)" : "running; not stopped, so its stack was not read";
+        continue;
+      }
+      int tid = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings) ? h().worker_tid[r.worker].load() : 0;
+      if (tid == 0 || !stopped->regs(tid)) {
+        notes[i] = "running on an unknown thread";
+        continue;
+      }
+      stacks[i] = unwind_stopped_thread(tid, opt.max_frames);
+      first_is_pc[i] = true;
+      if (stacks[i].empty()) notes[i] = "running; its thread could not be unwound";
+    }
+    return stacks;
+  }
+
+  // Stacks of a dead process: the snapshot its crash handler left, if any.
+  std::vector<std::vector<uint64_t>> dead_stacks(std::vector<std::string>& notes, std::vector<bool>& first_is_pc) {
+    std::size_t n = records.size();
+    std::vector<std::vector<uint64_t>> stacks(n);
+    notes.assign(n, "the process is gone and left no stack for it");
+    first_is_pc.assign(n, false);
+    std::unordered_map<uint64_t, std::size_t> index;
+    for (std::size_t i = 0; i < n; ++i) index[records[i].id] = i;
+    uint64_t off = h().crash_stacks_offset.load(std::memory_order_acquire);
+    uint64_t bytes = h().crash_stacks_bytes.load(std::memory_order_relaxed);
+    const char* p = off ? file.at<char>(off, bytes) : nullptr;
+    for (uint64_t at = 0; p && at + sizeof(CrashStack) <= bytes;) {
+      CrashStack cs;
+      std::memcpy(&cs, p + at, sizeof cs);
+      at += sizeof cs;
+      if (cs.nframes > kMaxStackFrames || at + cs.nframes * 8 > bytes) break;
+      auto it = index.find(cs.goroutine);
+      if (it != index.end()) {
+        stacks[it->second].resize(cs.nframes);
+        std::memcpy(stacks[it->second].data(), p + at, cs.nframes * 8);
+        notes[it->second].clear();
+      }
+      at += cs.nframes * 8;
+    }
+    if (snap.crash) {
+      auto it = index.find(snap.crash->goroutine);
+      if (it != index.end()) notes[it->second].clear();  // its stack is the crash stack
+    }
+    return stacks;
+  }
+
+  // Raw stacks, read while the target is stopped; symbolized after it runs again.
+  std::vector<std::string> notes;
+  std::vector<bool> first_is_pc;
+  std::vector<std::vector<uint64_t>> stacks;
+
+  void read_stacks() {
+    if (!opt.stacks) {
+      stacks.resize(records.size());
+      notes.assign(records.size(), "stacks not read");
+      first_is_pc.assign(records.size(), false);
+    } else {
+      stacks = live ? live_stacks(notes, first_is_pc) : dead_stacks(notes, first_is_pc);
+    }
+  }
+
+  // Goroutines parked at the same place share one symbolized Stack.
+  struct StackKey {
+    const std::vector<uint64_t>* pcs;
+    bool first_is_pc;
+    bool operator==(const StackKey& o) const { return first_is_pc == o.first_is_pc && *pcs == *o.pcs; }
+  };
+  struct StackKeyHash {
+    std::size_t operator()(const StackKey& k) const {
+      std::size_t h = k.first_is_pc;
+      for (uint64_t pc : *k.pcs) h = h * 1000003u ^ std::hash<uint64_t>()(pc);
+      return h;
+    }
+  };
+  std::unordered_map<StackKey, Stack, StackKeyHash> stack_cache;
+
+  Stack symbolized(const std::vector<uint64_t>& pcs, bool first_is_pc) {
+    StackKey key{&pcs, first_is_pc};
+    auto it = stack_cache.find(key);
+    if (it != stack_cache.end()) return it->second;
+    Stack st(symbols->stack(pcs, first_is_pc));
+    stack_cache.emplace(key, st);
+    return st;
+  }
+
+  void build_goroutines() {
+    snap.goroutines.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const GoroutineRecord& r = records[i];
+      Goroutine g;
+      g.id = r.id;
+      g.parent_id = r.parent_id;
+      g.state = r.state;
+      g.wait_reason = r.wait_reason;
+      g.wait_object = r.wait_object;
+      g.worker = r.worker;
+      g.unparked_by = r.unparked_by;
+      g.recovered_panics = r.recovered_panics;
+      g.create_pc = r.create_pc;
+      g.torn = torn[i];
+      if ((r.state == GoroutineState::kWaiting || r.state == GoroutineState::kSyscall) && r.wait_since_ns > 0) {
+        g.wait_ns = std::max<int64_t>(0, reference_ns - r.wait_since_ns);
+      }
+      if (r.created_ns > 0) g.age_ns = std::max<int64_t>(0, reference_ns - r.created_ns);
+      g.crashed = snap.crash && snap.crash->goroutine == r.id && r.id != 0;
+      if (g.crashed) g.state = GoroutineState::kRunning;
+      if (symbols) {
+        g.stack = symbolized(stacks[i], first_is_pc[i]);
+        if (r.create_pc) {
+          // A goroutine the runtime made itself (run()'s main goroutine) has no
+          // creation site of the user's, like Go's goroutine 1.
+          Frame c = symbols->creation(r.create_pc);
+          if (!c.runtime) g.created_by = c;
+        }
+      } else {
+        std::vector<Frame> frames;
+        for (uint64_t pc : stacks[i]) frames.push_back(Frame{pc, "", "", 0, 0, "", false});
+        g.stack = std::move(frames);
+      }
+      if (g.crashed && g.stack.empty() && snap.crash) g.stack = snap.crash->stack;
+      g.stack_note = notes[i];
+      if (g.crashed) g.stack_note.clear();
+      snap.goroutines.push_back(std::move(g));
+    }
+    std::sort(snap.goroutines.begin(), snap.goroutines.end(),
+              [](const Goroutine& a, const Goroutine& b) { return a.id < b.id; });
+  }
+
+  void run() {
+    read_header();
+    bool exited = snap.state == ProcessState::kExited || snap.state == ProcessState::kCrashed;
+    live = self || (!exited && same_process(snap.pid, h()));
+    snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
+    if (live && !self && opt.consistent && opt.stacks) {
+      try {
+        stopped = std::make_unique<StopTheWorld>(snap.pid);
+        snap.consistent = true;
+      } catch (const InspectError& e) {
+        snap.warnings.push_back(std::string(e.what()) + "; reading it while it runs");
+      }
+    }
+    read_goroutines();
+    read_stacks();
+    // Everything the target's memory is needed for is read: let it go now, before the
+    // slow part (symbolizing).
+    if (stopped) snap.stopped_ns = stopped->stopped_ns();
+    stopped.reset();
+    if (opt.events) read_events();
+    if (live) {
+      reference_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+    } else {
+      // A dead process: its wait times end when it died — the crash, or else its
+      // last recorded event.
+      reference_ns = 0;
+      for (const Event& e : snap.events) reference_ns = std::max(reference_ns, e.time_ns);
+    }
+    if (opt.symbolize) {
+      if (live) {
+        symbols = std::make_unique<Symbols>(snap.pid);
+      } else {
+        uint32_t size = h().maps_size.load(std::memory_order_acquire);
+        const char* maps = file.at<char>(h().maps_offset, std::min<uint32_t>(size, kMapsBytes));
+        symbols = std::make_unique<Symbols>(maps ? std::string(maps, size) : std::string());
+      }
+      if (!symbols->ok()) snap.warnings.push_back("could not read the program's symbols");
+    }
+    read_crash();
+    if (!live && snap.crash) reference_ns = std::max(reference_ns, snap.crash->time_ns);
+    snap.taken_monotonic_ns = reference_ns;
+    build_goroutines();
+    if (opt.objects) read_objects();
+    if (!live && snap.state == ProcessState::kRunning) {
+      snap.warnings.push_back("the process is gone without a crash record (killed?); state as last recorded");
+    }
+    long torn_count = std::count(torn.begin(), torn.end(), true);
+    if (torn_count > 0) {
+      snap.warnings.push_back(std::to_string(torn_count) + " goroutine record(s) were being updated and may be inconsistent");
+    }
+  }
+};
+
+Snapshot read_arena(const ArenaFile& file, const ReadOptions& opt, bool self) {
+  Snapshot snap;
+  Reader r{file, opt, snap};
+  r.self = self;
+  r.run();
+  return snap;
+}
+
+}  // namespace
+
+Snapshot read_pid(int pid, const ReadOptions& opt) {
+  if (pid <= 0) throw InspectError(ErrorCode::kNoSuchProcess, "invalid pid " + std::to_string(pid));
+  std::string path = find_arena(pid);
+  if (path.empty()) {
+    if (!process_exists(pid)) {
+      throw InspectError(ErrorCode::kNoSuchProcess, "no process " + std::to_string(pid) + " and no arena it left behind");
+    }
+    struct stat st;
+    std::string proc = "/proc/" + std::to_string(pid);
+    if (stat(proc.c_str(), &st) == 0 && st.st_uid != getuid() && getuid() != 0) {
+      throw InspectError(ErrorCode::kPermission, "process " + std::to_string(pid) + " belongs to another user");
+    }
+    throw InspectError(ErrorCode::kNotGleak,
+                       "process " + std::to_string(pid) + " is not a gleak process (it has no probe arena)");
+  }
+  ArenaFile file = ArenaFile::open(path);
+  if (file.header().pid != pid) {
+    throw InspectError(ErrorCode::kCorrupt, path + ": names pid " + std::to_string(file.header().pid) + ", not " +
+                                                std::to_string(pid));
+  }
+  return read_arena(file, opt, false);
+}
+
+Snapshot read_file(const std::string& path, const ReadOptions& opt) {
+  ArenaFile file = ArenaFile::open(path);
+  Snapshot s = read_arena(file, opt, file.header().pid == getpid());
+  if (s.source == Source::kDeadProcess) s.source = Source::kFile;
+  return s;
+}
+
+Snapshot read_self(const ReadOptions& opt) {
+  std::string path = find_arena(getpid());
+  if (path.empty()) throw InspectError(ErrorCode::kNotGleak, "this process has no probe arena (is the runtime started?)");
+  ArenaFile file = ArenaFile::open(path);
+  ReadOptions o = opt;
+  o.consistent = false;
+  return read_arena(file, o, true);
+}
+
+}  // namespace gleak::inspector

@@ -1,0 +1,33 @@
+// inspector/reader.h — building a Snapshot from a process or an arena file.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "inspector/snapshot.h"
+
+namespace gleak::inspector {
+
+struct ReadOptions {
+  // consistent: stop a live target (ptrace) while it is read, so that every record and
+  // stack is from the same instant and running goroutines can be unwound. Without it
+  // the target runs on and what is read may be slightly out of step.
+  bool consistent = true;
+  bool symbolize = true;
+  bool stacks = true;   // read goroutine stacks (ps and counts need none)
+  bool events = true;
+  bool objects = true;
+  std::size_t max_frames = 64;
+};
+
+// read_pid() reads process pid: live, or — when it has died — the arena it left.
+// Throws InspectError.
+Snapshot read_pid(int pid, const ReadOptions& opt = {});
+
+// read_file() reads an arena file; if its process still runs, it is read live.
+Snapshot read_file(const std::string& path, const ReadOptions& opt = {});
+
+// read_self() reads the calling process (never stopped: it cannot stop itself).
+Snapshot read_self(const ReadOptions& opt = {});
+
+}  // namespace gleak::inspector

@@ -1,0 +1,336 @@
+// inspector/report_text.cc — see inspector/report_text.h.
+#include "inspector/report_text.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gleak::inspector {
+namespace {
+
+constexpr int64_t kMinuteNs = 60'000'000'000;
+constexpr size_t kMaxListed = 10;  // ids (and parents) listed in a bucket before eliding
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+// shown() says whether a dump prints g: Go skips dead goroutines, and a free slot is
+// not a goroutine at all.
+bool shown(const Goroutine& g) {
+  return g.crashed || (g.state != GoroutineState::kFree && g.state != GoroutineState::kDead);
+}
+
+// has_wait() says whether g carries a wait duration: Go prints one for goroutines that
+// are waiting or in a syscall.
+bool has_wait(const Goroutine& g) {
+  return !g.crashed && (g.state == GoroutineState::kWaiting || g.state == GoroutineState::kSyscall) && g.wait_ns >= 0;
+}
+
+// crashed_goroutine() is the goroutine the crash record names, if the snapshot has it.
+const Goroutine* crashed_goroutine(const Snapshot& s) {
+  if (!s.crash) return nullptr;
+  for (const Goroutine& g : s.goroutines) {
+    if (g.crashed) return &g;
+  }
+  if (s.crash->goroutine == 0) return nullptr;
+  for (const Goroutine& g : s.goroutines) {
+    if (g.id == s.crash->goroutine) return &g;
+  }
+  return nullptr;
+}
+
+std::string location(const Frame& f) {
+  std::string out;
+  if (!f.file.empty()) {
+    out = f.file + ":" + std::to_string(f.line);
+  } else if (!f.module.empty()) {
+    out = f.module;
+  } else if (f.pc != 0) {
+    out = hex(f.pc);
+  } else {
+    out = "??";
+  }
+  // Inlined frames have no offset of their own, as in Go's tracebacks.
+  if (f.offset != 0) out += " +" + hex(f.offset);
+  return out;
+}
+
+const std::string& function_name(const Frame& f) {
+  static const std::string kUnknown = "??";
+  return f.function.empty() ? kUnknown : f.function;
+}
+
+// frame_key() identifies a frame for grouping: by its source line when it has one,
+// else by its place in the function, else by its address.
+void append_frame_key(std::string& key, const Frame& f) {
+  if (!f.file.empty()) {
+    key += 'L' + f.function + '\x1f' + f.file + '\x1f' + std::to_string(f.line);
+  } else if (!f.function.empty()) {
+    key += 'F' + f.function + '\x1f' + f.module + '\x1f' + std::to_string(f.offset);
+  } else {
+    key += 'P' + f.module + '\x1f' + std::to_string(f.pc);
+  }
+  key += '\x1e';
+}
+
+std::string minutes_text(int64_t lo, int64_t hi) {
+  if (hi < 1) return "";
+  if (lo == hi) return ", " + std::to_string(hi) + " minutes";
+  return ", " + std::to_string(lo) + "~" + std::to_string(hi) + " minutes";
+}
+
+std::string single_duration(const Goroutine& g, const TextOptions& opt) {
+  if (!has_wait(g)) return "";
+  if (opt.exact) return ", " + format_duration(g.wait_ns);
+  int64_t m = g.wait_ns / kMinuteNs;
+  return minutes_text(m, m);
+}
+
+std::string header(const std::string& who, const std::string& status, const std::string& duration, bool torn) {
+  return who + " [" + status + duration + (torn ? ", record torn" : "") + "]:";
+}
+
+// make_bucket() is the bucket of g alone. The crashed goroutine falls back on the crash
+// record's stack when its own could not be read.
+Bucket make_bucket(const Goroutine& g, const Snapshot& s, const TextOptions& opt, bool crashed) {
+  Bucket b;
+  b.members.push_back(&g);
+  b.crashed = crashed;
+  b.status = crashed ? "running" : goroutine_status(g);
+  b.torn = g.torn;
+  const std::vector<Frame>* stack = &g.stack.frames();
+  b.stack_note = g.stack_note;
+  if (crashed && g.stack.empty() && s.crash && !s.crash->stack.empty()) {
+    stack = &s.crash->stack.frames();
+    b.stack_note.clear();
+  }
+  for (const Frame& f : *stack) {
+    if (opt.all_frames || !f.runtime) b.stack.push_back(f);
+  }
+  b.stack_hidden = !stack->empty() && b.stack.empty();
+  if (g.created_by) {
+    b.created_by = g.created_by;
+  } else if (g.parent_id != 0 || g.create_pc != 0) {
+    Frame f;
+    f.pc = g.create_pc;
+    b.created_by = f;
+  }
+  b.parent_ids.push_back(g.parent_id);
+  if (has_wait(g)) b.min_wait_ns = b.max_wait_ns = g.wait_ns;
+  return b;
+}
+
+// crash_thread_bucket() stands for a crash whose goroutine is not in the snapshot (or
+// a plain thread's crash): the crash record's stack alone.
+Bucket crash_thread_bucket(const Snapshot& s, const TextOptions& opt) {
+  Bucket b;
+  b.crashed = true;
+  b.status = "running";
+  for (const Frame& f : s.crash->stack) {
+    if (opt.all_frames || !f.runtime) b.stack.push_back(f);
+  }
+  b.stack_hidden = !s.crash->stack.empty() && b.stack.empty();
+  return b;
+}
+
+std::string bucket_key(const Bucket& b) {
+  std::string key = b.status;
+  key += b.torn ? "\x1fT" : "\x1f-";
+  key += b.stack_hidden ? "\x1fH" : "\x1f-";
+  key += '\x1f' + b.stack_note + '\x1d';
+  for (const Frame& f : b.stack) append_frame_key(key, f);
+  key += '\x1d';
+  if (b.created_by) append_frame_key(key, *b.created_by);
+  return key;
+}
+
+// ordered() is what a dump prints, in order: the crashed goroutine (or thread) first,
+// then every other shown goroutine by id.
+std::vector<Bucket> ordered(const Snapshot& s, const TextOptions& opt, std::vector<const Goroutine*>* rest) {
+  std::vector<Bucket> out;
+  const Goroutine* crashed = crashed_goroutine(s);
+  if (crashed != nullptr) {
+    out.push_back(make_bucket(*crashed, s, opt, true));
+  } else if (s.crash) {
+    out.push_back(crash_thread_bucket(s, opt));
+  }
+  for (const Goroutine& g : s.goroutines) {
+    if (&g != crashed && shown(g)) rest->push_back(&g);
+  }
+  std::stable_sort(rest->begin(), rest->end(), [](const Goroutine* a, const Goroutine* b) { return a->id < b->id; });
+  return out;
+}
+
+std::string parents_text(const std::vector<uint64_t>& parents) {
+  if (parents.size() == 1) return parents[0] == 0 ? "" : " in goroutine " + std::to_string(parents[0]);
+  if (parents.size() > kMaxListed) return " in " + std::to_string(parents.size()) + " goroutines";
+  std::string out = " in goroutines";
+  for (uint64_t p : parents) out += " " + std::to_string(p);
+  return out;
+}
+
+std::string bucket_duration(const Bucket& b, const TextOptions& opt) {
+  if (b.crashed) return "";
+  if (opt.exact) {
+    if (b.min_wait_ns < 0) return "";
+    std::string lo = format_duration(b.min_wait_ns), hi = format_duration(b.max_wait_ns);
+    return lo == hi ? ", " + lo : ", " + lo + "~" + hi;
+  }
+  // Go's minutes: members without a known wait count as under a minute.
+  int64_t lo = INT64_MAX, hi = 0;
+  for (const Goroutine* g : b.members) {
+    int64_t m = has_wait(*g) ? g->wait_ns / kMinuteNs : 0;
+    lo = std::min(lo, m);
+    hi = std::max(hi, m);
+  }
+  return minutes_text(lo, hi);
+}
+
+void append_bucket(std::string& out, const Bucket& b, const Snapshot& s, const TextOptions& opt) {
+  if (b.members.size() > 1) {
+    out += header(std::to_string(b.members.size()) + " goroutines", b.status, bucket_duration(b, opt), b.torn);
+  } else if (!b.members.empty()) {
+    out += header("goroutine " + std::to_string(b.members[0]->id), b.status, bucket_duration(b, opt), b.torn);
+  } else if (s.crash && s.crash->goroutine != 0) {
+    out += header("goroutine " + std::to_string(s.crash->goroutine), b.status, "", false);
+  } else {
+    out += header("thread " + std::to_string(s.crash ? s.crash->tid : 0), b.status, "", false);
+  }
+  out += '\n';
+
+  for (const Frame& f : b.stack) out += function_name(f) + "\n\t" + location(f) + "\n";
+  if (b.stack_hidden) {
+    out += "\t(runtime frames only)\n";
+  } else if (b.stack.empty()) {
+    out += b.stack_note.empty() ? "\t(stack unavailable)\n" : "\t(stack unavailable: " + b.stack_note + ")\n";
+  }
+  if (!b.stack.empty() || b.stack_hidden) {
+    if (!b.stack_note.empty()) out += "\t(stack incomplete: " + b.stack_note + ")\n";
+  }
+
+  if (b.created_by) {
+    out += "created by " + function_name(*b.created_by) + parents_text(b.parent_ids) + "\n\t" +
+           location(*b.created_by) + "\n";
+  }
+
+  if (b.members.size() > 1) {
+    out += "goroutines:";
+    for (size_t i = 0; i < b.members.size() && i < kMaxListed; ++i) out += " " + std::to_string(b.members[i]->id);
+    if (b.members.size() > kMaxListed) out += " ... (" + std::to_string(b.members.size() - kMaxListed) + " more)";
+    out += '\n';
+  }
+}
+
+// crash_message() is the crash record's message, or a stand-in when the runtime died
+// before it could write one.
+std::string crash_message(const Crash& c) {
+  std::string m = c.message;
+  while (!m.empty() && m.back() == '\n') m.pop_back();
+  if (!m.empty()) return m;
+  if (c.signal != 0) return "fatal error: signal " + std::to_string(c.signal);
+  if (!c.exception_type.empty()) return "panic: exception of type " + c.exception_type;
+  return "fatal error: crash (no message recorded)";
+}
+
+}  // namespace
+
+std::string format_duration(int64_t ns) {
+  if (ns < 0) ns = 0;
+  constexpr int64_t kMs = 1'000'000, kTenth = 100'000'000;
+  if (ns < 1'000'000'000) {
+    int64_t ms = (ns + kMs / 2) / kMs;
+    if (ms == 0) return "0s";
+    if (ms < 1000) return std::to_string(ms) + "ms";
+  }
+  int64_t tenths = ns / kTenth + (ns % kTenth >= kTenth / 2 ? 1 : 0);
+  int64_t h = tenths / 36000, m = tenths / 600 % 60, st = tenths % 600;
+  std::string sec = std::to_string(st / 10);
+  if (st % 10 != 0) sec += "." + std::to_string(st % 10);
+  sec += "s";
+  if (h > 0) return std::to_string(h) + "h" + std::to_string(m) + "m" + sec;
+  if (m > 0) return std::to_string(m) + "m" + sec;
+  return sec;
+}
+
+std::string goroutine_status(const Goroutine& g) {
+  if (g.crashed) return "running";
+  switch (g.state) {
+    case GoroutineState::kWaiting: {
+      const char* r = arena::wait_reason_name(g.wait_reason);
+      return *r != '\0' ? r : "waiting";
+    }
+    default: return arena::goroutine_state_name(g.state);
+  }
+}
+
+std::string format_goroutine_header(const Goroutine& g, const TextOptions& opt) {
+  return header("goroutine " + std::to_string(g.id), goroutine_status(g), single_duration(g, opt), g.torn);
+}
+
+std::vector<Bucket> group_goroutines(const Snapshot& s, const TextOptions& opt) {
+  std::vector<const Goroutine*> rest;
+  std::vector<Bucket> out = ordered(s, opt, &rest);
+  size_t first = out.size();
+
+  std::map<std::string, size_t> index;
+  std::vector<std::set<uint64_t>> parents;
+  for (const Goroutine* g : rest) {
+    Bucket b = make_bucket(*g, s, opt, false);
+    auto [it, added] = index.emplace(bucket_key(b), out.size());
+    if (added) {
+      out.push_back(std::move(b));
+      parents.emplace_back();
+    } else {
+      Bucket& into = out[it->second];
+      into.members.push_back(g);
+      if (b.min_wait_ns >= 0) {
+        into.min_wait_ns = into.min_wait_ns < 0 ? b.min_wait_ns : std::min(into.min_wait_ns, b.min_wait_ns);
+        into.max_wait_ns = std::max(into.max_wait_ns, b.max_wait_ns);
+      }
+    }
+    parents[it->second - first].insert(g->parent_id);
+  }
+  for (size_t i = first; i < out.size(); ++i) {
+    const auto& p = parents[i - first];
+    out[i].parent_ids.assign(p.begin(), p.end());
+  }
+  // Members were added by id, so members[0] is each bucket's lowest id.
+  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](const Bucket& a, const Bucket& b) {
+    if (a.members.size() != b.members.size()) return a.members.size() > b.members.size();
+    return a.members[0]->id < b.members[0]->id;
+  });
+  return out;
+}
+
+std::string format_dump(const Snapshot& s, const TextOptions& opt) {
+  std::string out;
+  if (s.crash) out += crash_message(*s.crash) + "\n\n";
+  bool first = true;
+  auto emit = [&](const Bucket& b) {
+    if (!first) out += '\n';
+    first = false;
+    append_bucket(out, b, s, opt);
+  };
+  if (opt.group) {
+    for (const Bucket& b : group_goroutines(s, opt)) emit(b);
+  } else {
+    // One goroutine at a time: a dump of a million goroutines holds one bucket, not a
+    // million.
+    std::vector<const Goroutine*> rest;
+    for (const Bucket& b : ordered(s, opt, &rest)) emit(b);
+    for (const Goroutine* g : rest) emit(make_bucket(*g, s, opt, false));
+  }
+  return out;
+}
+
+}  // namespace gleak::inspector

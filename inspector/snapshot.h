@@ -1,0 +1,148 @@
+// inspector/snapshot.h — one consistent picture of a gleak process: what every reader
+// produces and every analysis and report consumes.
+//
+// A Snapshot is plain data: it holds no handle on the process it came from, so it can
+// be built from a live pid, from the arena file a dead process left behind, or by hand
+// in a test.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/arena_layout.h"
+
+namespace gleak::inspector {
+
+using arena::GoroutineState;
+using arena::ObjectKind;
+using arena::ProcessState;
+using arena::WaitReason;
+
+// Frame is one symbolized stack frame. An inlined call is a frame of its own, with the
+// same pc as the frame it was inlined into.
+struct Frame {
+  uint64_t pc = 0;
+  std::string function;  // demangled; "" when unknown
+  std::string file;      // "" when there is no line information
+  int line = 0;
+  uint64_t offset = 0;   // pc minus the function's start; 0 for inlined frames
+  std::string module;    // ELF object containing pc
+  bool runtime = false;  // a frame of gleak's own machinery (hidden unless asked)
+};
+
+// Stack is an immutable, shared list of frames, innermost first. Goroutines parked at
+// the same place share one: a process with 100,000 goroutines and ten distinct stacks
+// holds ten lists, not 100,000.
+class Stack {
+ public:
+  Stack() = default;
+  Stack(std::vector<Frame> frames) : p_(std::make_shared<const std::vector<Frame>>(std::move(frames))) {}
+  Stack(std::initializer_list<Frame> frames) : Stack(std::vector<Frame>(frames)) {}
+
+  const std::vector<Frame>& frames() const { return p_ ? *p_ : empty_frames(); }
+  std::vector<Frame>::const_iterator begin() const { return frames().begin(); }
+  std::vector<Frame>::const_iterator end() const { return frames().end(); }
+  std::size_t size() const { return frames().size(); }
+  bool empty() const { return frames().empty(); }
+  const Frame& operator[](std::size_t i) const { return frames()[i]; }
+  const Frame& front() const { return frames().front(); }
+  const Frame& back() const { return frames().back(); }
+  // push_back() appends, copying the frames first if they are shared.
+  void push_back(Frame f) {
+    auto copy = std::make_shared<std::vector<Frame>>(frames());
+    copy->push_back(std::move(f));
+    p_ = std::move(copy);
+  }
+  // identity() is the same for two Stacks that share their frames.
+  const void* identity() const { return p_.get(); }
+
+ private:
+  static const std::vector<Frame>& empty_frames() {
+    static const std::vector<Frame> none;
+    return none;
+  }
+  std::shared_ptr<const std::vector<Frame>> p_;
+};
+
+struct Goroutine {
+  uint64_t id = 0;
+  uint64_t parent_id = 0;
+  GoroutineState state = GoroutineState::kFree;
+  WaitReason wait_reason = WaitReason::kNone;
+  uint64_t wait_object = 0;    // address of the object waited on
+  int64_t wait_ns = -1;        // how long it has waited (-1: not waiting)
+  int worker = -1;             // worker running it
+  uint64_t unparked_by = 0;
+  uint32_t recovered_panics = 0;
+  int64_t age_ns = -1;         // time since it was created
+  uint64_t create_pc = 0;
+  std::optional<Frame> created_by;  // the frame of the go() call
+  Stack stack;                 // innermost first
+  std::string stack_note;      // why the stack is missing or partial, if it is
+  bool torn = false;           // its record kept changing or a writer died mid-update
+  bool crashed = false;        // the goroutine that killed the process
+};
+
+struct Object {
+  uint64_t id = 0;
+  ObjectKind kind = ObjectKind::kFree;
+  uint64_t address = 0;
+  uint64_t creator = 0;
+  uint64_t create_pc = 0;
+  std::optional<Frame> created_at;
+  uint64_t word0 = 0;  // see arena::ObjectRecord
+  uint64_t word1 = 0;
+  uint32_t flags = 0;
+};
+
+struct Event {
+  int64_t time_ns = 0;
+  int worker = -1;  // -1: a plain thread
+  arena::EventKind kind = arena::EventKind::kSpawn;
+  uint64_t goroutine = 0;
+  uint64_t arg = 0;
+  uint32_t aux = 0;
+};
+
+struct Crash {
+  uint64_t goroutine = 0;  // 0: a plain thread
+  int signal = 0;
+  int tid = 0;
+  uint64_t fault_address = 0;
+  std::string message;     // "panic: ..." / "fatal error: ..."
+  std::string exception_type;
+  Stack stack;
+  int64_t time_ns = 0;     // CLOCK_MONOTONIC_COARSE
+};
+
+// Source says where a snapshot came from.
+enum class Source { kSelf, kLiveProcess, kDeadProcess, kFile };
+
+struct Snapshot {
+  static constexpr int kSchemaVersion = 1;
+
+  Source source = Source::kSelf;
+  int pid = 0;
+  std::string exe;
+  std::string cmdline;
+  std::string arena_path;
+  ProcessState state = ProcessState::kRunning;
+  int procs = 0;
+  int64_t start_realtime_ns = 0;
+  int64_t taken_monotonic_ns = 0;  // when the snapshot was taken (or the process died)
+  int64_t stopped_ns = 0;          // how long the target was stopped for it (0: not stopped)
+  bool consistent = false;         // the target was stopped while it was read
+
+  std::vector<Goroutine> goroutines;  // by id
+  std::vector<Object> objects;        // by id
+  std::vector<Event> events;          // oldest first
+  uint64_t events_lost = 0;           // overwritten before they were read
+  std::optional<Crash> crash;
+  std::vector<std::string> warnings;  // what could not be read, and why
+};
+
+}  // namespace gleak::inspector
