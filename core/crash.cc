@@ -69,11 +69,16 @@ std::string format_report(const std::string& header, const uintptr_t* pcs, int n
     auto fs = sym.lookup_inlined(pcs[i], true);
     frames.insert(frames.end(), fs.begin(), fs.end());
   }
+  // Down to a __cxa_throw, and then the panic machinery below it, is how this report
+  // came to be written, not what failed.
   std::size_t begin = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (symbolize::is_panic_machinery(frames[i])) begin = i + 1;
-    if (frames[i].function == "__cxa_throw") break;
+    if (frames[i].function == "__cxa_throw") {
+      begin = i + 1;
+      break;
+    }
   }
+  while (begin < frames.size() && symbolize::is_panic_machinery(frames[begin])) ++begin;
   std::size_t end = frames.size();
   for (std::size_t i = begin; i < frames.size(); ++i) {
     if (is_entry_machinery(frames[i].function)) {

@@ -721,6 +721,15 @@ void ready(G* g) {
   wake_idle_p();
 }
 
+void emit(arena::EventKind kind, uint64_t g, uint64_t arg, uint32_t aux) {
+  P* p = current_p();
+  if (p != nullptr) {
+    ring_emit(p->events, p->clock, kind, g, arg, aux);
+  } else {
+    emit_external(kind, g, arg, aux);
+  }
+}
+
 void wake_for_timer() {
   if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return;
   P* p = nullptr;
@@ -862,7 +871,9 @@ void run_blocking(void (*fn)(void*), void* arg) {
   {
     std::lock_guard<std::mutex> lk(g_blocking->mu);
     g_blocking->jobs.push_back(&job);
-    if (g_blocking->idle > 0) {
+    // Every queued job needs a helper of its own: a job may block until another one
+    // runs, so two must never wait for the same helper.
+    if (static_cast<std::size_t>(g_blocking->idle) >= g_blocking->jobs.size()) {
       g_blocking->cv.notify_one();
     } else {
       std::thread(blocking_helper).detach();

@@ -89,6 +89,7 @@ void WaitGroup::wait() {
   init_waiter(&me);
   push(waiters_, &me);
   wait_on(&me, &waiters_.lock, WaitReason::kWaitGroupWait, this);
+  emit(arena::EventKind::kJoin, goroutine_id(), reinterpret_cast<uint64_t>(this), 0);
 }
 
 // ---- Mutex -------------------------------------------------------------------------------

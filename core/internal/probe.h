@@ -24,6 +24,10 @@ void* arena_alloc(std::size_t bytes, uint64_t* offset);
 // ring of plain threads), created on first use.
 arena::Ring* arena_ring(uint32_t index);
 
+// emit() records an event from wherever the caller runs: its worker's ring, or the
+// shared ring of plain threads.
+void emit(arena::EventKind kind, uint64_t g, uint64_t arg, uint32_t aux);
+
 // emit_external() records an event made on a plain thread (serialised by a lock).
 void emit_external(arena::EventKind kind, uint64_t g, uint64_t arg, uint32_t aux);
 

@@ -1,0 +1,402 @@
+// Reading real processes from outside: a stuck server, a process whose workers never
+// yield, a killed one, a crashed one, and things that are not gleak processes at all.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "inspector/arena_file.h"
+#include "inspector/errors.h"
+#include "inspector/reader.h"
+#include "inspector/report_text.h"
+
+extern char** environ;
+
+namespace gi = gleak::inspector;
+
+namespace {
+
+// ArenaDir gives every test its own GLEAK_DIR, for the targets and for the reader.
+class ArenaDir {
+ public:
+  ArenaDir() {
+    char tmpl[] = "/tmp/gleak-reader-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+    setenv("GLEAK_DIR", path_.c_str(), 1);
+  }
+  ~ArenaDir() {
+    std::string cmd = "rm -rf '" + path_ + "'";
+    (void)std::system(cmd.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Child is a target program whose stdout we read; it is killed if still running.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (pipe(fds) != 0) std::abort();
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);  // crash reports
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) std::abort();
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+  }
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_) fclose(out_);
+  }
+  pid_t pid() const { return pid_; }
+
+  // line() blocks until the child prints a line (empty at end of output).
+  std::string line() {
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, out_)) return {};
+    return buf;
+  }
+  // wait_for() reads lines until one contains `what`.
+  bool wait_for(const std::string& what) {
+    for (std::string l = line(); !l.empty(); l = line()) {
+      if (l.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+  // wait() reaps the child and returns its wait status.
+  int wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  bool reaped_ = false;
+};
+
+// run_cli() runs the gleak command and returns its exit status and output.
+int run_cli(const std::string& args, std::string* out) {
+  std::string cmd = std::string(GLEAK_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[65536];
+  std::size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// marker_line() is the line of `source` that carries the comment `marker`.
+int marker_line(const std::string& source, const std::string& marker) {
+  std::ifstream in(source);
+  std::string l;
+  for (int n = 1; std::getline(in, l); ++n) {
+    auto at = l.find(marker);
+    if (at != std::string::npos && at + marker.size() == l.size()) return n;
+  }
+  return -1;
+}
+
+const gi::Frame* top_user_frame(const gi::Goroutine& g) {
+  for (const gi::Frame& f : g.stack) {
+    if (!f.runtime) return &f;
+  }
+  return nullptr;
+}
+
+bool top_function_contains(const gi::Goroutine& g, const std::string& name) {
+  const gi::Frame* f = top_user_frame(g);
+  return f != nullptr && f->function.find(name) != std::string::npos;
+}
+
+struct Expect {
+  const char* function;  // top user frame
+  const char* marker;    // the `// wait:` / `// go:` marker name in stuck_server.cc
+  gi::WaitReason reason;
+  gi::GoroutineState state;
+  int count;
+};
+
+const Expect kStuck[] = {
+    {"ingest_worker", "ingest", gi::WaitReason::kChanReceive, gi::GoroutineState::kWaiting, 3},
+    {"publish_worker", "publish", gi::WaitReason::kChanSend, gi::GoroutineState::kWaiting, 2},
+    {"cache_holder", "holder", gi::WaitReason::kSleep, gi::GoroutineState::kWaiting, 1},
+    {"cache_reader", "reader", gi::WaitReason::kMutexLock, gi::GoroutineState::kWaiting, 2},
+    {"shutdown_waiter", "shutdown", gi::WaitReason::kWaitGroupWait, gi::GoroutineState::kWaiting, 1},
+    {"watchdog", "watchdog", gi::WaitReason::kSelect, gi::GoroutineState::kWaiting, 1},
+};
+
+int count_matching(const gi::Snapshot& s, const Expect& e) {
+  int n = 0;
+  for (const auto& g : s.goroutines) {
+    n += top_function_contains(g, e.function) && g.state == e.state && g.wait_reason == e.reason;
+  }
+  return n;
+}
+
+bool all_stuck(const gi::Snapshot& s) {
+  for (const Expect& e : kStuck) {
+    if (count_matching(s, e) != e.count) return false;
+  }
+  return true;
+}
+
+// read_when_stuck() reads the server until every goroutine has reached its wait: it
+// prints "ready" just before the last of them block, so a read may come a moment early.
+gi::Snapshot read_when_stuck(pid_t pid) {
+  gi::Snapshot s;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    s = gi::read_pid(pid);
+    if (all_stuck(s)) return s;
+    sched_yield();
+  }
+  return s;
+}
+
+std::string stuck_server_source() { return std::string(GLEAK_SOURCE_DIR) + "/samples/stuck_server.cc"; }
+
+}  // namespace
+
+TEST(StuckServer, EveryGoroutineIsShownWithItsWaitReason) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  gi::Snapshot s = read_when_stuck(server.pid());
+  for (const Expect& e : kStuck) EXPECT_EQ(count_matching(s, e), e.count) << e.function;
+  const gi::Goroutine* main_g = nullptr;
+  for (const auto& g : s.goroutines) {
+    if (g.id == 1) main_g = &g;
+  }
+  ASSERT_NE(main_g, nullptr);
+  EXPECT_EQ(main_g->state, gi::GoroutineState::kSyscall);
+  EXPECT_EQ(s.source, gi::Source::kLiveProcess);
+  EXPECT_TRUE(s.consistent);
+  EXPECT_EQ(s.goroutines.size(), 11u);
+}
+
+TEST(StuckServer, FramesPointAtTheBlockingLineAndTheGoStatement) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  gi::Snapshot s = read_when_stuck(server.pid());
+  for (const Expect& e : kStuck) {
+    int wait_line = marker_line(stuck_server_source(), std::string("// wait: ") + e.marker);
+    int go_line = marker_line(stuck_server_source(), std::string("// go: ") + e.marker);
+    ASSERT_GT(wait_line, 0) << e.marker;
+    ASSERT_GT(go_line, 0) << e.marker;
+    for (const auto& g : s.goroutines) {
+      if (!top_function_contains(g, e.function)) continue;
+      const gi::Frame* top = top_user_frame(g);
+      EXPECT_NE(top->file.find("samples/stuck_server.cc"), std::string::npos) << e.function;
+      EXPECT_EQ(top->line, wait_line) << e.function;
+      ASSERT_TRUE(g.created_by.has_value()) << e.function;
+      EXPECT_EQ(g.created_by->line, go_line) << e.function;
+      EXPECT_EQ(g.parent_id, 1u) << e.function;
+    }
+  }
+}
+
+TEST(StuckServer, WaitedObjectsAreInTheObjectTable) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  gi::Snapshot s = read_when_stuck(server.pid());
+  std::map<uint64_t, gi::ObjectKind> kinds;
+  for (const auto& o : s.objects) kinds[o.address] = o.kind;
+  for (const auto& g : s.goroutines) {
+    if (top_function_contains(g, "cache_reader")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kMutex);
+    if (top_function_contains(g, "ingest_worker")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kChannel);
+    if (top_function_contains(g, "shutdown_waiter")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kWaitGroup);
+  }
+  // The holder of the cache mutex is recorded as its owner.
+  uint64_t holder = 0;
+  for (const auto& g : s.goroutines) {
+    if (top_function_contains(g, "cache_holder")) holder = g.id;
+  }
+  bool owner_seen = false;
+  for (const auto& o : s.objects) owner_seen |= o.kind == gi::ObjectKind::kMutex && o.word0 == holder;
+  EXPECT_TRUE(owner_seen);
+}
+
+TEST(StuckServer, TheTargetRunsOnAfterBeingRead) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  gi::Snapshot s = gi::read_pid(server.pid());
+  EXPECT_TRUE(s.consistent);
+  // It was stopped and let go: it still answers SIGTERM and exits normally, and its
+  // arena is removed.
+  kill(server.pid(), SIGTERM);
+  EXPECT_TRUE(server.wait_for("got signal"));
+  int status = server.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(gi::find_arena(server.pid()), "");
+}
+
+TEST(StuckServer, CliDumpPrintsGoFormatAndJson) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  read_when_stuck(server.pid());
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + std::to_string(server.pid()), &out), 0) << out;
+  EXPECT_NE(out.find("[chan receive]:\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("[sync.Mutex.Lock]:\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("created by "), std::string::npos) << out;
+  ASSERT_EQ(run_cli("dump --json " + std::to_string(server.pid()), &out), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["schema"], "gleak.snapshot");
+  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["goroutines"].size(), 11u);
+  ASSERT_EQ(run_cli("dump --group " + std::to_string(server.pid()), &out), 0) << out;
+  EXPECT_NE(out.find("3 goroutines [chan receive]:"), std::string::npos) << out;
+}
+
+TEST(StuckServer, PsListsIt) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  std::string out;
+  ASSERT_EQ(run_cli("ps", &out), 0) << out;
+  EXPECT_NE(out.find(std::to_string(server.pid())), std::string::npos) << out;
+  EXPECT_NE(out.find("stuck_server"), std::string::npos) << out;
+}
+
+TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
+  ArenaDir dir;
+  Child spinner({GLEAK_SPINNER});
+  ASSERT_TRUE(spinner.wait_for("ready"));
+  gi::Snapshot s = gi::read_pid(spinner.pid());
+  EXPECT_TRUE(s.consistent);
+  int running_with_stack = 0;
+  for (const auto& g : s.goroutines) {
+    if (g.state != gi::GoroutineState::kRunning) continue;
+    for (const auto& f : g.stack) {
+      if (f.function.find("spin_forever") != std::string::npos) {
+        ++running_with_stack;
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(running_with_stack, 2);
+}
+
+TEST(DeadProcess, AKilledProcessLeavesAnArenaThatStillReads) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  read_when_stuck(server.pid());
+  kill(server.pid(), SIGKILL);
+  server.wait();
+  gi::Snapshot s = gi::read_pid(server.pid());
+  EXPECT_EQ(s.source, gi::Source::kDeadProcess);
+  EXPECT_EQ(s.goroutines.size(), 11u);
+  for (const Expect& e : kStuck) {
+    int n = 0;
+    for (const auto& g : s.goroutines) n += g.wait_reason == e.reason;
+    EXPECT_GE(n, e.count) << e.function;
+  }
+  ASSERT_FALSE(s.warnings.empty());
+}
+
+TEST(DeadProcess, ACrashedProcessIsDumpedWithThePanicFirst) {
+  ArenaDir dir;
+  Child crasher({GLEAK_PANIC_CRASH});
+  int status = crasher.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 2);
+  gi::Snapshot s = gi::read_pid(crasher.pid());
+  ASSERT_TRUE(s.crash.has_value());
+  EXPECT_EQ(s.crash->message, "panic: cannot process item 3");
+  EXPECT_EQ(s.state, gi::ProcessState::kCrashed);
+  bool user_frame = false;
+  for (const auto& f : s.crash->stack) user_frame |= !f.runtime && f.function.find("process") != std::string::npos;
+  EXPECT_TRUE(user_frame);
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + std::to_string(crasher.pid()), &out), 0) << out;
+  auto panic_at = out.find("panic: cannot process item 3");
+  auto first_goroutine = out.find("goroutine ");
+  ASSERT_NE(panic_at, std::string::npos) << out;
+  EXPECT_LT(panic_at, first_goroutine) << out;
+  EXPECT_NE(out.find("[running]:\nprocess(int)"), std::string::npos) << out;
+}
+
+TEST(BadInput, ACorruptArenaIsRefusedWithItsOwnExitCode) {
+  ArenaDir dir;
+  std::string path = dir.path() + "/junk.arena";
+  {
+    std::ofstream f(path);
+    f << std::string(4 << 20, 'x');
+  }
+  try {
+    gi::read_file(path);
+    FAIL() << "read a corrupt arena";
+  } catch (const gi::InspectError& e) {
+    EXPECT_EQ(e.code(), gi::ErrorCode::kCorrupt);
+  }
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + path, &out), 6) << out;
+  EXPECT_NE(out.find("bad magic"), std::string::npos) << out;
+}
+
+TEST(BadInput, AnArenaOfAnotherVersionIsRefused) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  std::string copy = dir.path() + "/copy.arena";
+  std::string cmd = "cp " + gi::find_arena(server.pid()) + " " + copy;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Bump the version field (right after the 8-byte magic).
+  int fd = open(copy.c_str(), O_RDWR);
+  uint32_t version = gleak::arena::kVersion + 1;
+  ASSERT_EQ(pwrite(fd, &version, sizeof version, 8), static_cast<ssize_t>(sizeof version));
+  close(fd);
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + copy, &out), 6) << out;
+  EXPECT_NE(out.find("version"), std::string::npos) << out;
+}
+
+TEST(BadInput, AProcessWithoutTheRuntimeIsNotAGleakProcess) {
+  ArenaDir dir;
+  Child plain({"/bin/cat"});  // waits on its stdin, which is ours: never ends by itself
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + std::to_string(plain.pid()), &out), 4) << out;
+  EXPECT_NE(out.find("not a gleak process"), std::string::npos) << out;
+}
+
+TEST(BadInput, APidWithNoProcessAndNoArenaIsReported) {
+  ArenaDir dir;
+  Child gone({"/bin/true"});
+  gone.wait();
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + std::to_string(gone.pid()), &out), 3) << out;
+  EXPECT_EQ(run_cli("dump", &out), 2) << out;  // usage
+}
