@@ -674,8 +674,12 @@ int64_t now_ns() {
 void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state) {
   P* p = current_p();
   G* g = p->current;
+#if !defined(GLEAK_NO_RECORDING)
   int64_t now = coarse_now_ns();
   p->clock = now;
+#else
+  int64_t now = 0;
+#endif
   {
     RecordWrite w(g);
     g->rec.wait_reason = reason;

@@ -120,7 +120,7 @@ Bucket make_bucket(const Goroutine& g, const Snapshot& s, const TextOptions& opt
   b.stack_hidden = !stack->empty() && b.stack.empty();
   if (g.created_by) {
     b.created_by = g.created_by;
-  } else if (g.parent_id != 0 || g.create_pc != 0) {
+  } else if (g.parent_id != 0) {
     Frame f;
     f.pc = g.create_pc;
     b.created_by = f;

@@ -165,6 +165,10 @@ bool all_stuck(const gi::Snapshot& s) {
   for (const Expect& e : kStuck) {
     if (count_matching(s, e) != e.count) return false;
   }
+  // Goroutine 1 prints "ready", then enters its blocking call.
+  for (const auto& g : s.goroutines) {
+    if (g.id == 1 && g.state != gi::GoroutineState::kSyscall) return false;
+  }
   return true;
 }
 
