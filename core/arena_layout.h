@@ -125,7 +125,9 @@ struct alignas(64) GoroutineRecord {
   uint64_t create_pc;         // return address in the function that called go()
   WaitReason wait_reason;
   int32_t worker;             // worker running it, or -1
-  uint64_t wait_object;       // address of the object waited on (0: none)
+  uint64_t wait_object;       // address of the object waited on (0: none); for a
+                              // select, of its gleak::detail::SelectOp array (wait_count
+                              // cases) on the goroutine's stack
   int64_t wait_since_ns;      // CLOCK_MONOTONIC_COARSE when the wait began
   uint64_t unparked_by;       // goroutine that last made it runnable (0: none/thread)
   uint64_t context;           // saved context while not running: r12..r15, rbx, rbp, rip
@@ -133,7 +135,9 @@ struct alignas(64) GoroutineRecord {
   uint64_t stack_hi;
   int64_t created_ns;         // CLOCK_MONOTONIC_COARSE at go()
   uint32_t recovered_panics;  // panics recovered on this goroutine
-  uint32_t reserved;
+  uint32_t wait_count;        // select: number of cases at wait_object
+  uint64_t closure;           // address of the goroutine's closure (its captured values)
+  uint64_t closure_size;      // bytes of it
 };
 static_assert(sizeof(GoroutineRecord) == 128);
 

@@ -252,6 +252,12 @@ void wake_idle_p();
 // put_runnext() puts g into p's runnext; the goroutine it displaces goes to the ring.
 // Returns true when the ring got work, so that an idle worker may be worth waking.
 bool put_runnext(P* p, G* g) {
+  // Only the owner makes runnext non-null, so an empty slot can be filled with a plain
+  // store; a thief may empty a full one at any time, so replacing needs an exchange.
+  if (p->runnext.load(std::memory_order_relaxed) == nullptr) {
+    p->runnext.store(g, std::memory_order_release);
+    return false;
+  }
   G* old = p->runnext.exchange(g, std::memory_order_acq_rel);
   if (old == nullptr) return false;
   runq_put(p, old);
@@ -289,9 +295,18 @@ void asan_finish(void* fake, P* p) {
 }
 #endif
 
-// switch_to() runs `next` in place of the current context (a goroutine or g0).
-void switch_to(P* p, G* next, Pending pend) {
-  p->pending = pend;
+// set_pending() records what the next context must finish for this one, field by
+// field: building a Pending and copying it costs two store-forwarding stalls a switch.
+inline void set_pending(P* p, Pending::Kind kind, G* prev, void (*unlock)(void*) = nullptr, void* arg = nullptr) {
+  p->pending.kind = kind;
+  p->pending.prev = prev;
+  p->pending.unlock = unlock;
+  p->pending.unlock_arg = arg;
+}
+
+// switch_to() runs `next` in place of the current context (a goroutine or g0), after
+// set_pending().
+void switch_to(P* p, G* next) {
   p->current = next;
   p->switches.store(p->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   {
@@ -308,20 +323,19 @@ void switch_to(P* p, G* next, Pending pend) {
     }
   }
 #if GLEAK_ASAN
-  G* prev = pend.prev;
-  void** fake = pend.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
+  G* prev = p->pending.prev;
+  void** fake = p->pending.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
   asan_start(fake, next->stack_base(), stack_size());
 #endif
   Transfer t = jump(next->ctx(), p);
   finish_switch(t);
 }
 
-void switch_to_g0(P* p, Pending pend) {
-  p->pending = pend;
+void switch_to_g0(P* p) {
   p->current = nullptr;
 #if GLEAK_ASAN
-  G* prev = pend.prev;
-  void** fake = pend.kind == Pending::kExit ? nullptr : &prev->asan_fake_stack;
+  G* prev = p->pending.prev;
+  void** fake = p->pending.kind == Pending::kExit ? nullptr : &prev->asan_fake_stack;
   asan_start(fake, p->asan_g0_bottom, p->asan_g0_size);
 #endif
   Transfer t = jump(p->g0, p);
@@ -379,11 +393,11 @@ void finish_switch(Transfer t) {
   }
   ring_emit(p->events, p->clock, arena::EventKind::kExit, g->rec.id, 0, 0);
   G* next = find_runnable_fast(p);
-  Pending pd{Pending::kExit, g, nullptr, nullptr};
+  set_pending(p, Pending::kExit, g);
   if (next) {
-    switch_to(p, next, pd);
+    switch_to(p, next);
   } else {
-    switch_to_g0(p, pd);
+    switch_to_g0(p);
   }
   __builtin_unreachable();
 }
@@ -592,7 +606,8 @@ void worker_main(P* p) {
   install_worker_signal_stack();
   for (;;) {
     G* g = find_work(p);
-    switch_to(p, g, Pending{});
+    set_pending(p, Pending::kNone, nullptr);
+    switch_to(p, g);
   }
 }
 
@@ -671,7 +686,7 @@ int64_t now_ns() {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state) {
+void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state, uint32_t count) {
   P* p = current_p();
   G* g = p->current;
 #if !defined(GLEAK_NO_RECORDING)
@@ -685,20 +700,22 @@ void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, 
     g->rec.wait_reason = reason;
     g->rec.wait_object = reinterpret_cast<uint64_t>(obj);
     g->rec.wait_since_ns = now;
+    g->rec.wait_count = count;
     g->rec.state = state;
   }
   ring_emit(p->events, now, arena::EventKind::kPark, g->rec.id, reinterpret_cast<uint64_t>(obj),
             static_cast<uint32_t>(reason));
   G* next = find_runnable_fast(p);
-  Pending pd{Pending::kPark, g, unlock, arg};
+  set_pending(p, Pending::kPark, g, unlock, arg);
   if (next) {
-    switch_to(p, next, pd);
+    switch_to(p, next);
   } else {
-    switch_to_g0(p, pd);
+    switch_to_g0(p);
   }
   RecordWrite w(g);
   g->rec.wait_reason = WaitReason::kNone;
   g->rec.wait_object = 0;
+  g->rec.wait_count = 0;
 }
 
 void ready(G* g) {
@@ -769,6 +786,7 @@ void* spawn_prepare(std::size_t size, std::size_t align, void** handle) {
   ensure_started();
   P* p = current_p();
   G* g = alloc_g(p);
+  g->closure_size = static_cast<uint32_t>(size);
   if (size <= kInlineClosure && align <= 16) {
     g->closure = g->inline_closure;
     g->closure_on_heap = false;
@@ -804,6 +822,9 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
     g->rec.stack_lo = g->rec.stack_hi = 0;
     g->rec.created_ns = now;
     g->rec.recovered_panics = 0;
+    g->rec.wait_count = 0;
+    g->rec.closure = reinterpret_cast<uint64_t>(g->closure);
+    g->rec.closure_size = g->closure_size;
   }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     ++p->spawned;
@@ -935,13 +956,15 @@ void yield() {
   G* next = find_runnable_fast(p);
   if (next == nullptr) {
     if (p->id >= g_sched->nprocs.load(std::memory_order_relaxed)) {
-      switch_to_g0(p, Pending{Pending::kYield, g, nullptr, nullptr});
+      set_pending(p, Pending::kYield, g);
+      switch_to_g0(p);
     } else {
       poll_timers();
     }
     return;
   }
-  switch_to(p, next, Pending{Pending::kYield, g, nullptr, nullptr});
+  set_pending(p, Pending::kYield, g);
+  switch_to(p, next);
 }
 
 int64_t num_goroutine() {

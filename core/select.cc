@@ -129,7 +129,10 @@ int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
     }
   }
   if (self.g != nullptr) {
-    park(WaitReason::kSelect, first_chan, unlock_all, &locks);
+    // The record names the select's cases, so that an inspector sees every channel
+    // it waits on, not only the first.
+    (void)first_chan;
+    park(WaitReason::kSelect, ops, unlock_all, &locks, GState::kWaiting, static_cast<uint32_t>(n));
   } else {
     locks.unlock();
     self.tp->park();

@@ -26,6 +26,7 @@ struct alignas(64) G {
   void (*entry)(void*) = nullptr;   // runs and destroys the closure
   void* closure = nullptr;          // inline_closure or a heap block
   void* asan_fake_stack = nullptr;
+  uint32_t closure_size = 0;
   bool closure_on_heap = false;
   alignas(16) unsigned char inline_closure[kInlineClosure];
 

@@ -76,7 +76,8 @@ void ensure_started();
 // park() parks the current goroutine: reason and obj are recorded, then after the
 // switch unlock(arg) runs (on the next context) to release the object's lock. Only
 // for goroutines.
-void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state = GState::kWaiting);
+void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state = GState::kWaiting,
+          uint32_t count = 0);
 
 // ready() makes a parked goroutine runnable: into the current worker's runnext when
 // called on a worker, else into the global queue.

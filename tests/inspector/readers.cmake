@@ -1,3 +1,8 @@
+# Reader tests run real target programs; they need the samples.
+if(NOT TARGET stuck_server)
+  return()
+endif()
+
 # Reader tests run real target programs (samples/stuck_server, samples/panic_crash and
 # targets/) and read them from outside, as `gleak dump` does.
 add_executable(gleak_target_spinner targets/spinner.cc)

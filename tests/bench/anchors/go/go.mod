@@ -1,0 +1,3 @@
+module gleak/bench/goanchor
+
+go 1.19
