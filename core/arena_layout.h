@@ -128,7 +128,8 @@ struct alignas(64) GoroutineRecord {
   uint64_t wait_object;       // address of the object waited on (0: none); for a
                               // select, of its gleak::detail::SelectOp array (wait_count
                               // cases) on the goroutine's stack
-  int64_t wait_since_ns;      // CLOCK_MONOTONIC_COARSE when the wait began
+  int64_t wait_since_ns;      // CLOCK_MONOTONIC_COARSE when the wait began (the worker's
+                              // clock, refreshed every few parks: may be a little early)
   uint64_t unparked_by;       // goroutine that last made it runnable (0: none/thread)
   uint64_t context;           // saved context while not running: r12..r15, rbx, rbp, rip
   uint64_t stack_lo;          // usable stack [stack_lo, stack_hi); 0 until it first ran

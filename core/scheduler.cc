@@ -588,6 +588,7 @@ G* find_work(P* p) {
     bool someone_runs = g_sched->nidle.load(std::memory_order_relaxed) < g_sched->nprocs.load(std::memory_order_relaxed);
     if (someone_runs && (timeout < 0 || timeout > kStarvationCheckNs)) timeout = kStarvationCheckNs;
     futex_wait(&p->wake, 0, timeout);
+    p->clock = coarse_now_ns();  // it may have slept for long
     if (p->wake.exchange(0, std::memory_order_acquire) == 0) {
       // Timed out (or a spurious wake-up).
       if (!idle_remove(p)) {
@@ -690,8 +691,12 @@ void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, 
   P* p = current_p();
   G* g = p->current;
 #if !defined(GLEAK_NO_RECORDING)
-  int64_t now = coarse_now_ns();
-  p->clock = now;
+  // The worker's coarse clock (4 ms resolution anyway) is read every 8th park, not on
+  // each: a read costs as much as the rest of the recording on a channel hand-off. A
+  // wait can thus appear to have begun up to 8 parks, or one uninterrupted run of the
+  // goroutine, early.
+  if ((p->tick & 7) == 0 || p->clock == 0) p->clock = coarse_now_ns();
+  int64_t now = p->clock;
 #else
   int64_t now = 0;
 #endif
