@@ -69,7 +69,11 @@ struct Sched {
   std::atomic<int64_t> plain_spawned{0};
 };
 
-Sched* g_sched = new Sched();  // never destroyed: workers outlive static destructors
+// Constant-initialized, so that a gleak object built during static initialization (a
+// namespace-scope Chan) finds it ready; never destroyed (trivial destructor): workers
+// outlive static destructors.
+constinit Sched g_sched_storage;
+Sched* const g_sched = &g_sched_storage;
 
 thread_local P* t_p = nullptr;
 thread_local uint64_t t_rng = 0;
@@ -120,7 +124,7 @@ G* alloc_g(P* p) {
 
 void release_g(P* p, G* g) {
   if (g->stack_top() != nullptr) stack_free(g->stack_top());
-  if (g->closure_on_heap) ::operator delete(g->closure);
+  if (g->closure_on_heap) ::operator delete(g->closure, std::align_val_t(g->closure_align));
   g->closure = nullptr;
   {
     RecordWrite w(g);
@@ -524,6 +528,7 @@ void retire(P* p) {
   stack_cache_flush();
   stop_spinning(p);
   wake_idle_p();
+  p->retired.store(true, std::memory_order_release);
   while (p->id >= g_sched->nprocs.load(std::memory_order_acquire)) {
     futex_wait(&p->wake, 0);
     if (p->wake.exchange(0, std::memory_order_acquire) != 0 && p->id >= g_sched->nprocs.load()) {
@@ -531,6 +536,8 @@ void retire(P* p) {
       wake_idle_p();
     }
   }
+  p->retired.store(false, std::memory_order_release);
+  p->wake.store(0, std::memory_order_relaxed);
 }
 
 // find_work() runs on g0: it returns a goroutine to run, sleeping until there is one.
@@ -589,12 +596,15 @@ G* find_work(P* p) {
     if (someone_runs && (timeout < 0 || timeout > kStarvationCheckNs)) timeout = kStarvationCheckNs;
     futex_wait(&p->wake, 0, timeout);
     p->clock = coarse_now_ns();  // it may have slept for long
-    if (p->wake.exchange(0, std::memory_order_acquire) == 0) {
-      // Timed out (or a spurious wake-up).
-      if (!idle_remove(p)) {
-        consume_wake(p);
-        continue;
-      }
+    bool woken = p->wake.exchange(0, std::memory_order_acquire) != 0;
+    // Leave the idle list whatever woke us: a waker normally took us off already; if
+    // we are still on it (a time-out, or a stale wake-up), take ourselves off.
+    if (!idle_remove(p)) {
+      if (!woken) consume_wake(p);  // a waker took us off and its wake-up is on its way
+      continue;
+    }
+    if (!woken) {
+      // Timed out: nothing woke us, so check that nothing starves in a runnext.
       if (G* s = steal(p, true)) return s;
     }
   }
@@ -638,8 +648,13 @@ void start_procs(int n) {
   }
   if (n > have) g_sched->nthreads.store(n, std::memory_order_release);
   arena_header()->procs.store(n, std::memory_order_relaxed);
-  // Reactivate retired workers; wake idle ones that must now retire.
-  for (int i = 0; i < std::min(have, std::max(n, old)); ++i) wake_p(g_sched->ps[i]);
+  // Reactivate retired workers; wake idle ones that must now retire. Only a worker
+  // taken off the idle list (or a retired one, which is on none) may be handed a
+  // wake-up: a running worker would later take it for one meant for an idle worker.
+  for (int i = 0; i < std::min(have, std::max(n, old)); ++i) {
+    P* q = g_sched->ps[i];
+    if (idle_remove(q) || q->retired.load(std::memory_order_acquire)) wake_p(q);
+  }
 }
 
 void start_runtime(int procs) {
@@ -796,7 +811,8 @@ void* spawn_prepare(std::size_t size, std::size_t align, void** handle) {
     g->closure = g->inline_closure;
     g->closure_on_heap = false;
   } else {
-    g->closure = ::operator new(size, std::align_val_t(std::max<std::size_t>(align, 16)));
+    g->closure_align = static_cast<uint32_t>(std::max<std::size_t>(align, 16));
+    g->closure = ::operator new(size, std::align_val_t(g->closure_align));
     g->closure_on_heap = true;
   }
   *handle = g;
@@ -860,17 +876,20 @@ struct BlockingPool {
   int idle = 0;
 };
 
-BlockingPool* g_blocking = new BlockingPool();
+BlockingPool* blocking_pool() {
+  static BlockingPool* pool = new BlockingPool();  // never destroyed: helpers outlive exit
+  return pool;
+}
 
 void blocking_helper() {
-  std::unique_lock<std::mutex> lk(g_blocking->mu);
+  std::unique_lock<std::mutex> lk(blocking_pool()->mu);
   for (;;) {
-    ++g_blocking->idle;
-    bool got = g_blocking->cv.wait_for(lk, std::chrono::seconds(30), [] { return !g_blocking->jobs.empty(); });
-    --g_blocking->idle;
+    ++blocking_pool()->idle;
+    bool got = blocking_pool()->cv.wait_for(lk, std::chrono::seconds(30), [] { return !blocking_pool()->jobs.empty(); });
+    --blocking_pool()->idle;
     if (!got) return;  // idle for long: let the thread go
-    BlockingJob* job = g_blocking->jobs.front();
-    g_blocking->jobs.pop_front();
+    BlockingJob* job = blocking_pool()->jobs.front();
+    blocking_pool()->jobs.pop_front();
     lk.unlock();
     try {
       job->fn(job->arg);
@@ -899,12 +918,12 @@ void run_blocking(void (*fn)(void*), void* arg) {
   BlockingJob job{fn, arg, g, nullptr};
   spin_lock(job.lock);
   {
-    std::lock_guard<std::mutex> lk(g_blocking->mu);
-    g_blocking->jobs.push_back(&job);
+    std::lock_guard<std::mutex> lk(blocking_pool()->mu);
+    blocking_pool()->jobs.push_back(&job);
     // Every queued job needs a helper of its own: a job may block until another one
     // runs, so two must never wait for the same helper.
-    if (static_cast<std::size_t>(g_blocking->idle) >= g_blocking->jobs.size()) {
-      g_blocking->cv.notify_one();
+    if (static_cast<std::size_t>(blocking_pool()->idle) >= blocking_pool()->jobs.size()) {
+      blocking_pool()->cv.notify_one();
     } else {
       std::thread(blocking_helper).detach();
     }

@@ -19,17 +19,20 @@ struct Heap {
   std::atomic<int64_t> next_when{LLONG_MAX};
 };
 
-Heap* g_heap = new Heap();
+Heap* heap() {
+  static Heap* h = new Heap();  // first use may come from a static initializer
+  return h;
+}
 
 bool less(const Timer* a, const Timer* b) { return a->when < b->when; }
 
 void place(std::size_t i, Timer* t) {
-  g_heap->h[i] = t;
+  heap()->h[i] = t;
   t->heap_index = static_cast<int32_t>(i);
 }
 
 void sift_up(std::size_t i) {
-  auto& h = g_heap->h;
+  auto& h = heap()->h;
   Timer* t = h[i];
   while (i > 0) {
     std::size_t parent = (i - 1) / 2;
@@ -41,7 +44,7 @@ void sift_up(std::size_t i) {
 }
 
 void sift_down(std::size_t i) {
-  auto& h = g_heap->h;
+  auto& h = heap()->h;
   std::size_t n = h.size();
   Timer* t = h[i];
   for (;;) {
@@ -56,7 +59,7 @@ void sift_down(std::size_t i) {
 }
 
 void remove_at(std::size_t i) {
-  auto& h = g_heap->h;
+  auto& h = heap()->h;
   Timer* t = h[i];
   Timer* last = h.back();
   h.pop_back();
@@ -69,15 +72,15 @@ void remove_at(std::size_t i) {
 }
 
 void publish_next() {
-  g_heap->next_when.store(g_heap->h.empty() ? LLONG_MAX : g_heap->h[0]->when, std::memory_order_release);
+  heap()->next_when.store(heap()->h.empty() ? LLONG_MAX : heap()->h[0]->when, std::memory_order_release);
 }
 
 // push() adds t; returns true when it became the earliest timer.
 bool push(Timer* t) {
-  g_heap->h.push_back(t);
-  sift_up(g_heap->h.size() - 1);
+  heap()->h.push_back(t);
+  sift_up(heap()->h.size() - 1);
   publish_next();
-  return g_heap->h[0] == t;
+  return heap()->h[0] == t;
 }
 
 }  // namespace
@@ -85,7 +88,7 @@ bool push(Timer* t) {
 void timer_add(Timer* t) {
   bool earliest;
   {
-    std::lock_guard<SpinLock> lk(g_heap->lock);
+    std::lock_guard<SpinLock> lk(heap()->lock);
     t->cancelled = false;
     earliest = push(t);
   }
@@ -97,7 +100,7 @@ bool timer_stop(Timer* t) {
   bool pending = false;
   for (;;) {
     {
-      std::lock_guard<SpinLock> lk(g_heap->lock);
+      std::lock_guard<SpinLock> lk(heap()->lock);
       t->cancelled = true;
       if (t->heap_index >= 0) {
         remove_at(static_cast<std::size_t>(t->heap_index));
@@ -112,17 +115,17 @@ bool timer_stop(Timer* t) {
 }
 
 bool timers_due() {
-  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  int64_t nw = heap()->next_when.load(std::memory_order_acquire);
   return nw != LLONG_MAX && now_ns() >= nw;
 }
 
 int64_t next_timer_ns() {
-  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  int64_t nw = heap()->next_when.load(std::memory_order_acquire);
   return nw == LLONG_MAX ? -1 : nw;
 }
 
 void poll_timers() {
-  int64_t nw = g_heap->next_when.load(std::memory_order_acquire);
+  int64_t nw = heap()->next_when.load(std::memory_order_acquire);
   if (nw == LLONG_MAX) return;
   int64_t now = now_ns();
   if (now < nw) return;
@@ -130,8 +133,8 @@ void poll_timers() {
   Timer* due[kBatch];
   int n = 0;
   {
-    std::lock_guard<SpinLock> lk(g_heap->lock);
-    auto& h = g_heap->h;
+    std::lock_guard<SpinLock> lk(heap()->lock);
+    auto& h = heap()->h;
     while (n < kBatch && !h.empty() && h[0]->when <= now) {
       Timer* t = h[0];
       remove_at(0);
@@ -147,7 +150,7 @@ void poll_timers() {
       continue;
     }
     t->fire(t, now);
-    std::lock_guard<SpinLock> lk(g_heap->lock);
+    std::lock_guard<SpinLock> lk(heap()->lock);
     t->firing = false;
     if (!t->cancelled) {
       t->when += t->period;

@@ -27,6 +27,7 @@ struct alignas(64) G {
   void* closure = nullptr;          // inline_closure or a heap block
   void* asan_fake_stack = nullptr;
   uint32_t closure_size = 0;
+  uint32_t closure_align = 0;  // of a heap closure: it is freed with the same alignment
   bool closure_on_heap = false;
   alignas(16) unsigned char inline_closure[kInlineClosure];
 

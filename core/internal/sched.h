@@ -56,6 +56,7 @@ struct alignas(64) P {
   // Sleeping: the worker waits on `wake` while in the idle list.
   alignas(64) std::atomic<uint32_t> wake{0};
   bool idle = false;  // guarded by the idle-list lock
+  std::atomic<bool> retired{false};  // sleeping in retire(), on no idle list
   bool spinning = false;
   void* asan_fake_g0 = nullptr;
   void* asan_g0_bottom = nullptr;

@@ -59,9 +59,9 @@ TEST_P(PanicTest, RecoverCapturesTheStackOfThePanic) {
 
 TEST_P(PanicTest, RecoverTurnsAStdExceptionIntoAPanicInfoWithWhat) {
   run([] {
-    auto p = gleak::recover([] { throw std::runtime_error("x"); });
+    auto p = gleak::recover([] { throw std::runtime_error("thrown, not panicked"); });
     ASSERT_TRUE(p.has_value());
-    EXPECT_EQ(p->message, "x");
+    EXPECT_EQ(p->message, "thrown, not panicked");
     EXPECT_EQ(p->goroutine, gleak::goroutine_id());
   });
 }

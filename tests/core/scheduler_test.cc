@@ -226,6 +226,30 @@ TEST_P(SchedulerTest, SetProcsIgnoresOutOfRangeValues) {
   });
 }
 
+TEST(SetProcs, ChangingTheNumberOfWorkersOftenKeepsGoroutinesRunning) {
+  // run() with a different Config::procs, or set_procs(), changes the worker set while
+  // workers sit idle. Goroutines started afterwards must still run: a lost worker
+  // shows up here as a wait() that never returns (the test times out) or a crash.
+  const int sequence[] = {4, 1, 2, 1, 4, 2};
+  const int before = gleak::procs();
+  for (int i = 0; i < 5000; ++i) {
+    gleak::set_procs(sequence[i % 6]);
+    gleak::WaitGroup wg;
+    std::atomic<int> ran{0};
+    wg.add(8);
+    for (int k = 0; k < 8; ++k) {
+      gleak::go([&] {
+        gleak::yield();
+        ran.fetch_add(1);
+        wg.done();
+      });
+    }
+    wg.wait();
+    ASSERT_EQ(ran.load(), 8) << "round " << i;
+  }
+  gleak::set_procs(before);
+}
+
 TEST_P(SchedulerTest, GoroutinesParkedWhileWorkersRetireStillResume) {
   // Shrinking the worker set while goroutines are parked must not lose them.
   run([this] {

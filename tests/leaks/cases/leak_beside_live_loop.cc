@@ -1,0 +1,79 @@
+// A leak next to a live goroutine: being alive is not enough, it must hold the handle.
+// refresh_cache_loop() runs forever in a timer loop (alive, parked in `sleep`) and holds
+// its own Cache. publish_event() blocks sending on an unbuffered channel whose receiver
+// gave up; the live loop never had that channel, so nothing alive can complete the send.
+// gleak-expect: leaked 1 publish_event chan send
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+struct Cache {
+  gleak::Mutex mu;
+  int generation = 0;
+};
+
+void refresh_cache_loop(std::shared_ptr<Cache> c, gleak::WaitGroup* started) {
+  started->done();
+  for (;;) {
+    gleak::sleep(std::chrono::milliseconds(20));
+    c->mu.lock();
+    ++c->generation;
+    c->mu.unlock();
+  }
+}
+
+void publish_event(gleak::Chan<int> events, gleak::WaitGroup* reached) {
+  reached->done();  // test handshake: the next line never returns
+  events.send(1);   // BUG: the subscriber unsubscribed without draining
+}
+
+[[gnu::noinline]] void start_services(gleak::WaitGroup* started, gleak::WaitGroup* reached) {
+  gleak::go(refresh_cache_loop, std::make_shared<Cache>(), started);
+  gleak::Chan<int> events(0);
+  gleak::go(publish_event, events, reached);
+  // the subscriber returns here without receiving
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    gleak::WaitGroup started, reached;
+    started.add(1);
+    reached.add(1);
+    start_services(&started, &reached);
+    started.wait();
+    reached.wait();
+    announce_ready();
+    await_stop_signal();
+    return 0;
+  });
+}

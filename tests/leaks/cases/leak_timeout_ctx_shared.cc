@@ -1,0 +1,80 @@
+// kubernetes5316 with a deadline context and a heap-shared call record.
+// A caller goroutine waits for an RPC reply or for its context's 20 ms deadline; the
+// deadline wins and the caller returns. The RPC goroutine gets the server's (late)
+// answer and blocks forever sending it on the call's unbuffered reply channel. The Call
+// (std::shared_ptr) is shared by both goroutines; the RPC goroutine holds the last copy.
+// gleak-expect: leaked 1 run_rpc chan send
+// gleak-expect: heap-shared
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+struct Call {
+  gleak::Chan<int> reply{0};
+  gleak::Chan<gleak::Unit> server_answer{0};  // stands for the slow server
+};
+
+void run_rpc(std::shared_ptr<Call> call, gleak::WaitGroup* reached) {
+  call->server_answer.recv();
+  reached->done();       // test handshake: the next line never returns
+  call->reply.send(200);  // BUG: unbuffered, and the caller is gone
+}
+
+void call_with_deadline(std::shared_ptr<Call> call) {
+  auto [ctx, cancel] = gleak::with_timeout(gleak::background(), std::chrono::milliseconds(20));
+  int status = 0;
+  gleak::select(gleak::recv_case(call->reply, [&](std::optional<int> v) { status = *v; }),
+                gleak::recv_case(ctx.done(), [&](std::optional<gleak::Unit>) { status = -1; }));
+  cancel();
+  std::printf("rpc status %d (%s)\n", status, ctx.err().message().c_str());
+  call->server_answer.close();  // the server answers after the deadline
+}
+
+[[gnu::noinline]] void start_call(gleak::WaitGroup* reached) {
+  auto call = std::make_shared<Call>();
+  gleak::go(run_rpc, call, reached);
+  gleak::go(call_with_deadline, call);
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    gleak::WaitGroup reached;
+    reached.add(1);
+    start_call(&reached);
+    reached.wait();
+    announce_ready();
+    await_stop_signal();
+    return 0;
+  });
+}

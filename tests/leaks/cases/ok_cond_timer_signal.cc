@@ -1,0 +1,84 @@
+// Look-alike of a leak: Cond waiters whose signaller is a live goroutine in a timer loop.
+// batch_timer() owns a Mutex and a Cond on its stack; two readers wait on the Cond for a
+// batch. The timer goroutine sleeps in a loop (alive) and broadcasts when it is told to
+// stop, so the Cond waits are not leaked. Main holds neither the mutex nor the Cond.
+// gleak-expect: none
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+void await_batch(gleak::Mutex* mu, gleak::Cond* cond, bool* ready, gleak::WaitGroup* reached, gleak::WaitGroup* consumed) {
+  mu->lock();
+  reached->done();
+  while (!*ready) cond->wait();
+  mu->unlock();
+  consumed->done();
+}
+
+void batch_timer(std::atomic<bool>* stop, gleak::WaitGroup* reached, gleak::WaitGroup* all) {
+  gleak::Mutex mu;
+  gleak::Cond cond(mu);
+  bool ready = false;
+  gleak::WaitGroup consumed;
+  consumed.add(2);
+  gleak::go(await_batch, &mu, &cond, &ready, reached, &consumed);
+  gleak::go(await_batch, &mu, &cond, &ready, reached, &consumed);
+  for (;;) {
+    gleak::sleep(std::chrono::milliseconds(10));
+    if (stop->load()) break;
+  }
+  mu.lock();
+  ready = true;
+  cond.broadcast();
+  mu.unlock();
+  consumed.wait();
+  all->done();
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    std::atomic<bool> stop{false};
+    gleak::WaitGroup reached, all;
+    reached.add(2);
+    all.add(1);
+    gleak::go(batch_timer, &stop, &reached, &all);
+    reached.wait();
+    announce_ready();
+    await_stop_signal();
+    stop.store(true);
+    all.wait();
+    std::printf("clean exit\n");
+    std::fflush(stdout);
+    return 0;
+  });
+}

@@ -1,0 +1,76 @@
+// Look-alike of range-over-unclosed-channel: index_documents() ranges over `docs` and
+// nothing is being sent. Its feeder is alive, parked in a timer loop, and will send the
+// last documents and close the channel when it stops. Only the two hold the channel.
+// gleak-expect: none
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+void index_documents(gleak::Chan<std::string> docs, gleak::WaitGroup* started, gleak::WaitGroup* all) {
+  started->done();
+  for (std::string& d : docs) std::printf("indexed %s\n", d.c_str());
+  all->done();
+}
+
+void feed_documents(gleak::Chan<std::string> docs, std::atomic<bool>* stop, gleak::WaitGroup* all) {
+  while (!stop->load()) gleak::sleep(std::chrono::milliseconds(10));
+  docs.send("a.txt");
+  docs.send("b.txt");
+  docs.close();
+  all->done();
+}
+
+[[gnu::noinline]] void start_indexer(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::WaitGroup* all) {
+  gleak::Chan<std::string> docs(0);
+  gleak::go(index_documents, docs, started, all);
+  gleak::go(feed_documents, docs, stop, all);
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    std::atomic<bool> stop{false};
+    gleak::WaitGroup started, all;
+    started.add(1);
+    all.add(2);
+    start_indexer(&stop, &started, &all);
+    started.wait();
+    announce_ready();
+    await_stop_signal();
+    stop.store(true);
+    all.wait();
+    std::printf("clean exit\n");
+    std::fflush(stdout);
+    return 0;
+  });
+}

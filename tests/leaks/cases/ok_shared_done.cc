@@ -1,0 +1,71 @@
+// Look-alike of a leak, heap-shared: pool workers block in select on a quit channel and
+// a jobs channel that live in a Pool (std::shared_ptr). Main holds the Pool and closes
+// `quit` on SIGTERM, so the blocked selects are completable.
+// gleak-expect: none
+// gleak-expect: heap-shared
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+struct Pool {
+  gleak::Chan<gleak::Unit> quit{0};
+  gleak::Chan<int> jobs{0};
+  gleak::WaitGroup workers;
+};
+
+void pool_worker(std::shared_ptr<Pool> p, int id, gleak::WaitGroup* started) {
+  started->done();
+  for (bool stop = false; !stop;) {
+    gleak::select(gleak::recv_case(p->jobs, [&](std::optional<int> j) { std::printf("worker %d job %d\n", id, *j); }),
+                  gleak::recv_case(p->quit, [&](std::optional<gleak::Unit>) { stop = true; }));
+  }
+  p->workers.done();
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    auto pool = std::make_shared<Pool>();
+    gleak::WaitGroup started;
+    started.add(3);
+    pool->workers.add(3);
+    for (int i = 0; i < 3; ++i) gleak::go(pool_worker, pool, i, &started);
+    started.wait();
+    announce_ready();
+    await_stop_signal();
+    pool->quit.close();
+    pool->workers.wait();
+    std::printf("clean exit\n");
+    std::fflush(stdout);
+    return 0;
+  });
+}

@@ -1,0 +1,91 @@
+// Look-alike of cockroach1462, heap-shared: a collector waits on a Batch's WaitGroup
+// (std::shared_ptr) whose workers are blocked on the batch's `release` channel. Unlike
+// the leak, the Batch is also held by release_timer(), a live goroutine sleeping in a
+// timer loop, which closes `release` when it stops. Main holds no part of the Batch.
+// gleak-expect: none
+// gleak-expect: heap-shared
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+struct Batch {
+  gleak::WaitGroup pending;
+  gleak::Chan<gleak::Unit> release{0};
+};
+
+void batch_item(std::shared_ptr<Batch> b, int id, gleak::WaitGroup* started) {
+  started->done();
+  b->release.recv();
+  std::printf("item %d released\n", id);
+  b->pending.done();
+}
+
+void collect_batch(std::shared_ptr<Batch> b, gleak::WaitGroup* started, gleak::WaitGroup* all) {
+  started->done();
+  b->pending.wait();
+  std::printf("batch complete\n");
+  all->done();
+}
+
+void release_timer(std::shared_ptr<Batch> b, std::atomic<bool>* stop, gleak::WaitGroup* all) {
+  while (!stop->load()) gleak::sleep(std::chrono::milliseconds(10));
+  b->release.close();
+  all->done();
+}
+
+[[gnu::noinline]] void start_batch(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::WaitGroup* all) {
+  auto b = std::make_shared<Batch>();
+  b->pending.add(3);
+  for (int i = 0; i < 3; ++i) gleak::go(batch_item, b, i, started);
+  gleak::go(collect_batch, b, started, all);
+  gleak::go(release_timer, b, stop, all);
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    std::atomic<bool> stop{false};
+    gleak::WaitGroup started, all;
+    started.add(4);
+    all.add(2);
+    start_batch(&stop, &started, &all);
+    started.wait();
+    announce_ready();
+    await_stop_signal();
+    stop.store(true);
+    all.wait();
+    std::printf("clean exit\n");
+    std::fflush(stdout);
+    return 0;
+  });
+}

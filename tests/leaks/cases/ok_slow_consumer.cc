@@ -1,0 +1,76 @@
+// Look-alike of producer-outlives-consumer: the producer is blocked sending on an
+// unbuffered channel, but its consumer is alive, parked in a timer loop, and will read
+// everything once it stops waiting. Only the two goroutines hold the channel.
+// gleak-expect: none
+#include <gleak/gleak.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+namespace {
+
+// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
+sigset_t stop_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
+}
+void announce_ready() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+}
+// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
+void await_stop_signal() {
+  gleak::blocking([] {
+    sigset_t s = stop_signals();
+    int sig = 0;
+    sigwait(&s, &sig);
+  });
+}
+
+void produce_batches(gleak::Chan<int> out, gleak::WaitGroup* reached, gleak::WaitGroup* all) {
+  for (int i = 0; i < 3; ++i) {
+    if (i == 0) reached->done();
+    out.send(i);
+  }
+  out.close();
+  all->done();
+}
+
+void consume_slowly(gleak::Chan<int> in, std::atomic<bool>* stop, gleak::WaitGroup* all) {
+  while (!stop->load()) gleak::sleep(std::chrono::milliseconds(10));  // busy elsewhere
+  for (int v : in) std::printf("batch %d\n", v);
+  all->done();
+}
+
+[[gnu::noinline]] void start_batches(std::atomic<bool>* stop, gleak::WaitGroup* reached, gleak::WaitGroup* all) {
+  gleak::Chan<int> batches(0);
+  gleak::go(produce_batches, batches, reached, all);
+  gleak::go(consume_slowly, batches, stop, all);
+}
+
+}  // namespace
+
+int main() {
+  sigset_t s = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  return gleak::run([] {
+    std::atomic<bool> stop{false};
+    gleak::WaitGroup reached, all;
+    reached.add(1);
+    all.add(2);
+    start_batches(&stop, &reached, &all);
+    reached.wait();
+    announce_ready();
+    await_stop_signal();
+    stop.store(true);
+    all.wait();
+    std::printf("clean exit\n");
+    std::fflush(stdout);
+    return 0;
+  });
+}
