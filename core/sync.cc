@@ -68,23 +68,34 @@ Cond::Cond(Mutex& m) : m_(&m), probe_(static_cast<int>(ObjectKind::kCond), this,
 // ---- WaitGroup -------------------------------------------------------------------------
 
 void WaitGroup::add(int64_t delta) {
-  int64_t v = counter_.fetch_add(delta, std::memory_order_acq_rel) + delta;
-  probe_update(probe_, static_cast<uint64_t>(v), 0);
+  // The probe is updated before the counter: once it reaches zero with nobody parked,
+  // a waiter may return and destroy this WaitGroup at once.
+  probe_update(probe_, static_cast<uint64_t>(count() + delta), 0);
+  uint64_t s = state_.fetch_add(static_cast<uint64_t>(delta) << 32, std::memory_order_acq_rel) +
+               (static_cast<uint64_t>(delta) << 32);
+  auto v = static_cast<int32_t>(s >> 32);
+  auto waiters = static_cast<uint32_t>(s);
   if (v < 0) panic("sync: negative WaitGroup counter");
-  if (v != 0 || delta >= 0) return;
+  if (v != 0 || waiters == 0) return;
+  // Waiters registered themselves under the queue lock and cannot return before they
+  // are woken, so this WaitGroup is still alive here.
   spin_lock(waiters_.lock);
-  Waiter* chain = counter_.load(std::memory_order_acquire) == 0 ? pop_all(waiters_) : nullptr;
+  state_.store(0, std::memory_order_release);
+  Waiter* chain = pop_all(waiters_);
   spin_unlock(waiters_.lock);
   wake_chain(chain);
 }
 
 void WaitGroup::wait() {
-  if (counter_.load(std::memory_order_acquire) == 0) return;
+  if (count() == 0) return;
   spin_lock(waiters_.lock);
-  if (counter_.load(std::memory_order_acquire) == 0) {
-    spin_unlock(waiters_.lock);
-    return;
-  }
+  uint64_t s = state_.load(std::memory_order_acquire);
+  do {
+    if (static_cast<int32_t>(s >> 32) == 0) {
+      spin_unlock(waiters_.lock);
+      return;
+    }
+  } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
   Waiter me;
   init_waiter(&me);
   push(waiters_, &me);

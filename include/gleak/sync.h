@@ -33,10 +33,13 @@ class WaitGroup {
   // wait() blocks until the counter is zero.
   void wait();
   // count() is the current counter, for diagnostics.
-  int64_t count() const { return counter_.load(std::memory_order_acquire); }
+  int64_t count() const { return static_cast<int32_t>(state_.load(std::memory_order_acquire) >> 32); }
 
  private:
-  std::atomic<int64_t> counter_{0};
+  // Counter (high 32 bits, signed) and number of parked waiters (low 32 bits) in one
+  // word, as in Go: add() learns from its own update whether anyone waits, and so never
+  // touches a WaitGroup that a waiter may already have destroyed.
+  std::atomic<uint64_t> state_{0};
   detail::WaitQueue waiters_;
   detail::ProbeRef probe_;
 };
