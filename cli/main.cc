@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -78,7 +80,11 @@ int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, 
                 s.consistent ? "; stopped while read" : "");
     if (s.consistent) std::printf(" for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
     std::printf("\n\n");
-    std::cout << gi::format_dump(s, text);
+    if (!gi::write_dump(s, text, stdout)) {
+      print_warnings(s);
+      std::fprintf(stderr, "gleak: writing the dump failed: %s\n", std::strerror(errno));
+      return static_cast<int>(gi::ErrorCode::kIo);
+    }
   }
   std::cout.flush();
   print_warnings(s);

@@ -68,6 +68,8 @@ class PopulatedBuffer {
 };
 
 struct Reader {
+  Reader(const ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
+
   const ArenaFile& file;
   const ReadOptions& opt;
   Snapshot& snap;
@@ -206,8 +208,8 @@ struct Reader {
     notes.assign(n, {});
     first_is_pc.assign(n, false);
     ProcessMemory mem(snap.pid);
-    std::vector<ProcessMemory::Range> ranges;
-    std::vector<std::size_t> owner;
+    ranges.clear();
+    owner.clear();
     std::size_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
@@ -223,8 +225,9 @@ struct Reader {
       total += r.stack_hi - r.context;
     }
     // One buffer for every copied stack, populated in bulk (page faults one by one cost
-    // more than the copy) and not zeroed: the reads fill what is used.
-    PopulatedBuffer buf(total);
+    // more than the copy) and not zeroed: the reads fill what is used. The copies are
+    // walked by walk_parked() once the target runs again.
+    stack_copies = std::make_unique<PopulatedBuffer>(total);
     ranges.reserve(n);
     owner.reserve(n);
     std::size_t at = 0;
@@ -232,24 +235,11 @@ struct Reader {
       const GoroutineRecord& r = records[i];
       if (r.state == GoroutineState::kRunning || !notes[i].empty()) continue;
       std::size_t size = r.stack_hi - r.context;
-      ranges.push_back({r.context, size, buf.data() + at});
+      ranges.push_back({r.context, size, stack_copies->data() + at});
       owner.push_back(i);
       at += size;
     }
     mem.read_all(ranges);
-    for (std::size_t k = 0; k < ranges.size(); ++k) {
-      std::size_t i = owner[k];
-      if (!ranges[k].ok) {
-        notes[i] = "stack unreadable";
-        continue;
-      }
-      const char* copy = ranges[k].out;
-      uint64_t rip = 0, rbp = 0;
-      std::memcpy(&rip, copy + kContextRip, 8);
-      std::memcpy(&rbp, copy + kContextRbp, 8);
-      // The first address is the return address into the switch: a return address too.
-      stacks[i] = walk_frame_pointers(rip, rbp, copy, ranges[k].address, ranges[k].size, opt.max_frames);
-    }
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
       if (r.state != GoroutineState::kRunning) continue;
@@ -267,6 +257,32 @@ struct Reader {
       if (stacks[i].empty()) notes[i] = "running; its thread could not be unwound";
     }
     return stacks;
+  }
+
+  // The parked goroutines' stack copies live_stacks() made, and whose they are.
+  std::unique_ptr<PopulatedBuffer> stack_copies;
+  std::vector<ProcessMemory::Range> ranges;
+  std::vector<std::size_t> owner;
+
+  // walk_parked() walks the frame pointers of the copies live_stacks() made: after the
+  // target is released, since the copies are all it needs.
+  void walk_parked() {
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      std::size_t i = owner[k];
+      if (!ranges[k].ok) {
+        notes[i] = "stack unreadable";
+        continue;
+      }
+      const char* copy = ranges[k].out;
+      uint64_t rip = 0, rbp = 0;
+      std::memcpy(&rip, copy + kContextRip, 8);
+      std::memcpy(&rbp, copy + kContextRbp, 8);
+      // The first address is the return address into the switch: a return address too.
+      stacks[i] = walk_frame_pointers(rip, rbp, copy, ranges[k].address, ranges[k].size, opt.max_frames);
+    }
+    stack_copies.reset();
+    ranges = {};
+    owner = {};
   }
 
   // Stacks of a dead process: the snapshot its crash handler left, if any.
@@ -401,6 +417,7 @@ struct Reader {
     // slow part (symbolizing).
     if (stopped) snap.stopped_ns = stopped->stopped_ns();
     stopped.reset();
+    walk_parked();
     if (opt.events) read_events();
     if (live) {
       reference_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
@@ -437,7 +454,7 @@ struct Reader {
 
 Snapshot read_arena(const ArenaFile& file, const ReadOptions& opt, bool self) {
   Snapshot snap;
-  Reader r{file, opt, snap};
+  Reader r(file, opt, snap);
   r.self = self;
   r.run();
   return snap;

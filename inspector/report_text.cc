@@ -312,14 +312,25 @@ std::vector<Bucket> group_goroutines(const Snapshot& s, const TextOptions& opt) 
   return out;
 }
 
-std::string format_dump(const Snapshot& s, const TextOptions& opt) {
+namespace {
+
+// dump_to() builds the dump bucket by bucket, handing the text to flush() whenever a
+// piece is ready: a dump of a million goroutines never sits in one string.
+template <class Flush>
+void dump_to(const Snapshot& s, const TextOptions& opt, Flush&& flush) {
+  constexpr std::size_t kChunk = 1 << 16;
   std::string out;
+  out.reserve(2 * kChunk);
   if (s.crash) out += crash_message(*s.crash) + "\n\n";
   bool first = true;
   auto emit = [&](const Bucket& b) {
     if (!first) out += '\n';
     first = false;
     append_bucket(out, b, s, opt);
+    if (out.size() >= kChunk) {
+      flush(out);
+      out.clear();
+    }
   };
   if (opt.group) {
     for (const Bucket& b : group_goroutines(s, opt)) emit(b);
@@ -330,7 +341,23 @@ std::string format_dump(const Snapshot& s, const TextOptions& opt) {
     for (const Bucket& b : ordered(s, opt, &rest)) emit(b);
     for (const Goroutine* g : rest) emit(make_bucket(*g, s, opt, false));
   }
-  return out;
+  if (!out.empty()) flush(out);
+}
+
+}  // namespace
+
+std::string format_dump(const Snapshot& s, const TextOptions& opt) {
+  std::string all;
+  dump_to(s, opt, [&](const std::string& piece) { all += piece; });
+  return all;
+}
+
+bool write_dump(const Snapshot& s, const TextOptions& opt, std::FILE* out) {
+  bool ok = true;
+  dump_to(s, opt, [&](const std::string& piece) {
+    ok = ok && std::fwrite(piece.data(), 1, piece.size(), out) == piece.size();
+  });
+  return ok && std::fflush(out) == 0;
 }
 
 }  // namespace gleak::inspector

@@ -73,6 +73,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,6 +92,10 @@ struct TextOptions {
 
 // format_dump() prints the whole snapshot as described above.
 std::string format_dump(const Snapshot& s, const TextOptions& opt);
+
+// write_dump() writes the same text to out piece by piece (a dump of a million
+// goroutines is never built in memory) and flushes it; false if a write failed.
+bool write_dump(const Snapshot& s, const TextOptions& opt, std::FILE* out);
 
 // format_goroutine_header() is one goroutine's first line, e.g.
 // "goroutine 7 [chan send, 3 minutes]:", without a newline.

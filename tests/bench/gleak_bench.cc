@@ -10,6 +10,10 @@
 //   gleak_bench [--procs=P] park     N          park N goroutines on one shared Chan<Unit>, read VmRSS,
 //                                               close the channel, join them all;
 //                                               rss_bytes_per_goroutine = (RSS parked - RSS before) / N
+//   gleak_bench [--procs=P] dump-target N       the target of the dump benchmark: park N goroutines on
+//                                               one Chan<Unit> in 10 distinct stacks (stage<0..9>), print
+//                                               `READY <pid>`, wait until stdin closes, release and join
+//                                               them; run_bench.py times `gleak dump` of it from outside
 //
 // P (worker threads) is --procs=P, else env GLEAK_PROCS, else 1. Each mode prints one line per
 // trial, `RESULT <mode> system=gleak procs=P key=value ...`, and checks that the work really
@@ -25,6 +29,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+
+#include <unistd.h>
 
 #include "gleak/gleak.h"
 
@@ -185,9 +191,42 @@ void park_bench(long n) {
   std::fflush(stdout);
 }
 
+// Ten distinct stacks for the dump benchmark: each stage<K> is its own function.
+template <int K>
+[[gnu::noinline]] void stage(gleak::Chan<gleak::Unit> c, gleak::WaitGroup* parked, gleak::WaitGroup* done) {
+  parked->done();
+  if (c.recv().has_value()) die("dump-target: the channel delivered a value", 1, 0);
+  done->done();
+  asm volatile("" ::: "memory");  // keep the call above a call, not a tail call
+}
+
+void dump_target(long n) {
+  using Stage = void (*)(gleak::Chan<gleak::Unit>, gleak::WaitGroup*, gleak::WaitGroup*);
+  static constexpr Stage kStages[10] = {stage<0>, stage<1>, stage<2>, stage<3>, stage<4>,
+                                        stage<5>, stage<6>, stage<7>, stage<8>, stage<9>};
+  gleak::Chan<gleak::Unit> c(0);
+  gleak::WaitGroup parked, done;
+  parked.add(static_cast<int>(n));
+  done.add(static_cast<int>(n));
+  for (long i = 0; i < n; ++i) gleak::go(kStages[i % 10], c, &parked, &done);
+  parked.wait();
+  // The last goroutines may be between done() and their park on another worker.
+  gleak::sleep(std::chrono::milliseconds(50));
+  std::printf("READY %d\n", static_cast<int>(getpid()));
+  std::fflush(stdout);
+  gleak::blocking([] {
+    char buf[256];
+    while (::read(0, buf, sizeof buf) > 0) {
+    }
+  });
+  c.close();
+  done.wait();
+}
+
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: gleak_bench [--procs=P] spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N\n"
+               "       gleak_bench [--procs=P] dump-target N\n"
                "       P defaults to env GLEAK_PROCS, else 1\n");
   std::exit(2);
 }
@@ -222,6 +261,8 @@ int main(int argc, char** argv) {
           yield_bench(n, trials);
         } else if (mode == "park") {
           park_bench(n);
+        } else if (mode == "dump-target") {
+          dump_target(n);
         } else {
           usage();
         }

@@ -4,11 +4,15 @@ ratios and the targets of shared/BENCHMARKS.md. scripts/bench is the way in; thi
 the running and the table.
 
   run_bench.py run --bin-dir DIR --out FILE [--quick] [--rounds N] [--bf-park auto|yes|no]
+                   [--gleak-cli PATH]
   run_bench.py summarize FILE
 
 Every benchmark configuration runs as separate processes, interleaved: gleak, go, bf, gleak,
 go, bf ... so that the three systems see the same machine noise. Each process runs under a
 timeout; one that runs past it is killed with its process group and counted as a hang.
+The dump benchmark is different: gleak_bench dump-target parks N goroutines and waits, and
+this script times `gleak dump <pid>` of it from outside (wall time, and how long the target
+was stopped, from the dump's header); Go's figure is its in-process runtime.Stack(buf, true).
 The raw output is the RESULT lines the programs print, plus one STATUS line per process
 (exit status, wall time) and a few `#` comment lines about the machine.
 """
@@ -37,6 +41,8 @@ TARGETS = {
     ("yield", 1): 17.0,
     ("park", 1): 4400.0,
     ("park", 2): 4400.0,
+    ("dump", 1): 1000.0,  # 100k parked goroutines, from another process: under 1 s
+    ("dump", 2): 1000.0,
 }
 PINGPONG_P2_OVER_P1 = 1.10  # 2 workers never worse than 1 worker by more than 10%
 
@@ -45,6 +51,7 @@ METRIC = {
     "pingpong": "ns_per_roundtrip",
     "yield": "ns_per_switch",
     "park": "rss_bytes_per_goroutine",
+    "dump": "ms",
 }
 
 
@@ -62,6 +69,7 @@ def plan(quick, bf_park, rounds):
             ]
         for p in (1, 2):
             cfgs.append(("park", p, 100_000, 1, 180, ["gleak", "go"] + (["bf"] if bf_park and p == 1 else []), [0]))
+        cfgs.append(("dump", 2, 100_000, 2, 300, ["gleak", "go"], [0]))
         return cfgs
     # Page faults are slow on these VMs (2-40 us each), so the cold first trial of a 1M
     # spawn costs Boost.Fiber ~2.25M faults (16 KiB stacks, all allocated before any
@@ -80,6 +88,10 @@ def plan(quick, bf_park, rounds):
     for p in (1, 2):
         systems = ["gleak", "go"] + (["bf"] if bf_park and p == 1 else [])  # RSS: recording or not
         cfgs.append(("park", p, 1_000_000, 1, 400, systems, [min(p - 1, rounds - 1)]))
+    # The dump of 100k parked goroutines (the target) and of 1M (the ratio), with 2 workers:
+    # one target process per round, several dumps of it (trial 0 is cold: it maps the arena).
+    cfgs.append(("dump", 2, 100_000, 4, 300, ["gleak", "go"], every))
+    cfgs.append(("dump", 2, 1_000_000, 3, 900, ["gleak", "go"], range(min(2, rounds))))
     return cfgs
 
 
@@ -95,6 +107,69 @@ def command(bin_dir, system, bench, procs, size, trials):
         return [os.path.join(bin_dir, "go_anchor"), bench] + args, env
     env["GLIBC_TUNABLES"] = BF_NOTRIM
     return [os.path.join(bin_dir, "bf_anchor"), f"--threads={procs}", bench] + args, env
+
+
+def run_dump(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout):
+    """gleak's dump benchmark: start the target, wait for READY, time `gleak dump <pid>`
+    TRIALS times (its whole output written to a file, as Go's runtime.Stack writes a
+    buffer), read from each dump's header how long the target was stopped, then release
+    the target. Writes RESULT and STATUS lines like run_one."""
+    import tempfile
+    env = dict(os.environ)
+    env["GLEAK_PROCS"] = str(procs)
+    argv = [os.path.join(bin_dir, BINARY["gleak"]), f"--procs={procs}", "dump-target", str(size)]
+    t0 = time.time()
+    load = loadavg()
+    pr = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True)
+    rc, err, results = "0", "", []
+    try:
+        deadline = time.time() + timeout
+        line = pr.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"target did not start: {line.strip()!r}")
+        pid = int(line.split()[1])
+        for t in range(trials):
+            with tempfile.TemporaryFile() as f:
+                d0 = time.perf_counter()
+                r = subprocess.run([gleak_cli, "dump", str(pid)], stdout=f, stderr=subprocess.PIPE,
+                                   timeout=max(1, deadline - time.time()))
+                ms = (time.perf_counter() - d0) * 1e3
+                if r.returncode != 0:
+                    raise RuntimeError(f"gleak dump exited {r.returncode}: {r.stderr.decode()[-200:]}")
+                size_b = f.tell()
+                f.seek(0)
+                head = f.read(4096).decode(errors="replace")
+            m = re.search(r"# (\d+) goroutines.*stopped while read for ([0-9.]+) ms", head)
+            if not m:
+                raise RuntimeError("no goroutine count / stop time in the dump header")
+            if int(m.group(1)) < size:
+                raise RuntimeError(f"dump shows {m.group(1)} goroutines, want at least {size}")
+            results.append(f"RESULT dump system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
+                           f"stopped_ms={float(m.group(2)):.1f} bytes={size_b}")
+        pr.stdin.close()
+        pr.wait(timeout=max(1, deadline - time.time()))
+        if pr.returncode != 0:
+            rc = str(pr.returncode)
+            err = pr.stderr.read()
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
+    except (RuntimeError, ValueError) as e:
+        rc, err = "1", str(e)
+    finally:
+        if pr.poll() is None:
+            os.killpg(pr.pid, signal.SIGKILL)
+            pr.wait()
+    wall = time.time() - t0
+    for l in results:
+        out.write(f"{l} round={rnd}\n")
+    err = " ".join(err.strip().split())[-300:]
+    out.write(f"STATUS dump system=gleak procs={procs} n={size} round={rnd} rc={rc} wall_s={wall:.2f} "
+              f"results={len(results)} loadavg={load}" + (f" stderr={err!r}" if rc != "0" and err else "") + "\n")
+    out.write(f"# cmd: {' '.join(argv)}; {gleak_cli} dump <pid>\n")
+    out.flush()
+    mark = "" if rc == "0" else f"  <-- FAILED: {rc} {err}"
+    print(f"  [{rnd}] {'gleak':11s} {'dump':8s} procs={procs} n={size:<8d} {wall:7.2f}s rc={rc}{mark}", flush=True)
 
 
 def fault_us(pages=20000):
@@ -167,7 +242,10 @@ def cmd_run(a):
                 if rnd not in in_rounds:
                     continue
                 for s in systems:
-                    if have[s]:
+                    if bench == "dump" and s == "gleak":
+                        if a.gleak_cli and os.access(a.gleak_cli, os.X_OK):
+                            run_dump(out, a.bin_dir, a.gleak_cli, rnd, procs, size, trials, timeout)
+                    elif have[s]:
                         run_one(out, a.bin_dir, rnd, s, bench, procs, size, trials, timeout)
         out.write(f"# loadavg at end: {open('/proc/loadavg').read().strip()}; page fault ~{fault_us():.1f} us; "
                   f"total {time.time() - t0:.0f} s\n")
@@ -240,15 +318,21 @@ def summarize(path):
     def ratio(a, b):
         return f"{a / b:.2f}" if a is not None and b else "-"
 
-    units = {"spawn": "ns/goroutine", "pingpong": "ns/round trip", "yield": "ns/switch", "park": "B/goroutine"}
-    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3}
+    units = {"spawn": "ns/goroutine", "pingpong": "ns/round trip", "yield": "ns/switch", "park": "B/goroutine",
+             "dump": "ms/dump"}
+    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3, "dump": 4}
+    stopped = OrderedDict()  # dump: how long the target was stopped (Go: the whole dump)
+    for r in results:
+        if r["bench"] == "dump" and r.get("trial") != "0" and "stopped_ms" in r:
+            key = ("dump", int(r["procs"]), int(r["n"]))
+            stopped.setdefault(key, {}).setdefault(r["system"], []).append(float(r["stopped_ms"]))
     keys = sorted(set(samples) | set(cold), key=lambda k: (order[k[0]], k[2], k[1]))
     rows = []
     verdicts = []
     for key in keys:
         b, p, size = key
         g = med(key, "gleak")
-        target = TARGETS.get((b, p))
+        target = TARGETS.get((b, p)) if b != "dump" or size == 100_000 else None
         if b == "spawn" and size != 1_000_000 and target is not None:
             tdesc = f"(<= {fmt(target)})"  # the official target is at N=1M; shown for reference
         else:
@@ -261,6 +345,10 @@ def summarize(path):
         rows.append([label, str(p), units[b], cell(key, "gleak"), cell(key, "go"), cell(key, "bf"),
                      ratio(g, med(key, "go")), ratio(g, med(key, "bf")), tdesc, met,
                      cell(key, "gleak_norec"), ratio(g, med(key, "gleak_norec"))])
+        if key in stopped:
+            gs = med(key, "gleak", stopped)
+            rows.append([f"  (target stopped)", str(p), "ms", cell(key, "gleak", stopped), cell(key, "go", stopped),
+                         "-", ratio(gs, med(key, "go", stopped)), "-", "-", "-", "-", "-"])
         if key in cold:
             gc = med(key, "gleak", cold)
             rows.append([f"  (cold: trial 0)", str(p), units[b], cell(key, "gleak", cold), cell(key, "go", cold),
@@ -323,6 +411,7 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--quick", action="store_true")
     r.add_argument("--rounds", type=int, default=None, help="processes per configuration (default 5; quick 1)")
+    r.add_argument("--gleak-cli", default=None, help="the gleak command, for the dump benchmark")
     r.add_argument("--bf-park", choices=["auto", "yes", "no"], default="no",
                    help="also park 1M Boost.Fiber fibers (~9 GB, 45-110 s); auto: when 12 GiB are available")
     s = sub.add_parser("summarize")

@@ -235,9 +235,15 @@ TEST(StuckServer, WaitedObjectsAreInTheObjectTable) {
   std::map<uint64_t, gi::ObjectKind> kinds;
   for (const auto& o : s.objects) kinds[o.address] = o.kind;
   for (const auto& g : s.goroutines) {
-    if (top_function_contains(g, "cache_reader")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kMutex);
-    if (top_function_contains(g, "ingest_worker")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kChannel);
-    if (top_function_contains(g, "shutdown_waiter")) EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kWaitGroup);
+    if (top_function_contains(g, "cache_reader")) {
+      EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kMutex);
+    }
+    if (top_function_contains(g, "ingest_worker")) {
+      EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kChannel);
+    }
+    if (top_function_contains(g, "shutdown_waiter")) {
+      EXPECT_EQ(kinds[g.wait_object], gi::ObjectKind::kWaitGroup);
+    }
   }
   // The holder of the cache mutex is recorded as its owner.
   uint64_t holder = 0;

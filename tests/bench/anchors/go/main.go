@@ -6,6 +6,9 @@
 //	                                 together by closing a gate channel; ns per switch = elapsed / (2*ITERS)
 //	go_anchor park     N             park N goroutines on one shared chan struct{}, read VmRSS, close it,
 //	                                 join all; rss_bytes_per_goroutine = (RSS parked - RSS before) / N
+//	go_anchor dump     N TRIALS      park N goroutines on one chan struct{} in 10 distinct stacks, then time
+//	                                 runtime.Stack(buf, true) (Go's in-process full dump, world stopped
+//	                                 throughout); ms per dump
 //
 // GOMAXPROCS comes from the environment (as for any Go program). Every mode checks that the
 // work happened and exits 1 with "FAIL: ..." if not.
@@ -28,7 +31,7 @@ func die(format string, a ...interface{}) {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: go_anchor spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N")
+	fmt.Fprintln(os.Stderr, "usage: go_anchor spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N | dump N TRIALS")
 	os.Exit(2)
 }
 
@@ -201,7 +204,76 @@ func main() {
 		yieldBench(n, trials)
 	case "park":
 		parkBench(n)
+	case "dump":
+		dumpBench(n, trials)
 	default:
 		usage()
 	}
+}
+
+// Ten distinct stacks for the dump benchmark.
+//
+//go:noinline
+func stage0(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage1(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage2(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage3(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage4(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage5(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage6(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage7(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage8(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+//go:noinline
+func stage9(c chan struct{}, parked, done *sync.WaitGroup) { parked.Done(); <-c; done.Done() }
+
+func dumpBench(n, trials int) {
+	stages := []func(chan struct{}, *sync.WaitGroup, *sync.WaitGroup){
+		stage0, stage1, stage2, stage3, stage4, stage5, stage6, stage7, stage8, stage9}
+	c := make(chan struct{})
+	var parked, done sync.WaitGroup
+	parked.Add(n)
+	done.Add(n)
+	for i := 0; i < n; i++ {
+		go stages[i%10](c, &parked, &done)
+	}
+	parked.Wait()
+	time.Sleep(50 * time.Millisecond) // the last ones between Done and the receive
+	buf := make([]byte, 1<<20)
+	for t := 0; t < trials; t++ {
+		var size int
+		var ns float64
+		for {
+			t0 := time.Now()
+			size = runtime.Stack(buf, true)
+			ns = float64(time.Since(t0).Nanoseconds())
+			if size < len(buf) {
+				break
+			}
+			buf = make([]byte, 2*len(buf)) // too small: grow and time again
+		}
+		if got := strings.Count(string(buf[:size]), "\ngoroutine ") + 1; got < n {
+			die("dump: goroutines in the dump: got %d, want at least %d", got, n)
+		}
+		fmt.Printf("RESULT dump system=go procs=%d n=%d trial=%d ms=%.1f stopped_ms=%.1f bytes=%d\n",
+			procs, n, t, ns/1e6, ns/1e6, size)
+	}
+	close(c)
+	done.Wait()
 }
