@@ -314,9 +314,14 @@ void switch_to(P* p, G* next) {
   p->current = next;
   p->switches.store(p->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   {
+    // One record update per resume: running, and no longer waiting (park() leaves the
+    // wait fields for this write to clear).
     RecordWrite w(next);
     next->rec.state = GState::kRunning;
     next->rec.worker = p->id;
+    next->rec.wait_reason = WaitReason::kNone;
+    next->rec.wait_object = 0;
+    next->rec.wait_count = 0;
     if (next->rec.stack_hi == 0) {
       void* top = stack_alloc();
       std::size_t size = stack_size();
@@ -732,10 +737,7 @@ void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, 
   } else {
     switch_to_g0(p);
   }
-  RecordWrite w(g);
-  g->rec.wait_reason = WaitReason::kNone;
-  g->rec.wait_object = 0;
-  g->rec.wait_count = 0;
+  // switch_to() cleared the wait fields when it resumed g.
 }
 
 void ready(G* g) {
