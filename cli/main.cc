@@ -1,7 +1,7 @@
 // cli/main.cc — the gleak command: argument parsing and output only; the work is the
 // inspector's.
 //
-// Exit codes: 0 success; 1 leaks found (gleak leaks); 2 usage error; 3 no such process;
+// Exit codes: 0 success (gleak leaks: no proven leak); 1 gleak leaks proved a leak; 2 usage error; 3 no such process;
 // 4 not a gleak process; 5 permission denied; 6 corrupt or incompatible arena; 7 other
 // I/O error.
 #include <CLI/CLI.hpp>
@@ -20,6 +20,7 @@
 
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
+#include "inspector/leaks.h"
 #include "inspector/reader.h"
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
@@ -28,6 +29,7 @@ namespace gi = gleak::inspector;
 
 namespace {
 
+constexpr int kExitLeaks = 1;
 constexpr int kExitUsage = 2;
 
 bool all_digits(const std::string& s) {
@@ -68,10 +70,30 @@ void print_warnings(const gi::Snapshot& s) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "gleak: warning: %s\n", w.c_str());
 }
 
-int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, bool consistent) {
+// parse_duration() reads "90s", "10m", "1h", "1500ms" or plain seconds; -1 if bad.
+int64_t parse_duration(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || v < 0) return -1;
+  std::string unit(end);
+  double scale = unit.empty() || unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
+  if (scale < 0) return -1;
+  return static_cast<int64_t>(v * scale);
+}
+
+int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, bool consistent, bool leaks) {
   gi::ReadOptions opt;
   opt.consistent = consistent;
+  opt.memory = leaks;
   gi::Snapshot s = read_target(target, opt);
+  if (leaks) {
+    // Proven leaks are marked in the dump: `goroutine 12 [chan send (leaked)]:`.
+    gi::LeakOptions lo;
+    lo.suspect_after_ns = 0;
+    lo.max_holder_scans = 0;
+    gi::mark_leaked(s, gi::find_leaks(s, lo));
+    s.memory.reset();
+  }
   if (json) {
     std::cout << gi::to_json(s, text) << "\n";
   } else {
@@ -89,6 +111,31 @@ int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, 
   std::cout.flush();
   print_warnings(s);
   return 0;
+}
+
+int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text, bool consistent,
+              const gi::LeakOptions& lo) {
+  gi::ReadOptions opt;
+  opt.consistent = consistent;
+  opt.memory = true;
+  gi::Snapshot s = read_target(target, opt);
+  gi::LeakReport r = gi::find_leaks(s, lo);
+  gi::mark_leaked(s, r);
+  if (json) {
+    std::cout << gi::leaks_to_json(s, r, text) << "\n";
+  } else {
+    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::printf("# %zu goroutines; %s\n", s.goroutines.size(),
+                r.memory_analysed ? ("memory analysed: " + std::to_string(r.bytes_scanned >> 10) + " KiB scanned, " +
+                                     std::to_string(r.heap_blocks_marked) + " of " + std::to_string(r.heap_blocks) +
+                                     " heap blocks reachable, " + std::to_string(r.analysis_ns / 1000000) + " ms")
+                                        .c_str()
+                                  : "memory not analysed");
+    std::cout << gi::format_leaks(s, r, text);
+  }
+  std::cout.flush();
+  print_warnings(s);
+  return r.count(gi::Certainty::kProven) > 0 ? kExitLeaks : 0;
 }
 
 int cmd_ps() {
@@ -138,6 +185,19 @@ int main(int argc, char** argv) {
   dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
   dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
   dump->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
+  bool no_leaks = false;
+  dump->add_flag("--no-leaks", no_leaks, "do not analyse leaks (no `(leaked)` marks; the target is stopped shorter)");
+
+  auto* leaks = app.add_subcommand("leaks", "find goroutines that can never finish, with the proof of each");
+  leaks->add_option("target", target, "pid, or the path of an arena file")->required();
+  leaks->add_flag("--json", json, "print the findings as JSON (schema gleak.leaks)");
+  leaks->add_flag("--exact", text.exact, "exact wait durations");
+  leaks->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
+  leaks->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
+  std::string suspect_after = "10m";
+  leaks->add_option("--suspect-after", suspect_after,
+                    "report goroutines blocked this long on a still reachable object as suspected (0: never)")
+      ->capture_default_str();
 
   app.add_subcommand("ps", "list the processes of this user that run gleak");
 
@@ -148,7 +208,16 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent);
+    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent, !no_leaks);
+    if (leaks->parsed()) {
+      gi::LeakOptions lo;
+      lo.suspect_after_ns = parse_duration(suspect_after);
+      if (lo.suspect_after_ns < 0) {
+        std::fprintf(stderr, "gleak: --suspect-after: not a duration: %s (use 90s, 10m, 1h)\n", suspect_after.c_str());
+        return kExitUsage;
+      }
+      return cmd_leaks(target, json, text, !no_consistent, lo);
+    }
     return cmd_ps();
   } catch (const gi::InspectError& e) {
     std::fprintf(stderr, "gleak: %s\n", e.what());

@@ -167,6 +167,8 @@ void init_arena() {
   h->max_chunks = kMaxChunks;
   h->pid = getpid();
   h->uid = getuid();
+  h->mapped_at = reinterpret_cast<uint64_t>(mem);
+  h->mapped_bytes = kReserve;
   h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
   h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   h->heartbeat_ns.store(clock_ns(CLOCK_MONOTONIC_COARSE), std::memory_order_relaxed);
@@ -290,6 +292,21 @@ void update_object(ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t f
   rec->word1 = word1;
   rec->flags = flags;
   rec->seq.store(s + 2, std::memory_order_release);
+}
+
+void arena_publish_slab(const void* base, std::size_t bytes) {
+  ArenaHeader* h = arena_header();
+  // Called with the stack pool's lock held: one writer at a time.
+  uint64_t off = h->stack_slabs_offset.load(std::memory_order_relaxed);
+  if (off == 0) {
+    arena_alloc(kMaxStackSlabs * sizeof(uint64_t), &off);
+    h->stack_slab_bytes = bytes;
+    h->stack_slabs_offset.store(off, std::memory_order_release);
+  }
+  uint32_t n = h->stack_slab_count.load(std::memory_order_relaxed);
+  if (n >= kMaxStackSlabs || off == 0) return;
+  reinterpret_cast<uint64_t*>(g_arena.base + off)[n] = reinterpret_cast<uint64_t>(base);
+  h->stack_slab_count.store(n + 1, std::memory_order_release);
 }
 
 void set_worker_tid(int index, int tid) { arena_header()->worker_tid[index].store(tid, std::memory_order_release); }

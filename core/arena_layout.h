@@ -25,7 +25,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -277,6 +277,17 @@ struct ArenaHeader {
   // from their saved contexts, as a sequence of CrashStack records.
   std::atomic<uint64_t> crash_stacks_offset;
   std::atomic<uint64_t> crash_stacks_bytes;
+  // Goroutine stack slabs: stack_slab_count base addresses (uint64_t each) at file
+  // offset stack_slabs_offset, each slab stack_slab_bytes long. A leak analysis must
+  // not take the stale contents of free stack slots for live memory.
+  std::atomic<uint64_t> stack_slabs_offset;
+  std::atomic<uint32_t> stack_slab_count;
+  uint32_t reserved2;
+  uint64_t stack_slab_bytes;
+  // Where the writer mapped this arena, and how much address space it reserved: the
+  // leak analysis leaves the arena out of the memory it scans.
+  uint64_t mapped_at;
+  uint64_t mapped_bytes;
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return
@@ -288,6 +299,8 @@ struct CrashStack {
 };
 
 inline constexpr uint32_t kMaxStackFrames = 64;  // per goroutine in the snapshot
+inline constexpr uint32_t kMaxStackSlabs = 1u << 16;
+
 
 // arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
 // /dev/shm/gleak-<uid>.

@@ -389,6 +389,8 @@ void finish_switch(Transfer t) {
   }
   pd.kind = Pending::kNone;
   pd.prev = nullptr;
+  // No stale object address either: the leak analysis scans this P conservatively.
+  pd.unlock_arg = nullptr;
   // Poll timers now and then from goroutine context too, so that a worker that never
   // returns to g0 (goroutines handing off to each other) still fires them. No lock is
   // held here.

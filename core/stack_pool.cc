@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "core/internal/check.h"
+#include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -105,6 +106,7 @@ void new_slab() {
   g_pool.free_count += kSlotsPerSlab;
   g_pool.slabs[n] = base;
   g_pool.nslabs.store(n + 1, std::memory_order_release);
+  arena_publish_slab(base, bytes);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <string>
 
 #include "inspector/errors.h"
 
@@ -130,5 +132,15 @@ const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
 }
 
 int64_t StopTheWorld::stopped_ns() const { return mono_ns() - started_ns_; }
+
+PopulatedBuffer::PopulatedBuffer(std::size_t size) : size_(size > 0 ? size : 1) {
+  void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (m == MAP_FAILED) {
+    throw InspectError(ErrorCode::kIo, "out of memory for a copy of " + std::to_string(size_) + " bytes of the target");
+  }
+  p_ = static_cast<char*>(m);
+}
+
+PopulatedBuffer::~PopulatedBuffer() { munmap(p_, size_); }
 
 }  // namespace gleak::inspector

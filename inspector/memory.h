@@ -58,6 +58,23 @@ class StopTheWorld {
   int64_t started_ns_ = 0;
 };
 
+// PopulatedBuffer is anonymous memory mapped with MAP_POPULATE: page faults one by one
+// cost more than the copies made into it. Not zeroed beyond what the kernel gives.
+class PopulatedBuffer {
+ public:
+  // Throws InspectError when the memory cannot be had.
+  explicit PopulatedBuffer(std::size_t size);
+  ~PopulatedBuffer();
+  PopulatedBuffer(const PopulatedBuffer&) = delete;
+  PopulatedBuffer& operator=(const PopulatedBuffer&) = delete;
+  char* data() { return p_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::size_t size_;
+  char* p_;
+};
+
 // threads_of() lists the thread ids of a process.
 std::vector<pid_t> threads_of(pid_t pid);
 

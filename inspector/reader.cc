@@ -12,11 +12,13 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <unordered_map>
 
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
 #include "inspector/memory.h"
+#include "inspector/memory_image.h"
 #include "inspector/symbols.h"
 #include "inspector/unwind.h"
 
@@ -48,24 +50,6 @@ bool same_process(int pid, const ArenaHeader& h) {
   std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
   return exe.empty() || exe == std::string(h.exe, strnlen(h.exe, sizeof h.exe));
 }
-
-// PopulatedBuffer is anonymous memory mapped with MAP_POPULATE.
-class PopulatedBuffer {
- public:
-  explicit PopulatedBuffer(std::size_t size) : size_(size > 0 ? size : 1) {
-    void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (m == MAP_FAILED) throw InspectError(ErrorCode::kIo, "out of memory for " + std::to_string(size_) + " bytes of stacks");
-    p_ = static_cast<char*>(m);
-  }
-  ~PopulatedBuffer() { munmap(p_, size_); }
-  PopulatedBuffer(const PopulatedBuffer&) = delete;
-  PopulatedBuffer& operator=(const PopulatedBuffer&) = delete;
-  char* data() { return p_; }
-
- private:
-  std::size_t size_;
-  char* p_;
-};
 
 struct Reader {
   Reader(const ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
@@ -285,6 +269,113 @@ struct Reader {
     owner = {};
   }
 
+  // capture_memory() copies what the leak analysis scans (memory_image.h), while the
+  // target is stopped: its writable mappings without the arena and the stack slabs,
+  // each goroutine's used stack and closure, and the threads' registers.
+  void capture_memory() {
+    auto img = std::make_shared<MemoryImage>();
+    ProcessMemory mem(snap.pid);
+    std::string maps_text;
+    {
+      std::FILE* f = std::fopen(("/proc/" + std::to_string(snap.pid) + "/maps").c_str(), "r");
+      if (!f) {
+        snap.warnings.push_back("could not read the target's memory map; leaks are not analysed");
+        return;
+      }
+      char buf[1 << 16];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) maps_text.append(buf, n);
+      std::fclose(f);
+    }
+    // Left out: the arena and the stack slabs (stale data there is no reference).
+    std::vector<std::pair<uint64_t, uint64_t>> excluded;
+    if (h().mapped_at != 0) excluded.emplace_back(h().mapped_at, h().mapped_at + h().mapped_bytes);
+    uint64_t slabs_off = h().stack_slabs_offset.load(std::memory_order_acquire);
+    uint32_t nslabs = h().stack_slab_count.load(std::memory_order_acquire);
+    const uint64_t* slabs = slabs_off ? file.at<uint64_t>(slabs_off, std::size_t{nslabs} * 8) : nullptr;
+    for (uint32_t i = 0; slabs && i < nslabs; ++i) excluded.emplace_back(slabs[i], slabs[i] + h().stack_slab_bytes);
+    std::sort(excluded.begin(), excluded.end());
+
+    std::vector<MemoryRegion> regions;
+    for (const MapEntry& e : parse_maps(maps_text)) {
+      if (!e.read || !e.write || e.path == "[vvar]" || e.path == "[vsyscall]" || e.path == "[vvar_vclock]") continue;
+      // The pieces of the mapping outside every excluded range.
+      uint64_t at = e.start;
+      for (const auto& [lo, hi] : excluded) {
+        if (hi <= at || lo >= e.end) continue;
+        if (lo > at) regions.push_back({at, lo, RegionKind::kRoot, 0, e.path, nullptr});
+        at = std::max(at, hi);
+      }
+      if (at < e.end) regions.push_back({at, e.end, RegionKind::kRoot, 0, e.path, nullptr});
+    }
+    for (MemoryRegion& r : regions) {
+      if (r.name == "[heap]") r.kind = RegionKind::kHeap;
+    }
+    // Running goroutines: their stack from the thread's stack pointer (less the red
+    // zone) up; registers of every thread.
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const GoroutineRecord& r = records[i];
+      if (r.state != GoroutineState::kRunning || r.stack_hi == 0) continue;
+      uint64_t lo = r.stack_lo;
+      int tid = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings) ? h().worker_tid[r.worker].load() : 0;
+      const user_regs_struct* regs = stopped && tid ? stopped->regs(tid) : nullptr;
+      if (regs && regs->rsp >= r.stack_lo + 128 && regs->rsp < r.stack_hi) lo = regs->rsp - 128;
+      regions.push_back({lo, r.stack_hi, RegionKind::kStack, r.id, "", nullptr});
+    }
+    for (const GoroutineRecord& r : records) {
+      if (r.closure != 0 && r.closure_size > 0 && r.closure_size < (64u << 20)) {
+        regions.push_back({r.closure, r.closure + r.closure_size, RegionKind::kClosure, r.id, "", nullptr});
+      }
+    }
+    std::size_t total = 0;
+    for (const MemoryRegion& r : regions) total += r.end - r.start;
+    auto buf = std::make_shared<PopulatedBuffer>(total);
+    std::vector<ProcessMemory::Range> reads;
+    reads.reserve(regions.size());
+    std::size_t off = 0;
+    for (MemoryRegion& r : regions) {
+      r.data = buf->data() + off;
+      reads.push_back({r.start, r.end - r.start, buf->data() + off});
+      off += r.end - r.start;
+    }
+    mem.read_all(reads);
+    for (std::size_t k = 0; k < regions.size(); ++k) {
+      if (reads[k].ok) {
+        img->regions.push_back(regions[k]);
+        img->bytes += regions[k].end - regions[k].start;
+      } else if (regions[k].kind == RegionKind::kRoot || regions[k].kind == RegionKind::kHeap) {
+        std::ostringstream os;
+        os << std::hex << "0x" << regions[k].start << "-0x" << regions[k].end << " " << regions[k].name;
+        img->unreadable.push_back(os.str());
+      }
+    }
+    img->buffers.push_back(buf);
+    // Parked goroutines' stacks: the copies live_stacks() made, from the saved context
+    // (which holds the callee-saved registers) up.
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      if (!ranges[k].ok) continue;
+      img->regions.push_back({ranges[k].address, ranges[k].address + ranges[k].size, RegionKind::kStack,
+                              records[owner[k]].id, "", ranges[k].out});
+    }
+    if (stack_copies) img->buffers.push_back(std::shared_ptr<PopulatedBuffer>(std::move(stack_copies)));
+    if (stopped) {
+      for (pid_t tid : stopped->threads()) {
+        const user_regs_struct* r = stopped->regs(tid);
+        if (!r) continue;
+        const auto* w = reinterpret_cast<const unsigned long long*>(r);
+        for (std::size_t i = 0; i < sizeof(user_regs_struct) / sizeof(unsigned long long); ++i) {
+          img->register_words.push_back(w[i]);
+        }
+      }
+    }
+    std::stable_sort(img->regions.begin(), img->regions.end(), [](const MemoryRegion& a, const MemoryRegion& b) {
+      bool am = a.kind == RegionKind::kRoot || a.kind == RegionKind::kHeap;
+      bool bm = b.kind == RegionKind::kRoot || b.kind == RegionKind::kHeap;
+      if (am != bm) return am;
+      return a.start < b.start;
+    });
+    snap.memory = std::move(img);
+  }
+
   // Stacks of a dead process: the snapshot its crash handler left, if any.
   std::vector<std::vector<uint64_t>> dead_stacks(std::vector<std::string>& notes, std::vector<bool>& first_is_pc) {
     std::size_t n = records.size();
@@ -370,6 +461,11 @@ struct Reader {
       g.recovered_panics = r.recovered_panics;
       g.create_pc = r.create_pc;
       g.torn = torn[i];
+      g.closure = r.closure;
+      g.closure_size = r.closure_size;
+      g.stack_lo = r.stack_lo;
+      g.stack_hi = r.stack_hi;
+      g.wait_count = r.wait_count;
       if ((r.state == GoroutineState::kWaiting || r.state == GoroutineState::kSyscall) && r.wait_since_ns > 0) {
         g.wait_ns = std::max<int64_t>(0, reference_ns - r.wait_since_ns);
       }
@@ -413,6 +509,7 @@ struct Reader {
     }
     read_goroutines();
     read_stacks();
+    if (opt.memory && live && !self && opt.stacks) capture_memory();
     // Everything the target's memory is needed for is read: let it go now, before the
     // slow part (symbolizing).
     if (stopped) snap.stopped_ns = stopped->stopped_ns();

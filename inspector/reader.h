@@ -17,6 +17,9 @@ struct ReadOptions {
   bool stacks = true;   // read goroutine stacks (ps and counts need none)
   bool events = true;
   bool objects = true;
+  // memory: copy the target's writable memory while it is stopped (memory_image.h),
+  // for the leak analysis. Live targets only; needs stacks.
+  bool memory = false;
   std::size_t max_frames = 64;
 };
 

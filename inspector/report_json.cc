@@ -93,7 +93,8 @@ Json goroutine_json(const Goroutine& g) {
               {"stack", frames_json(g.stack.frames())},
               {"stack_note", g.stack_note},
               {"torn", g.torn},
-              {"crashed", g.crashed}};
+              {"crashed", g.crashed},
+              {"leaked", g.leaked}};
 }
 
 Json object_json(const Object& o) {

@@ -267,7 +267,8 @@ std::string goroutine_status(const Goroutine& g) {
   switch (g.state) {
     case GoroutineState::kWaiting: {
       const char* r = arena::wait_reason_name(g.wait_reason);
-      return *r != '\0' ? r : "waiting";
+      std::string status = *r != '\0' ? r : "waiting";
+      return g.leaked ? status + " (leaked)" : status;
     }
     default: return arena::goroutine_state_name(g.state);
   }
@@ -350,6 +351,12 @@ std::string format_dump(const Snapshot& s, const TextOptions& opt) {
   std::string all;
   dump_to(s, opt, [&](const std::string& piece) { all += piece; });
   return all;
+}
+
+std::string format_bucket(const Bucket& b, const Snapshot& s, const TextOptions& opt) {
+  std::string out;
+  append_bucket(out, b, s, opt);
+  return out;
 }
 
 bool write_dump(const Snapshot& s, const TextOptions& opt, std::FILE* out) {

@@ -13,7 +13,8 @@
 // Where Go has no rule, gleak's choices are:
 //
 // - Status: `running`, `runnable`, `syscall`, or for a waiting goroutine its wait
-//   reason (wait_reason_name(); `waiting` when it has none). The goroutine that crashed
+//   reason (wait_reason_name(); `waiting` when it has none), followed by ` (leaked)`
+//   when the goroutine is proven leaked (Goroutine::leaked), as Go's leak profile does. The goroutine that crashed
 //   is `running`. A torn record adds `, record torn` after the duration, where Go puts
 //   `, locked to thread`.
 // - Duration: as Go, `, N minutes` (whole minutes, rounded down) for a goroutine that
@@ -133,5 +134,8 @@ struct Bucket {
 // into s, which must outlive them (hence no temporaries).
 std::vector<Bucket> group_goroutines(const Snapshot& s, const TextOptions& opt);
 std::vector<Bucket> group_goroutines(const Snapshot&& s, const TextOptions& opt) = delete;
+
+// format_bucket() prints one bucket as format_dump() does.
+std::string format_bucket(const Bucket& b, const Snapshot& s, const TextOptions& opt);
 
 }  // namespace gleak::inspector

@@ -68,6 +68,8 @@ class Stack {
   std::shared_ptr<const std::vector<Frame>> p_;
 };
 
+struct MemoryImage;
+
 struct Goroutine {
   uint64_t id = 0;
   uint64_t parent_id = 0;
@@ -85,6 +87,12 @@ struct Goroutine {
   std::string stack_note;      // why the stack is missing or partial, if it is
   bool torn = false;           // its record kept changing or a writer died mid-update
   bool crashed = false;        // the goroutine that killed the process
+  bool leaked = false;         // proven leaked (set from a LeakReport: mark_leaked())
+  uint64_t closure = 0;        // its closure's address and size (what it captured)
+  uint64_t closure_size = 0;
+  uint64_t stack_lo = 0;       // its stack slot (0: none yet)
+  uint64_t stack_hi = 0;
+  uint32_t wait_count = 0;     // select: number of cases at wait_object
 };
 
 struct Object {
@@ -143,6 +151,9 @@ struct Snapshot {
   uint64_t events_lost = 0;           // overwritten before they were read
   std::optional<Crash> crash;
   std::vector<std::string> warnings;  // what could not be read, and why
+  // A copy of the target's memory for the leak analysis (ReadOptions::memory); null
+  // when it was not asked for or cannot be had (a dead process, this process).
+  std::shared_ptr<const MemoryImage> memory;
 };
 
 }  // namespace gleak::inspector

@@ -56,6 +56,9 @@ void unregister_object(arena::ObjectRecord* rec);
 // update_object() rewrites a record's kind-specific words under its seqlock.
 void update_object(arena::ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags);
 
+// arena_publish_slab() records a goroutine stack slab of `bytes` at `base`.
+void arena_publish_slab(const void* base, std::size_t bytes);
+
 // set_worker_tid() publishes the thread id of worker `index`.
 void set_worker_tid(int index, int tid);
 

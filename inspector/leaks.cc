@@ -1,0 +1,672 @@
+// inspector/leaks.cc — the leak checks (see leaks.h), registered in kChecks below.
+#include "inspector/leaks.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <unordered_map>
+
+#include "inspector/heap_walk.h"
+#include "inspector/memory_image.h"
+
+namespace gleak::inspector {
+
+using arena::GoroutineState;
+using arena::WaitReason;
+
+namespace {
+
+int64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// The waits the analysis understands; any other wait keeps a goroutine a root.
+bool analysable_wait(WaitReason r) {
+  switch (r) {
+    case WaitReason::kChanSend:
+    case WaitReason::kChanReceive:
+    case WaitReason::kChanSendNil:
+    case WaitReason::kChanReceiveNil:
+    case WaitReason::kSelect:
+    case WaitReason::kSelectNoCases:
+    case WaitReason::kMutexLock:
+    case WaitReason::kRWMutexRLock:
+    case WaitReason::kRWMutexLock:
+    case WaitReason::kWaitGroupWait:
+    case WaitReason::kCondWait:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool blocked(const Goroutine& g) {
+  return g.state == GoroutineState::kWaiting && !g.torn && !g.crashed && analysable_wait(g.wait_reason);
+}
+
+// ---- Marker: conservative marking through the heap --------------------------------------
+
+struct StackSpan {
+  uint64_t lo = 0, hi = 0;     // the goroutine's whole stack slot
+  std::size_t g = 0;           // index in Analysis::gs
+  const MemoryRegion* used = nullptr;  // its copied used part, if any
+};
+
+struct Block {
+  uint64_t start = 0, end = 0;
+  const char* data = nullptr;
+};
+
+class Marker {
+ public:
+  // mode: 0 is the analysis, 1.. are separate traces (holders); marks of other modes do
+  // not count.
+  void begin(uint32_t mode) { mode_ = mode; }
+
+  void init(std::vector<Block> blocks, std::vector<StackSpan> stacks) {
+    blocks_ = std::move(blocks);
+    stacks_ = std::move(stacks);
+    std::sort(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
+    std::sort(stacks_.begin(), stacks_.end(), [](const StackSpan& a, const StackSpan& b) { return a.lo < b.lo; });
+    block_mark_.assign(blocks_.size(), 0);
+    stack_mark_.assign(stacks_.size(), 0);
+    if (!blocks_.empty()) {
+      heap_lo_ = blocks_.front().start;
+      heap_hi_ = 0;
+      for (const Block& b : blocks_) heap_hi_ = std::max(heap_hi_, b.end);
+    }
+    if (!stacks_.empty()) {
+      stacks_lo_ = stacks_.front().lo;
+      stacks_hi_ = 0;
+      for (const StackSpan& s : stacks_) stacks_hi_ = std::max(stacks_hi_, s.hi);
+    }
+    for (std::size_t i = 0; i < stacks_.size(); ++i) stack_of_g_[stacks_[i].g] = i;
+  }
+
+  void scan(const char* data, uint64_t len) {
+    bytes_ += len;
+    for (uint64_t off = 0; off + 8 <= len; off += 8) {
+      uint64_t v;
+      std::memcpy(&v, data + off, 8);
+      word(v);
+    }
+  }
+
+
+  void word(uint64_t v) {
+    if (v >= heap_lo_ && v < heap_hi_) {
+      std::size_t i = block_index(v);
+      if (i != kNone && block_mark_[i] != mode_ + 1) {
+        block_mark_[i] = mode_ + 1;
+        work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start});
+      }
+      return;
+    }
+    if (v >= stacks_lo_ && v < stacks_hi_) {
+      std::size_t i = stack_index(v);
+      if (i != kNone && stack_mark_[i] != mode_ + 1) reach_into_stack(i, v);
+    }
+  }
+
+  // mark_goroutine() makes goroutine g's used stack and its closure reachable.
+  void mark_goroutine(std::size_t g, const MemoryRegion* closure) {
+    auto it = stack_of_g_.find(g);
+    if (it != stack_of_g_.end()) mark_stack_at(it->second);
+    if (closure) {
+      closures_.push_back({closure->start, closure->end, mode_});
+      work_.push_back({closure->data, closure->end - closure->start});
+    }
+  }
+
+  void drain() {
+    while (!work_.empty()) {
+      auto [data, len] = work_.back();
+      work_.pop_back();
+      scan(data, len);
+    }
+  }
+
+  // reached() says whether addr lies in memory marked in this mode: a marked heap
+  // block, a marked goroutine stack or closure. (Roots are the caller's to check.)
+  bool reached(uint64_t addr) const {
+    if (addr >= heap_lo_ && addr < heap_hi_) {
+      std::size_t i = block_index(addr);
+      if (i != kNone) return block_mark_[i] == mode_ + 1;
+    }
+    if (addr >= stacks_lo_ && addr < stacks_hi_) {
+      std::size_t i = stack_index(addr);
+      if (i != kNone) return stack_mark_[i] == mode_ + 1;
+    }
+    for (const Closure& c : closures_) {
+      if (c.mode == mode_ && addr >= c.lo && addr < c.hi) return true;
+    }
+    for (const Closure& w : windows_) {
+      if (w.mode == mode_ && addr >= w.lo && addr < w.hi) return true;
+    }
+    return false;
+  }
+
+  bool in_heap_block(uint64_t addr) const { return addr >= heap_lo_ && addr < heap_hi_ && block_index(addr) != kNone; }
+  bool in_stack(uint64_t addr) const { return addr >= stacks_lo_ && addr < stacks_hi_ && stack_index(addr) != kNone; }
+
+  uint64_t bytes() const { return bytes_; }
+  std::size_t blocks() const { return blocks_.size(); }
+  std::size_t blocks_marked(uint32_t mode) const {
+    return static_cast<std::size_t>(std::count(block_mark_.begin(), block_mark_.end(), mode + 1));
+  }
+  void forget_closures_of_mode(uint32_t mode) {
+    auto of_mode = [&](const Closure& c) { return c.mode == mode; };
+    closures_.erase(std::remove_if(closures_.begin(), closures_.end(), of_mode), closures_.end());
+    windows_.erase(std::remove_if(windows_.begin(), windows_.end(), of_mode), windows_.end());
+  }
+
+ private:
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  static constexpr uint64_t kStackWindow = 512;
+  struct Closure {
+    uint64_t lo, hi;
+    uint32_t mode;
+  };
+
+  std::size_t block_index(uint64_t v) const {
+    auto it = std::upper_bound(blocks_.begin(), blocks_.end(), v, [](uint64_t x, const Block& b) { return x < b.start; });
+    if (it == blocks_.begin()) return kNone;
+    --it;
+    return v < it->end ? static_cast<std::size_t>(it - blocks_.begin()) : kNone;
+  }
+  std::size_t stack_index(uint64_t v) const {
+    auto it = std::upper_bound(stacks_.begin(), stacks_.end(), v, [](uint64_t x, const StackSpan& s) { return x < s.lo; });
+    if (it == stacks_.begin()) return kNone;
+    --it;
+    return v < it->hi ? static_cast<std::size_t>(it - stacks_.begin()) : kNone;
+  }
+  // reach_into_stack() handles a pointer into the stack of a goroutine that is not
+  // (yet) known to run: what lies at that address — an object, a handle, the start of a
+  // struct passed by pointer — is reachable, so up to kStackWindow bytes from it are
+  // marked and scanned; the rest of that stack is not (stale words elsewhere in heap
+  // blocks point into stacks, and would make every stack look reachable).
+  void reach_into_stack(std::size_t i, uint64_t v) {
+    uint64_t lo = v & ~uint64_t{7};
+    uint64_t hi = std::min(lo + kStackWindow, stacks_[i].hi);
+    windows_.push_back({lo, hi, mode_});
+    const MemoryRegion* u = stacks_[i].used;
+    if (!u) return;
+    lo = std::max(lo, u->start);
+    hi = std::min(hi, u->end);
+    if (lo < hi) work_.push_back({u->data + (lo - u->start), hi - lo});
+  }
+
+  void mark_stack_at(std::size_t i) {
+    if (stack_mark_[i] == mode_ + 1) return;
+    stack_mark_[i] = mode_ + 1;
+    if (stacks_[i].used) work_.push_back({stacks_[i].used->data, stacks_[i].used->end - stacks_[i].used->start});
+  }
+
+  uint32_t mode_ = 0;
+  std::vector<Block> blocks_;
+  std::vector<uint32_t> block_mark_;
+  std::vector<StackSpan> stacks_;
+  std::vector<uint32_t> stack_mark_;
+  std::unordered_map<std::size_t, std::size_t> stack_of_g_;
+  std::vector<Closure> closures_;
+  std::vector<Closure> windows_;  // parts of other stacks reached by a pointer
+  uint64_t heap_lo_ = 1, heap_hi_ = 0, stacks_lo_ = 1, stacks_hi_ = 0;
+  std::vector<std::pair<const char*, uint64_t>> work_;
+  uint64_t bytes_ = 0;
+};
+
+// ---- the analysis ------------------------------------------------------------------------
+
+struct Analysis {
+  const Snapshot& s;
+  const LeakOptions& opt;
+  LeakReport& out;
+
+  std::vector<const Goroutine*> gs;
+  std::unordered_map<uint64_t, std::size_t> by_id;
+  std::unordered_map<uint64_t, int> object_at;
+  std::vector<char> decided;   // a finding was made for it
+  std::vector<char> live;      // can run, now or once something that runs completes its wait
+  std::vector<std::vector<WaitTarget>> targets;  // per blocked goroutine
+  std::vector<char> targets_known;               // false: a select's cases could not be read
+  std::vector<const MemoryRegion*> roots;
+  std::vector<const MemoryRegion*> closure_of;   // per goroutine
+  Marker marker;
+  bool have_memory = false;
+
+  Analysis(const Snapshot& snap, const LeakOptions& o, LeakReport& r) : s(snap), opt(o), out(r) {
+    for (const Goroutine& g : s.goroutines) {
+      by_id[g.id] = gs.size();
+      gs.push_back(&g);
+    }
+    for (std::size_t i = 0; i < s.objects.size(); ++i) object_at[s.objects[i].address] = static_cast<int>(i);
+    decided.assign(gs.size(), 0);
+    live.assign(gs.size(), 0);
+    targets.assign(gs.size(), {});
+    targets_known.assign(gs.size(), 1);
+    closure_of.assign(gs.size(), nullptr);
+  }
+
+  WaitTarget target(uint64_t address) const {
+    WaitTarget t;
+    t.address = address;
+    auto it = object_at.find(address);
+    if (it != object_at.end()) {
+      t.object = it->second;
+      const Object& o = s.objects[static_cast<std::size_t>(it->second)];
+      if (o.kind == arena::ObjectKind::kMutex) t.owner = o.word0;
+    }
+    return t;
+  }
+
+  const MemoryRegion* stack_region(uint64_t g_id) const {
+    if (!s.memory) return nullptr;
+    for (const MemoryRegion& r : s.memory->regions) {
+      if (r.kind == RegionKind::kStack && r.goroutine == g_id) return &r;
+    }
+    return nullptr;
+  }
+
+  // The objects goroutine i waits on; for a select, its cases' channels, read from the
+  // SelectOp array on its stack ({ChanState*, elem, is_send}, 24 bytes each).
+  void collect_targets(std::size_t i, const std::unordered_map<uint64_t, const MemoryRegion*>& stacks) {
+    const Goroutine& g = *gs[i];
+    switch (g.wait_reason) {
+      case WaitReason::kChanSendNil:
+      case WaitReason::kChanReceiveNil:
+      case WaitReason::kSelectNoCases:
+        return;
+      case WaitReason::kSelect: {
+        auto it = stacks.find(g.id);
+        const MemoryRegion* r = it == stacks.end() ? nullptr : it->second;
+        uint64_t bytes = uint64_t{g.wait_count} * 24;
+        if (!r || g.wait_object < r->start || g.wait_object + bytes > r->end || g.wait_count == 0) {
+          targets_known[i] = 0;
+          return;
+        }
+        for (uint32_t k = 0; k < g.wait_count; ++k) {
+          uint64_t chan;
+          std::memcpy(&chan, r->data + (g.wait_object - r->start) + 24 * k, 8);
+          if (chan != 0) targets[i].push_back(target(chan));
+        }
+        return;
+      }
+      default:
+        targets[i].push_back(target(g.wait_object));
+    }
+  }
+
+  bool root_contains(uint64_t addr) const {
+    auto it = std::upper_bound(roots.begin(), roots.end(), addr,
+                               [](uint64_t x, const MemoryRegion* r) { return x < r->start; });
+    if (it == roots.begin()) return false;
+    --it;
+    return addr < (*it)->end;
+  }
+
+  bool reachable(uint64_t addr) const { return root_contains(addr) || marker.reached(addr); }
+
+  void add_finding(std::size_t i, Certainty c, const char* check, std::string reason) {
+    decided[i] = 1;
+    LeakFinding f;
+    f.goroutine = gs[i]->id;
+    f.certainty = c;
+    f.check = check;
+    f.reason = std::move(reason);
+    f.waits = targets[i];
+    out.findings.push_back(std::move(f));
+  }
+
+  // prepare_memory() sorts the image into roots, heap blocks and goroutine stacks.
+  void prepare_memory() {
+    const MemoryImage& img = *s.memory;
+    std::vector<Block> blocks;
+    std::vector<HeapBlock> hb;
+    for (const MemoryRegion& r : img.regions) {
+      if (r.kind != RegionKind::kRoot && r.kind != RegionKind::kHeap) continue;
+      hb.clear();
+      std::string why;
+      bool heap = false;
+      if (r.kind == RegionKind::kHeap) {
+        heap = walk_main_heap(r, hb, &why);
+        if (!heap) out.notes.push_back("the main heap did not walk (" + why + "); it was scanned whole");
+      } else if (r.name.empty()) {
+        heap = walk_thread_heap(r, hb, nullptr);
+      }
+      if (heap) {
+        for (const HeapBlock& b : hb) blocks.push_back({b.start, b.end, r.data + (b.start - r.start)});
+      } else {
+        roots.push_back(&r);
+      }
+    }
+    std::sort(roots.begin(), roots.end(), [](const MemoryRegion* a, const MemoryRegion* b) { return a->start < b->start; });
+    std::unordered_map<uint64_t, const MemoryRegion*> stack_used;
+    for (const MemoryRegion& r : img.regions) {
+      if (r.kind == RegionKind::kStack) stack_used[r.goroutine] = &r;
+      if (r.kind == RegionKind::kClosure) {
+        auto it = by_id.find(r.goroutine);
+        if (it != by_id.end()) closure_of[it->second] = &r;
+      }
+    }
+    std::vector<StackSpan> spans;
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      const Goroutine& g = *gs[i];
+      if (g.stack_hi == 0) continue;
+      auto it = stack_used.find(g.id);
+      spans.push_back({g.stack_lo, g.stack_hi, i, it == stack_used.end() ? nullptr : it->second});
+    }
+    marker.init(std::move(blocks), std::move(spans));
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      if (blocked(*gs[i])) collect_targets(i, stack_used);
+    }
+    if (!img.unreadable.empty()) {
+      out.complete = false;
+      out.notes.push_back(std::to_string(img.unreadable.size()) +
+                          " mapping(s) could not be read (first: " + img.unreadable.front() +
+                          "); no-exit-path findings are only suspected");
+    }
+  }
+};
+
+// ---- the checks ---------------------------------------------------------------------------
+
+void check_nil_channel(Analysis& a) {
+  for (std::size_t i = 0; i < a.gs.size(); ++i) {
+    const Goroutine& g = *a.gs[i];
+    if (!blocked(g)) continue;
+    if (g.wait_reason == WaitReason::kChanSendNil || g.wait_reason == WaitReason::kChanReceiveNil) {
+      a.add_finding(i, Certainty::kProven, "nil-channel",
+                    std::string("it ") + (g.wait_reason == WaitReason::kChanSendNil ? "sends on" : "receives from") +
+                        " a nil channel, which blocks forever");
+    }
+  }
+}
+
+void check_select_no_cases(Analysis& a) {
+  for (std::size_t i = 0; i < a.gs.size(); ++i) {
+    const Goroutine& g = *a.gs[i];
+    if (!blocked(g) || a.decided[i]) continue;
+    if (g.wait_reason == WaitReason::kSelectNoCases) {
+      a.add_finding(i, Certainty::kProven, "select-no-cases", "a select with no cases (or only nil channels) blocks forever");
+    } else if (g.wait_reason == WaitReason::kSelect && a.have_memory && a.targets_known[i] && a.targets[i].empty()) {
+      a.add_finding(i, Certainty::kProven, "select-no-cases", "every case of its select is a nil channel: it blocks forever");
+    }
+  }
+}
+
+std::string goroutine_list(const Analysis& a, const std::vector<uint64_t>& ids, std::size_t max = 8) {
+  std::string out;
+  for (std::size_t k = 0; k < ids.size() && k < max; ++k) {
+    if (k) out += ", ";
+    out += std::to_string(ids[k]);
+    auto it = a.by_id.find(ids[k]);
+    if (it != a.by_id.end()) out += " [" + goroutine_status(*a.gs[it->second]) + "]";
+  }
+  if (ids.size() > max) out += ", ... (" + std::to_string(ids.size() - max) + " more)";
+  return out;
+}
+
+void check_no_exit_path(Analysis& a) {
+  if (!a.have_memory) {
+    a.out.notes.push_back(
+        "the target's memory was not read (a dead process, or this one): only nil-channel and select-no-cases "
+        "leaks can be proven");
+    return;
+  }
+  Marker& m = a.marker;
+  m.begin(0);
+  for (const MemoryRegion* r : a.roots) m.scan(r->data, r->end - r->start);
+  for (uint64_t w : a.s.memory->register_words) m.word(w);
+  for (std::size_t i = 0; i < a.gs.size(); ++i) {
+    bool can_run = !blocked(*a.gs[i]) || (!a.decided[i] && !a.targets_known[i]);
+    if (!can_run) continue;
+    a.live[i] = 1;
+    if (a.gs[i]->state != GoroutineState::kDead) a.out.can_run.push_back(a.gs[i]->id);
+    m.mark_goroutine(i, a.closure_of[i]);
+  }
+  m.drain();
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t i = 0; i < a.gs.size(); ++i) {
+      if (a.live[i] || a.decided[i] || !blocked(*a.gs[i])) continue;
+      for (const WaitTarget& t : a.targets[i]) {
+        if (a.reachable(t.address)) {
+          a.live[i] = 1;
+          changed = true;
+          m.mark_goroutine(i, a.closure_of[i]);
+          break;
+        }
+      }
+    }
+    m.drain();
+  }
+  a.out.memory_analysed = true;
+  a.out.bytes_scanned = m.bytes();
+  a.out.heap_blocks = m.blocks();
+  a.out.heap_blocks_marked = m.blocks_marked(0);
+  std::string roots = goroutine_list(a, a.out.can_run);
+  for (std::size_t i = 0; i < a.gs.size(); ++i) {
+    if (a.live[i] || a.decided[i] || !blocked(*a.gs[i])) continue;
+    std::string what = a.targets[i].size() > 1 ? "any of the channels of its select" : "the object it waits on";
+    a.add_finding(i, a.out.complete ? Certainty::kProven : Certainty::kSuspected, "no-exit-path",
+                  "nothing that can still run refers to " + what +
+                      ": not the goroutines that can run (" + (roots.empty() ? "none" : roots) +
+                      "), not globals, thread stacks, registers or the heap they reach");
+  }
+}
+
+void check_blocked_long(Analysis& a) {
+  if (a.opt.suspect_after_ns <= 0) return;
+  for (std::size_t i = 0; i < a.gs.size(); ++i) {
+    const Goroutine& g = *a.gs[i];
+    if (!blocked(g) || a.decided[i] || g.wait_ns < a.opt.suspect_after_ns) continue;
+    a.add_finding(i, Certainty::kSuspected, "blocked-long",
+                  "blocked for " + format_duration(g.wait_ns) + " on an object that something that can run still refers to");
+    for (WaitTarget& t : a.out.findings.back().waits) t.reachable = a.reachable(t.address);
+  }
+}
+
+// Who holds what: each leaked goroutine's own references, traced one at a time.
+void trace_holders(Analysis& a) {
+  if (!a.have_memory || !a.out.memory_analysed) return;
+  std::vector<std::size_t> leaked;
+  for (const LeakFinding& f : a.out.findings) {
+    if (f.check == "no-exit-path") leaked.push_back(a.by_id[f.goroutine]);
+  }
+  if (leaked.size() > a.opt.max_holder_scans) {
+    a.out.notes.push_back("holders traced for the first " + std::to_string(a.opt.max_holder_scans) + " of " +
+                          std::to_string(leaked.size()) + " leaked goroutines");
+    leaked.resize(a.opt.max_holder_scans);
+  }
+  // All wait targets of leaked goroutines, by address.
+  std::unordered_map<uint64_t, std::vector<uint64_t>> holders;
+  for (const LeakFinding& f : a.out.findings) {
+    for (const WaitTarget& t : f.waits) holders[t.address];
+  }
+  uint32_t mode = 1;
+  for (std::size_t i : leaked) {
+    Marker& m = a.marker;
+    m.begin(mode);
+    m.mark_goroutine(i, a.closure_of[i]);
+    m.drain();
+    for (auto& [addr, who] : holders) {
+      if (m.reached(addr)) who.push_back(a.gs[i]->id);
+    }
+    m.forget_closures_of_mode(mode);
+    ++mode;
+  }
+  a.marker.begin(0);
+  for (LeakFinding& f : a.out.findings) {
+    for (WaitTarget& t : f.waits) {
+      for (uint64_t h : holders[t.address]) {
+        if (h == f.goroutine) {
+          t.held_by_self = true;
+        } else {
+          t.holders.push_back(h);
+        }
+      }
+    }
+  }
+}
+
+void check_cycles(Analysis& a) {
+  trace_holders(a);
+  // Edges between leaked goroutines: g -> h when h holds the lock g waits for, or refers
+  // to the object g waits on.
+  std::unordered_map<uint64_t, const LeakFinding*> leaked;
+  for (const LeakFinding& f : a.out.findings) {
+    if (f.certainty == Certainty::kProven) leaked[f.goroutine] = &f;
+  }
+  std::vector<uint64_t> ids;
+  for (auto& [id, f] : leaked) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  struct Edge {
+    uint64_t to;
+    const WaitTarget* via;
+    bool owner;
+  };
+  std::unordered_map<uint64_t, std::vector<Edge>> edges;
+  for (uint64_t id : ids) {
+    for (const WaitTarget& t : leaked[id]->waits) {
+      if (t.owner != 0 && t.owner != id && leaked.count(t.owner)) {
+        edges[id].push_back({t.owner, &t, true});
+        continue;
+      }
+      for (uint64_t h : t.holders) {
+        if (leaked.count(h)) edges[id].push_back({h, &t, false});
+      }
+    }
+  }
+  // Tarjan's strongly connected components; each of two or more holds a cycle.
+  std::unordered_map<uint64_t, int> index, low;
+  std::unordered_map<uint64_t, bool> on_stack;
+  std::vector<uint64_t> stack;
+  int next = 0;
+  std::vector<std::vector<uint64_t>> sccs;
+  std::function<void(uint64_t)> connect = [&](uint64_t v) {
+    index[v] = low[v] = next++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    for (const Edge& e : edges[v]) {
+      if (!index.count(e.to)) {
+        connect(e.to);
+        low[v] = std::min(low[v], low[e.to]);
+      } else if (on_stack[e.to]) {
+        low[v] = std::min(low[v], index[e.to]);
+      }
+    }
+    if (low[v] == index[v]) {
+      std::vector<uint64_t> c;
+      uint64_t w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        on_stack[w] = false;
+        c.push_back(w);
+      } while (w != v);
+      if (c.size() > 1) sccs.push_back(std::move(c));
+    }
+  };
+  for (uint64_t id : ids) {
+    if (!index.count(id)) connect(id);
+  }
+  for (auto& c : sccs) {
+    std::sort(c.begin(), c.end());
+    std::unordered_map<uint64_t, bool> in_c;
+    for (uint64_t v : c) in_c[v] = true;
+    // Walk from the lowest id, preferring lock-owner edges, until a goroutine repeats.
+    std::vector<CycleStep> path;
+    std::unordered_map<uint64_t, std::size_t> seen;
+    uint64_t v = c.front();
+    while (!seen.count(v)) {
+      seen[v] = path.size();
+      const Edge* pick = nullptr;
+      for (const Edge& e : edges[v]) {
+        if (!in_c[e.to]) continue;
+        if (!pick || (e.owner && !pick->owner)) pick = &e;
+      }
+      if (!pick) break;
+      CycleStep st;
+      st.goroutine = v;
+      st.waits_for = *pick->via;
+      st.blocked_by = pick->to;
+      st.by_lock_owner = pick->owner;
+      path.push_back(st);
+      v = pick->to;
+    }
+    if (!seen.count(v)) continue;
+    DeadlockCycle cycle;
+    cycle.steps.assign(path.begin() + static_cast<std::ptrdiff_t>(seen[v]), path.end());
+    if (cycle.steps.size() > 1) a.out.cycles.push_back(std::move(cycle));
+  }
+}
+
+struct Check {
+  const char* name;
+  void (*run)(Analysis&);
+};
+
+// The checks, in the order they run: each sees what the earlier ones decided.
+constexpr Check kChecks[] = {
+    {"nil-channel", check_nil_channel},
+    {"select-no-cases", check_select_no_cases},
+    {"no-exit-path", check_no_exit_path},
+    {"blocked-long", check_blocked_long},
+    {"deadlock-cycle", check_cycles},
+};
+
+}  // namespace
+
+std::size_t LeakReport::count(Certainty c) const {
+  return static_cast<std::size_t>(
+      std::count_if(findings.begin(), findings.end(), [&](const LeakFinding& f) { return f.certainty == c; }));
+}
+
+const LeakFinding* LeakReport::find(uint64_t goroutine) const {
+  auto it = std::lower_bound(findings.begin(), findings.end(), goroutine,
+                             [](const LeakFinding& f, uint64_t id) { return f.goroutine < id; });
+  return it != findings.end() && it->goroutine == goroutine ? &*it : nullptr;
+}
+
+LeakReport find_leaks(const Snapshot& s, const LeakOptions& opt) {
+  int64_t t0 = now_ns();
+  LeakReport out;
+  Analysis a(s, opt, out);
+  a.have_memory = s.memory != nullptr;
+  if (a.have_memory) {
+    a.prepare_memory();
+  } else {
+    for (std::size_t i = 0; i < a.gs.size(); ++i) {
+      if (blocked(*a.gs[i])) a.targets[i].push_back(a.target(a.gs[i]->wait_object));
+    }
+  }
+  if (s.crash) out.notes.push_back("the process crashed: its goroutines were stopped by the crash, not leaked");
+  for (const Check& c : kChecks) {
+    if (s.crash && std::strcmp(c.name, "nil-channel") != 0 && std::strcmp(c.name, "select-no-cases") != 0) continue;
+    c.run(a);
+  }
+  std::sort(out.findings.begin(), out.findings.end(),
+            [](const LeakFinding& x, const LeakFinding& y) { return x.goroutine < y.goroutine; });
+  out.analysis_ns = now_ns() - t0;
+  return out;
+}
+
+void mark_leaked(Snapshot& s, const LeakReport& r) {
+  for (Goroutine& g : s.goroutines) {
+    const LeakFinding* f = r.find(g.id);
+    g.leaked = f && f->certainty == Certainty::kProven;
+  }
+}
+
+std::string own_function(const Goroutine& g) {
+  for (const Frame& f : g.stack) {
+    if (!f.runtime) return f.function;
+  }
+  return {};
+}
+
+}  // namespace gleak::inspector

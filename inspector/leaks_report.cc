@@ -1,0 +1,212 @@
+// inspector/leaks_report.cc — a LeakReport as text and as JSON (see leaks.h).
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+#include "inspector/leaks.h"
+
+namespace gleak::inspector {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+std::string where(const Frame& f) {
+  std::string name = f.function.empty() ? "??" : f.function;
+  if (!f.file.empty()) return name + " at " + f.file + ":" + std::to_string(f.line);
+  return name;
+}
+
+// describe() names a wait target: kind, id, address, creation site and state.
+std::string describe(const Snapshot& s, const WaitTarget& t) {
+  if (t.object < 0) return "object at " + hex(t.address) + " (not in the object table)";
+  const Object& o = s.objects[static_cast<std::size_t>(t.object)];
+  std::string d = std::string(arena::object_kind_name(o.kind)) + " " + std::to_string(o.id) + " at " + hex(o.address);
+  if (o.kind == arena::ObjectKind::kChannel) {
+    d += o.word0 == 0 ? " (unbuffered" : " (buffered " + std::to_string(o.word1) + "/" + std::to_string(o.word0);
+    d += (o.flags & arena::kObjectClosed) ? ", closed)" : ", open)";
+  } else if (o.kind == arena::ObjectKind::kWaitGroup) {
+    d += " (counter " + std::to_string(static_cast<int64_t>(o.word0)) + ")";
+  }
+  if (o.created_at) d += ", made by " + where(*o.created_at);
+  if (o.creator != 0) d += " in goroutine " + std::to_string(o.creator);
+  return d;
+}
+
+std::string status_of(const Snapshot& s, uint64_t id) {
+  for (const Goroutine& g : s.goroutines) {
+    if (g.id == id) return goroutine_status(g);
+  }
+  return "exited";
+}
+
+// proof_lines() is the proof under a finding, indented.
+std::string proof_lines(const Snapshot& s, const LeakFinding& f) {
+  std::string out = "  why: " + f.reason + "\n";
+  for (const WaitTarget& t : f.waits) {
+    out += "  waits on: " + describe(s, t) + "\n";
+    if (t.owner != 0) {
+      out += "    locked by goroutine " + std::to_string(t.owner) +
+             (t.owner == f.goroutine ? " itself" : " [" + status_of(s, t.owner) + "]") + "\n";
+    }
+    if (f.check == "no-exit-path") {
+      std::string held;
+      if (t.held_by_self) held = "itself";
+      for (uint64_t h : t.holders) {
+        held += (held.empty() ? "" : ", ") + std::string("goroutine ") + std::to_string(h) + " [" + status_of(s, h) + "]";
+      }
+      out += "    referred to by: " + (held.empty() ? std::string("no goroutine") : held) + "\n";
+    }
+  }
+  return out;
+}
+
+Json target_json(const Snapshot& s, const WaitTarget& t) {
+  Json j{{"address", hex(t.address)}, {"reachable", t.reachable}};
+  if (t.object >= 0) {
+    const Object& o = s.objects[static_cast<std::size_t>(t.object)];
+    j["kind"] = arena::object_kind_name(o.kind);
+    j["id"] = o.id;
+    j["creator"] = o.creator;
+    j["created_at"] = o.created_at ? Json{{"function", o.created_at->function}, {"file", o.created_at->file},
+                                          {"line", o.created_at->line}}
+                                   : Json(nullptr);
+    j["closed"] = (o.flags & arena::kObjectClosed) != 0;
+  } else {
+    j["kind"] = t.address == 0 ? "nil" : "unknown";
+  }
+  j["owner"] = t.owner;
+  j["held_by_self"] = t.held_by_self;
+  j["holders"] = t.holders;
+  return j;
+}
+
+const char* certainty_name(Certainty c) { return c == Certainty::kProven ? "proven" : "suspected"; }
+
+}  // namespace
+
+std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptions& opt) {
+  std::string out;
+  std::size_t proven = r.count(Certainty::kProven), suspected = r.count(Certainty::kSuspected);
+  out += "# " + std::to_string(proven) + " goroutine" + (proven == 1 ? "" : "s") + " leaked (proven), " +
+         std::to_string(suspected) + " suspected, " + std::to_string(r.cycles.size()) + " deadlock cycle" +
+         (r.cycles.size() == 1 ? "" : "s") + "\n";
+  for (const std::string& n : r.notes) out += "# note: " + n + "\n";
+  if (r.findings.empty()) return out;
+
+  // Group like a dump (same stack, status and creation site), per check and certainty;
+  // the proof is the first member's.
+  for (Certainty c : {Certainty::kProven, Certainty::kSuspected}) {
+    Snapshot sub;
+    sub.objects = s.objects;
+    for (const Goroutine& g : s.goroutines) {
+      const LeakFinding* f = r.find(g.id);
+      if (f && f->certainty == c) sub.goroutines.push_back(g);
+    }
+    if (sub.goroutines.empty()) continue;
+    TextOptions grouped = opt;
+    grouped.group = true;
+    for (const Bucket& b : group_goroutines(sub, grouped)) {
+      if (b.members.empty()) continue;
+      // Within a bucket, split by check: different proofs are different findings.
+      std::map<std::string, std::vector<const Goroutine*>> by_check;
+      for (const Goroutine* g : b.members) by_check[r.find(g->id)->check].push_back(g);
+      for (auto& [check, members] : by_check) {
+        Bucket part = b;
+        part.members = members;
+        out += "\n";
+        out += c == Certainty::kProven ? "leaked" : "suspected";
+        out += " (" + check + "):\n";
+        out += format_bucket(part, sub, opt);
+        const LeakFinding* f = r.find(members.front()->id);
+        out += proof_lines(s, *f);
+        if (members.size() > 1) {
+          out += "  (the proof of goroutine " + std::to_string(members.front()->id) + "; the other " +
+                 std::to_string(members.size() - 1) + " are alike)\n";
+        }
+      }
+    }
+  }
+
+  for (std::size_t k = 0; k < r.cycles.size(); ++k) {
+    const DeadlockCycle& cy = r.cycles[k];
+    out += "\ndeadlock cycle " + std::to_string(k + 1) + " (" + std::to_string(cy.steps.size()) + " goroutines):\n";
+    for (const CycleStep& st : cy.steps) {
+      std::string fn;
+      for (const Goroutine& g : s.goroutines) {
+        if (g.id == st.goroutine) fn = own_function(g);
+      }
+      out += "  goroutine " + std::to_string(st.goroutine) + (fn.empty() ? "" : " in " + fn) + "\n";
+      out += "    waits for " + describe(s, st.waits_for) + "\n";
+      out += "    which goroutine " + std::to_string(st.blocked_by) +
+             (st.by_lock_owner ? " has locked" : " refers to (and no goroutine that can run does)") + "\n";
+    }
+  }
+  return out;
+}
+
+std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOptions& opt) {
+  (void)opt;
+  Json j;
+  j["schema"] = "gleak.leaks";
+  j["version"] = 1;
+  j["pid"] = s.pid;
+  j["memory_analysed"] = r.memory_analysed;
+  j["complete"] = r.complete;
+  j["proven"] = r.count(Certainty::kProven);
+  j["suspected"] = r.count(Certainty::kSuspected);
+  Json findings = Json::array();
+  for (const LeakFinding& f : r.findings) {
+    const Goroutine* g = nullptr;
+    for (const Goroutine& x : s.goroutines) {
+      if (x.id == f.goroutine) g = &x;
+    }
+    Json waits = Json::array();
+    for (const WaitTarget& t : f.waits) waits.push_back(target_json(s, t));
+    Json created = Json(nullptr);
+    if (g && g->created_by) {
+      created = Json{{"function", g->created_by->function}, {"file", g->created_by->file}, {"line", g->created_by->line}};
+    }
+    findings.push_back(Json{{"goroutine", f.goroutine},
+                            {"certainty", certainty_name(f.certainty)},
+                            {"check", f.check},
+                            {"reason", f.reason},
+                            {"status", g ? goroutine_status(*g) : ""},
+                            {"wait_reason", g ? arena::wait_reason_name(g->wait_reason) : ""},
+                            {"wait_ns", g ? g->wait_ns : -1},
+                            {"function", g ? own_function(*g) : ""},
+                            {"created_by", created},
+                            {"parent_id", g ? g->parent_id : 0},
+                            {"waits", waits}});
+  }
+  j["findings"] = findings;
+  Json cycles = Json::array();
+  for (const DeadlockCycle& cy : r.cycles) {
+    Json steps = Json::array();
+    for (const CycleStep& st : cy.steps) {
+      steps.push_back(Json{{"goroutine", st.goroutine},
+                           {"waits_for", target_json(s, st.waits_for)},
+                           {"blocked_by", st.blocked_by},
+                           {"by_lock_owner", st.by_lock_owner}});
+    }
+    cycles.push_back(Json{{"steps", steps}});
+  }
+  j["cycles"] = cycles;
+  j["can_run"] = r.can_run;
+  j["notes"] = r.notes;
+  j["stats"] = Json{{"bytes_scanned", r.bytes_scanned},
+                    {"heap_blocks", r.heap_blocks},
+                    {"heap_blocks_marked", r.heap_blocks_marked},
+                    {"analysis_ns", r.analysis_ns}};
+  return j.dump(2);
+}
+
+}  // namespace gleak::inspector
