@@ -1,5 +1,6 @@
 // core/arena.cc — creating, growing and closing the probe arena file.
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -309,7 +310,20 @@ void arena_publish_slab(const void* base, std::size_t bytes) {
   h->stack_slab_count.store(n + 1, std::memory_order_release);
 }
 
-void set_worker_tid(int index, int tid) { arena_header()->worker_tid[index].store(tid, std::memory_order_release); }
+void set_worker_tid(int index, int tid) {
+  ArenaHeader* h = arena_header();
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* base = nullptr;
+    std::size_t size = 0;
+    if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+      h->worker_stack_lo[index] = reinterpret_cast<uint64_t>(base);
+      h->worker_stack_hi[index] = reinterpret_cast<uint64_t>(base) + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  h->worker_tid[index].store(tid, std::memory_order_release);
+}
 
 void arena_snapshot_maps() {
   ArenaHeader* h = header();

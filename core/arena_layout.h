@@ -288,6 +288,10 @@ struct ArenaHeader {
   // leak analysis leaves the arena out of the memory it scans.
   uint64_t mapped_at;
   uint64_t mapped_bytes;
+  // Each worker thread's own stack (where only the scheduler runs, never user code):
+  // its stale words are no references, and the leak analysis leaves it out.
+  uint64_t worker_stack_lo[kMaxRings];
+  uint64_t worker_stack_hi[kMaxRings];
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "inspector/heap_walk.h"
 #include "inspector/memory_image.h"
@@ -67,7 +68,8 @@ class Marker {
   // not count.
   void begin(uint32_t mode) { mode_ = mode; }
 
-  void init(std::vector<Block> blocks, std::vector<StackSpan> stacks) {
+  void init(std::vector<Block> blocks, std::vector<StackSpan> stacks, std::size_t ngoroutines) {
+    ngoroutines_ = ngoroutines;
     blocks_ = std::move(blocks);
     stacks_ = std::move(stacks);
     std::sort(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
@@ -84,6 +86,7 @@ class Marker {
       stacks_hi_ = 0;
       for (const StackSpan& s : stacks_) stacks_hi_ = std::max(stacks_hi_, s.hi);
     }
+    stack_of_g_.assign(ngoroutines_, kNone);
     for (std::size_t i = 0; i < stacks_.size(); ++i) stack_of_g_[stacks_[i].g] = i;
   }
 
@@ -114,8 +117,7 @@ class Marker {
 
   // mark_goroutine() makes goroutine g's used stack and its closure reachable.
   void mark_goroutine(std::size_t g, const MemoryRegion* closure) {
-    auto it = stack_of_g_.find(g);
-    if (it != stack_of_g_.end()) mark_stack_at(it->second);
+    if (g < stack_of_g_.size() && stack_of_g_[g] != kNone) mark_stack_at(stack_of_g_[g]);
     if (closure) {
       closures_.push_back({closure->start, closure->end, mode_});
       work_.push_back({closure->data, closure->end - closure->start});
@@ -191,6 +193,7 @@ class Marker {
   // blocks point into stacks, and would make every stack look reachable).
   void reach_into_stack(std::size_t i, uint64_t v) {
     uint64_t lo = v & ~uint64_t{7};
+    if (!window_seen_.insert((uint64_t{mode_} << 48) ^ lo).second) return;
     uint64_t hi = std::min(lo + kStackWindow, stacks_[i].hi);
     windows_.push_back({lo, hi, mode_});
     const MemoryRegion* u = stacks_[i].used;
@@ -211,9 +214,11 @@ class Marker {
   std::vector<uint32_t> block_mark_;
   std::vector<StackSpan> stacks_;
   std::vector<uint32_t> stack_mark_;
-  std::unordered_map<std::size_t, std::size_t> stack_of_g_;
+  std::vector<std::size_t> stack_of_g_;
+  std::size_t ngoroutines_ = 0;
   std::vector<Closure> closures_;
   std::vector<Closure> windows_;  // parts of other stacks reached by a pointer
+  std::unordered_set<uint64_t> window_seen_;
   uint64_t heap_lo_ = 1, heap_hi_ = 0, stacks_lo_ = 1, stacks_hi_ = 0;
   std::vector<std::pair<const char*, uint64_t>> work_;
   uint64_t bytes_ = 0;
@@ -227,7 +232,6 @@ struct Analysis {
   LeakReport& out;
 
   std::vector<const Goroutine*> gs;
-  std::unordered_map<uint64_t, std::size_t> by_id;
   std::unordered_map<uint64_t, int> object_at;
   std::vector<char> decided;   // a finding was made for it
   std::vector<char> live;      // can run, now or once something that runs completes its wait
@@ -239,16 +243,22 @@ struct Analysis {
   bool have_memory = false;
 
   Analysis(const Snapshot& snap, const LeakOptions& o, LeakReport& r) : s(snap), opt(o), out(r) {
-    for (const Goroutine& g : s.goroutines) {
-      by_id[g.id] = gs.size();
-      gs.push_back(&g);
-    }
+    gs.reserve(s.goroutines.size());
+    for (const Goroutine& g : s.goroutines) gs.push_back(&g);
+    // Snapshots list goroutines by id; keep that order for index_of().
+    std::sort(gs.begin(), gs.end(), [](const Goroutine* x, const Goroutine* y) { return x->id < y->id; });
     for (std::size_t i = 0; i < s.objects.size(); ++i) object_at[s.objects[i].address] = static_cast<int>(i);
     decided.assign(gs.size(), 0);
     live.assign(gs.size(), 0);
     targets.assign(gs.size(), {});
     targets_known.assign(gs.size(), 1);
     closure_of.assign(gs.size(), nullptr);
+  }
+
+  // index_of() is the index in gs of goroutine `id`, or gs.size().
+  std::size_t index_of(uint64_t id) const {
+    auto it = std::lower_bound(gs.begin(), gs.end(), id, [](const Goroutine* g, uint64_t x) { return g->id < x; });
+    return it != gs.end() && (*it)->id == id ? static_cast<std::size_t>(it - gs.begin()) : gs.size();
   }
 
   WaitTarget target(uint64_t address) const {
@@ -263,17 +273,9 @@ struct Analysis {
     return t;
   }
 
-  const MemoryRegion* stack_region(uint64_t g_id) const {
-    if (!s.memory) return nullptr;
-    for (const MemoryRegion& r : s.memory->regions) {
-      if (r.kind == RegionKind::kStack && r.goroutine == g_id) return &r;
-    }
-    return nullptr;
-  }
-
   // The objects goroutine i waits on; for a select, its cases' channels, read from the
   // SelectOp array on its stack ({ChanState*, elem, is_send}, 24 bytes each).
-  void collect_targets(std::size_t i, const std::unordered_map<uint64_t, const MemoryRegion*>& stacks) {
+  void collect_targets(std::size_t i, const std::vector<const MemoryRegion*>& stacks) {
     const Goroutine& g = *gs[i];
     switch (g.wait_reason) {
       case WaitReason::kChanSendNil:
@@ -281,8 +283,7 @@ struct Analysis {
       case WaitReason::kSelectNoCases:
         return;
       case WaitReason::kSelect: {
-        auto it = stacks.find(g.id);
-        const MemoryRegion* r = it == stacks.end() ? nullptr : it->second;
+        const MemoryRegion* r = stacks[i];
         uint64_t bytes = uint64_t{g.wait_count} * 24;
         if (!r || g.wait_object < r->start || g.wait_object + bytes > r->end || g.wait_count == 0) {
           targets_known[i] = 0;
@@ -344,22 +345,20 @@ struct Analysis {
       }
     }
     std::sort(roots.begin(), roots.end(), [](const MemoryRegion* a, const MemoryRegion* b) { return a->start < b->start; });
-    std::unordered_map<uint64_t, const MemoryRegion*> stack_used;
+    std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
     for (const MemoryRegion& r : img.regions) {
-      if (r.kind == RegionKind::kStack) stack_used[r.goroutine] = &r;
-      if (r.kind == RegionKind::kClosure) {
-        auto it = by_id.find(r.goroutine);
-        if (it != by_id.end()) closure_of[it->second] = &r;
-      }
+      if (r.kind != RegionKind::kStack && r.kind != RegionKind::kClosure) continue;
+      std::size_t i = index_of(r.goroutine);
+      if (i == gs.size()) continue;
+      (r.kind == RegionKind::kStack ? stack_used[i] : closure_of[i]) = &r;
     }
     std::vector<StackSpan> spans;
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const Goroutine& g = *gs[i];
       if (g.stack_hi == 0) continue;
-      auto it = stack_used.find(g.id);
-      spans.push_back({g.stack_lo, g.stack_hi, i, it == stack_used.end() ? nullptr : it->second});
+      spans.push_back({g.stack_lo, g.stack_hi, i, stack_used[i]});
     }
-    marker.init(std::move(blocks), std::move(spans));
+    marker.init(std::move(blocks), std::move(spans), gs.size());
     for (std::size_t i = 0; i < gs.size(); ++i) {
       if (blocked(*gs[i])) collect_targets(i, stack_used);
     }
@@ -403,8 +402,8 @@ std::string goroutine_list(const Analysis& a, const std::vector<uint64_t>& ids, 
   for (std::size_t k = 0; k < ids.size() && k < max; ++k) {
     if (k) out += ", ";
     out += std::to_string(ids[k]);
-    auto it = a.by_id.find(ids[k]);
-    if (it != a.by_id.end()) out += " [" + goroutine_status(*a.gs[it->second]) + "]";
+    std::size_t i = a.index_of(ids[k]);
+    if (i < a.gs.size()) out += " [" + goroutine_status(*a.gs[i]) + "]";
   }
   if (ids.size() > max) out += ", ... (" + std::to_string(ids.size() - max) + " more)";
   return out;
@@ -475,7 +474,7 @@ void trace_holders(Analysis& a) {
   if (!a.have_memory || !a.out.memory_analysed) return;
   std::vector<std::size_t> leaked;
   for (const LeakFinding& f : a.out.findings) {
-    if (f.check == "no-exit-path") leaked.push_back(a.by_id[f.goroutine]);
+    if (f.check == "no-exit-path") leaked.push_back(a.index_of(f.goroutine));
   }
   if (leaked.size() > a.opt.max_holder_scans) {
     a.out.notes.push_back("holders traced for the first " + std::to_string(a.opt.max_holder_scans) + " of " +

@@ -1,6 +1,7 @@
 // inspector/reader.cc — see reader.h.
 #include "inspector/reader.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -269,6 +270,48 @@ struct Reader {
     owner = {};
   }
 
+  // resident_pieces() splits the root regions into their runs of pages that are in
+  // memory or swapped out (pagemap bits 63 and 62); others are kept whole. If pagemap
+  // cannot be read, everything is kept.
+  std::vector<MemoryRegion> resident_pieces(const std::vector<MemoryRegion>& in) {
+    int fd = ::open(("/proc/" + std::to_string(snap.pid) + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return in;
+    constexpr uint64_t kPage = 4096, kPresent = 1ull << 63, kSwapped = 1ull << 62;
+    std::vector<MemoryRegion> out;
+    std::vector<uint64_t> entries;
+    for (const MemoryRegion& r : in) {
+      // Heaps stay whole: their walk needs every chunk header (glibc's thread heaps are
+      // anonymous and 64 MiB-aligned).
+      bool heap_candidate = r.name.empty() && r.start % (64ull << 20) == 0;
+      if (r.kind != RegionKind::kRoot || heap_candidate || r.start % kPage || r.end % kPage) {
+        out.push_back(r);
+        continue;
+      }
+      std::size_t pages = (r.end - r.start) / kPage;
+      entries.resize(pages);
+      ssize_t got = pread(fd, entries.data(), pages * 8, static_cast<off_t>(r.start / kPage * 8));
+      if (got != static_cast<ssize_t>(pages * 8)) {
+        out.push_back(r);
+        continue;
+      }
+      for (std::size_t i = 0; i < pages;) {
+        if (!(entries[i] & (kPresent | kSwapped))) {
+          ++i;
+          continue;
+        }
+        std::size_t j = i;
+        while (j < pages && (entries[j] & (kPresent | kSwapped))) ++j;
+        MemoryRegion piece = r;
+        piece.start = r.start + i * kPage;
+        piece.end = r.start + j * kPage;
+        out.push_back(piece);
+        i = j;
+      }
+    }
+    ::close(fd);
+    return out;
+  }
+
   // capture_memory() copies what the leak analysis scans (memory_image.h), while the
   // target is stopped: its writable mappings without the arena and the stack slabs,
   // each goroutine's used stack and closure, and the threads' registers.
@@ -293,6 +336,12 @@ struct Reader {
     uint32_t nslabs = h().stack_slab_count.load(std::memory_order_acquire);
     const uint64_t* slabs = slabs_off ? file.at<uint64_t>(slabs_off, std::size_t{nslabs} * 8) : nullptr;
     for (uint32_t i = 0; slabs && i < nslabs; ++i) excluded.emplace_back(slabs[i], slabs[i] + h().stack_slab_bytes);
+    // Worker threads' own stacks run only the scheduler.
+    for (uint32_t w = 0; w < kMaxRings; ++w) {
+      if (h().worker_tid[w].load(std::memory_order_acquire) != 0 && h().worker_stack_hi[w] > h().worker_stack_lo[w]) {
+        excluded.emplace_back(h().worker_stack_lo[w], h().worker_stack_hi[w]);
+      }
+    }
     std::sort(excluded.begin(), excluded.end());
 
     std::vector<MemoryRegion> regions;
@@ -321,11 +370,24 @@ struct Reader {
       if (regs && regs->rsp >= r.stack_lo + 128 && regs->rsp < r.stack_hi) lo = regs->rsp - 128;
       regions.push_back({lo, r.stack_hi, RegionKind::kStack, r.id, "", nullptr});
     }
+    // Closures kept inline in the goroutine descriptors lie in the arena, which this
+    // process has mapped too: they are read from there, not from the target.
+    std::vector<MemoryRegion> arena_closures;
+    uint64_t arena_lo = h().mapped_at, arena_hi = h().mapped_at + h().mapped_bytes;
     for (const GoroutineRecord& r : records) {
-      if (r.closure != 0 && r.closure_size > 0 && r.closure_size < (64u << 20)) {
-        regions.push_back({r.closure, r.closure + r.closure_size, RegionKind::kClosure, r.id, "", nullptr});
+      if (r.closure == 0 || r.closure_size == 0 || r.closure_size >= (64u << 20)) continue;
+      MemoryRegion c{r.closure, r.closure + r.closure_size, RegionKind::kClosure, r.id, "", nullptr};
+      if (r.closure >= arena_lo && c.end <= arena_hi) {
+        c.data = file.at<char>(r.closure - arena_lo, r.closure_size);
+        if (c.data) arena_closures.push_back(c);
+      } else {
+        regions.push_back(c);
       }
     }
+    // Pages never touched (neither in memory nor swapped out) read as zeros, or as the
+    // file's bytes, which hold no address of the heap or of a stack: leave them out.
+    // /proc/<pid>/pagemap says which pages are there; thread stacks are mostly not.
+    regions = resident_pieces(regions);
     std::size_t total = 0;
     for (const MemoryRegion& r : regions) total += r.end - r.start;
     auto buf = std::make_shared<PopulatedBuffer>(total);
@@ -349,6 +411,50 @@ struct Reader {
       }
     }
     img->buffers.push_back(buf);
+    if (stopped) {
+      // Registers of a worker that runs no goroutine are the scheduler's: left out.
+      std::vector<pid_t> idle_workers;
+      for (uint32_t w = 0; w < kMaxRings; ++w) {
+        int tid = h().worker_tid[w].load(std::memory_order_acquire);
+        if (tid == 0) continue;
+        bool running = false;
+        for (const GoroutineRecord& r : records) running = running || (r.state == GoroutineState::kRunning && r.worker == static_cast<int>(w));
+        if (!running) idle_workers.push_back(tid);
+      }
+      for (pid_t tid : stopped->threads()) {
+        const user_regs_struct* r = stopped->regs(tid);
+        if (!r || std::find(idle_workers.begin(), idle_workers.end(), tid) != idle_workers.end()) continue;
+        const auto* w = reinterpret_cast<const unsigned long long*>(r);
+        for (std::size_t i = 0; i < sizeof(user_regs_struct) / sizeof(unsigned long long); ++i) {
+          img->register_words.push_back(w[i]);
+        }
+      }
+    }
+    pending_image = std::move(img);
+    pending_closures = std::move(arena_closures);
+  }
+
+  // finish_memory() completes the image once the target runs again: the parked
+  // goroutines' stack copies and the closures read from the arena join it.
+  std::shared_ptr<MemoryImage> pending_image;
+  std::vector<MemoryRegion> pending_closures;
+  void finish_memory() {
+    if (!pending_image) return;
+    std::shared_ptr<MemoryImage> img = std::move(pending_image);
+    std::vector<MemoryRegion> arena_closures = std::move(pending_closures);
+    img->regions.reserve(img->regions.size() + arena_closures.size() + ranges.size());
+    // Copied: the arena file is unmapped once the snapshot is read.
+    std::size_t closure_bytes = 0;
+    for (const MemoryRegion& c : arena_closures) closure_bytes += c.end - c.start;
+    auto cbuf = std::make_shared<std::vector<char>>(closure_bytes);
+    std::size_t coff = 0;
+    for (MemoryRegion c : arena_closures) {
+      std::memcpy(cbuf->data() + coff, c.data, c.end - c.start);
+      c.data = cbuf->data() + coff;
+      coff += c.end - c.start;
+      img->regions.push_back(c);
+    }
+    img->buffers.push_back(cbuf);
     // Parked goroutines' stacks: the copies live_stacks() made, from the saved context
     // (which holds the callee-saved registers) up.
     for (std::size_t k = 0; k < ranges.size(); ++k) {
@@ -357,16 +463,6 @@ struct Reader {
                               records[owner[k]].id, "", ranges[k].out});
     }
     if (stack_copies) img->buffers.push_back(std::shared_ptr<PopulatedBuffer>(std::move(stack_copies)));
-    if (stopped) {
-      for (pid_t tid : stopped->threads()) {
-        const user_regs_struct* r = stopped->regs(tid);
-        if (!r) continue;
-        const auto* w = reinterpret_cast<const unsigned long long*>(r);
-        for (std::size_t i = 0; i < sizeof(user_regs_struct) / sizeof(unsigned long long); ++i) {
-          img->register_words.push_back(w[i]);
-        }
-      }
-    }
     std::stable_sort(img->regions.begin(), img->regions.end(), [](const MemoryRegion& a, const MemoryRegion& b) {
       bool am = a.kind == RegionKind::kRoot || a.kind == RegionKind::kHeap;
       bool bm = b.kind == RegionKind::kRoot || b.kind == RegionKind::kHeap;
@@ -514,6 +610,7 @@ struct Reader {
     // slow part (symbolizing).
     if (stopped) snap.stopped_ns = stopped->stopped_ns();
     stopped.reset();
+    finish_memory();
     walk_parked();
     if (opt.events) read_events();
     if (live) {

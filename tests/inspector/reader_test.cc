@@ -21,85 +21,14 @@
 #include "inspector/errors.h"
 #include "inspector/reader.h"
 #include "inspector/report_text.h"
-
-extern char** environ;
+#include "tests/child_process.h"
 
 namespace gi = gleak::inspector;
 
 namespace {
 
-// ArenaDir gives every test its own GLEAK_DIR, for the targets and for the reader.
-class ArenaDir {
- public:
-  ArenaDir() {
-    char tmpl[] = "/tmp/gleak-reader-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-    setenv("GLEAK_DIR", path_.c_str(), 1);
-  }
-  ~ArenaDir() {
-    std::string cmd = "rm -rf '" + path_ + "'";
-    (void)std::system(cmd.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Child is a target program whose stdout we read; it is killed if still running.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (pipe(fds) != 0) std::abort();
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);  // crash reports
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) std::abort();
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_) fclose(out_);
-  }
-  pid_t pid() const { return pid_; }
-
-  // line() blocks until the child prints a line (empty at end of output).
-  std::string line() {
-    char buf[4096];
-    if (!fgets(buf, sizeof buf, out_)) return {};
-    return buf;
-  }
-  // wait_for() reads lines until one contains `what`.
-  bool wait_for(const std::string& what) {
-    for (std::string l = line(); !l.empty(); l = line()) {
-      if (l.find(what) != std::string::npos) return true;
-    }
-    return false;
-  }
-  // wait() reaps the child and returns its wait status.
-  int wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    reaped_ = true;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  bool reaped_ = false;
-};
+using gleak::testing_support::ArenaDir;
+using gleak::testing_support::Child;
 
 // run_cli() runs the gleak command and returns its exit status and output.
 int run_cli(const std::string& args, std::string* out) {

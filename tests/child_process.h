@@ -1,0 +1,93 @@
+// tests/child_process.h — running a target program from a test: its own arena directory,
+// its stdout read line by line, killed if the test leaves it running.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace gleak::testing_support {
+
+// ArenaDir gives every test its own GLEAK_DIR, for the targets and for the reader.
+class ArenaDir {
+ public:
+  ArenaDir() {
+    char tmpl[] = "/tmp/gleak-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+    setenv("GLEAK_DIR", path_.c_str(), 1);
+  }
+  ~ArenaDir() {
+    std::string cmd = "rm -rf '" + path_ + "'";
+    (void)std::system(cmd.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Child is a target program whose stdout we read; it is killed if still running.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (pipe(fds) != 0) std::abort();
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);  // crash reports
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) std::abort();
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+  }
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_) fclose(out_);
+  }
+  pid_t pid() const { return pid_; }
+
+  // line() blocks until the child prints a line (empty at end of output).
+  std::string line() {
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, out_)) return {};
+    return buf;
+  }
+  // wait_for() reads lines until one contains `what`.
+  bool wait_for(const std::string& what) {
+    for (std::string l = line(); !l.empty(); l = line()) {
+      if (l.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+  // wait() reaps the child and returns its wait status.
+  int wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  bool reaped_ = false;
+};
+
+}  // namespace gleak::testing_support
