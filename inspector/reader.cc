@@ -287,26 +287,46 @@ struct Reader {
         out.push_back(r);
         continue;
       }
-      std::size_t pages = (r.end - r.start) / kPage;
-      entries.resize(pages);
-      ssize_t got = pread(fd, entries.data(), pages * 8, static_cast<off_t>(r.start / kPage * 8));
-      if (got != static_cast<ssize_t>(pages * 8)) {
+      // In batches: a sanitizer's shadow mapping spans terabytes.
+      constexpr std::size_t kBatch = 1 << 16;
+      uint64_t run_start = 0;
+      bool in_run = false;
+      bool failed = false;
+      auto close_run = [&](uint64_t end) {
+        if (!in_run) return;
+        MemoryRegion piece = r;
+        piece.start = run_start;
+        piece.end = end;
+        out.push_back(piece);
+        in_run = false;
+      };
+      std::size_t before = out.size();
+      for (uint64_t at = r.start; at < r.end && !failed;) {
+        std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kBatch, (r.end - at) / kPage));
+        entries.resize(n);
+        ssize_t got = pread(fd, entries.data(), n * 8, static_cast<off_t>(at / kPage * 8));
+        if (got != static_cast<ssize_t>(n * 8)) {
+          failed = true;
+          break;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          bool there = (entries[i] & (kPresent | kSwapped)) != 0;
+          uint64_t page = at + i * kPage;
+          if (there && !in_run) {
+            in_run = true;
+            run_start = page;
+          } else if (!there) {
+            close_run(page);
+          }
+        }
+        at += n * kPage;
+      }
+      if (failed) {
+        out.resize(before);
         out.push_back(r);
         continue;
       }
-      for (std::size_t i = 0; i < pages;) {
-        if (!(entries[i] & (kPresent | kSwapped))) {
-          ++i;
-          continue;
-        }
-        std::size_t j = i;
-        while (j < pages && (entries[j] & (kPresent | kSwapped))) ++j;
-        MemoryRegion piece = r;
-        piece.start = r.start + i * kPage;
-        piece.end = r.start + j * kPage;
-        out.push_back(piece);
-        i = j;
-      }
+      close_run(r.end);
     }
     ::close(fd);
     return out;
@@ -387,7 +407,19 @@ struct Reader {
     // Pages never touched (neither in memory nor swapped out) read as zeros, or as the
     // file's bytes, which hold no address of the heap or of a stack: leave them out.
     // /proc/<pid>/pagemap says which pages are there; thread stacks are mostly not.
-    regions = resident_pieces(regions);
+    // A mapping of terabytes (a sanitizer's shadow memory) is not copied: the analysis
+    // is then incomplete, and its no-exit-path findings only suspected.
+    std::vector<MemoryRegion> sized;
+    for (const MemoryRegion& r : regions) {
+      if (r.kind == RegionKind::kRoot && r.end - r.start > (64ull << 30)) {
+        std::ostringstream os;
+        os << std::hex << "0x" << r.start << "-0x" << r.end << " (too large to copy)";
+        img->unreadable.push_back(os.str());
+      } else {
+        sized.push_back(r);
+      }
+    }
+    regions = resident_pieces(sized);
     std::size_t total = 0;
     for (const MemoryRegion& r : regions) total += r.end - r.start;
     auto buf = std::make_shared<PopulatedBuffer>(total);
