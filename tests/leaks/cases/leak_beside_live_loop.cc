@@ -4,34 +4,14 @@
 // gave up; the live loop never had that channel, so nothing alive can complete the send.
 // gleak-expect: leaked 1 publish_event chan send
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Cache {
   gleak::Mutex mu;
@@ -63,8 +43,7 @@ void publish_event(gleak::Chan<int> events, gleak::WaitGroup* reached) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup started, reached;
     started.add(1);
@@ -72,8 +51,8 @@ int main() {
     start_services(&started, &reached);
     started.wait();
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -7,32 +7,12 @@
 // gleak-expect: leaked 1 run_job sync.WaitGroup.Wait
 // gleak-expect: leaked 1 report_job chan receive
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void fetch_input(gleak::Chan<int> input, gleak::WaitGroup* wg, gleak::WaitGroup* reached) {
   reached->done();  // test handshake: the next line never returns
@@ -65,15 +45,14 @@ void report_job(gleak::Chan<gleak::Unit> finished, gleak::WaitGroup* reached) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(3);
     start_job(&reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -4,32 +4,12 @@
 // for itself. The Gossip struct lives on the leaked goroutine's own stack.
 // gleak-expect: leaked 1 bootstrap sync.Mutex.Lock
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Gossip {
   gleak::Mutex mu;
@@ -58,15 +38,14 @@ void manage_gossip(gleak::WaitGroup* reached) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(1);
     gleak::go(manage_gossip, &reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -5,32 +5,12 @@
 // fetchers block forever on their sends.
 // gleak-expect: leaked 3 fetch_page chan send
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Page {
   int n = 0;
@@ -58,16 +38,15 @@ gleak::Error fetch_page(int n, gleak::Chan<Page> results, gleak::WaitGroup* reac
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(4);
     gleak::Error err = crawl(4, &reached);
     std::printf("crawl: %s\n", err.message().c_str());
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -4,32 +4,12 @@
 // send blocks forever on a full buffer that nobody will drain.
 // gleak-expect: leaked 1 produce_log_lines chan send
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 constexpr int kBatch = 8;  // 3 read + 4 buffered + the one that blocks
 
@@ -55,8 +35,7 @@ void tail_lines(gleak::Chan<int> lines, int n, gleak::WaitGroup* finished) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup finished, reached;
     finished.add(1);
@@ -64,8 +43,8 @@ int main() {
     start_tail(&finished, &reached);
     finished.wait();
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -4,32 +4,12 @@
 // the consumer is the last holder of the channel.
 // gleak-expect: leaked 1 drain_events chan receive
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void drain_events(gleak::Chan<int> events) {
   for (int e : events) std::printf("event %d\n", e);  // never ends
@@ -50,15 +30,14 @@ void emit_events(gleak::Chan<int> events, int n, gleak::WaitGroup* emitted) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup emitted;
     emitted.add(1);
     start_events(&emitted);
     emitted.wait();  // the consumer has the last event and goes back to receive
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

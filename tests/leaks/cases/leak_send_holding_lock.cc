@@ -8,34 +8,14 @@
 // gleak-expect: heap-shared
 // gleak-expect: deadlock-cycle
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <memory>
 #include <optional>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Container {
   gleak::Mutex mu;
@@ -84,8 +64,7 @@ void update_health_monitor(std::shared_ptr<Container> c, Steps st) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup probing, locked, reached;
     probing.add(1);
@@ -93,8 +72,8 @@ int main() {
     reached.add(2);
     start_container(Steps{&probing, &locked, &reached});
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -4,34 +4,14 @@
 // returns, and the worker blocks forever on `result <- v`: nobody else holds `result`.
 // gleak-expect: leaked 1 slow_lookup chan send
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <optional>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void slow_lookup(gleak::Chan<int> result, gleak::Chan<gleak::Unit> backend, gleak::WaitGroup* reached) {
   backend.recv();   // the backend's answer: arrives only after the caller gave up
@@ -54,15 +34,14 @@ void slow_lookup(gleak::Chan<int> result, gleak::Chan<gleak::Unit> backend, glea
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(1);
     lookup_with_timeout(&reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -6,35 +6,15 @@
 // gleak-expect: leaked 1 run_rpc chan send
 // gleak-expect: heap-shared
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Call {
   gleak::Chan<int> reply{0};
@@ -66,15 +46,14 @@ void call_with_deadline(std::shared_ptr<Call> call) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(1);
     start_call(&reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

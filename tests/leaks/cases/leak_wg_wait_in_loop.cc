@@ -4,34 +4,14 @@
 // Done, but only one goroutine exists by then: the counter never reaches zero.
 // gleak-expect: leaked 1 restore_plugins sync.WaitGroup.Wait
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void enable_plugin(std::string name, gleak::WaitGroup* group) {
   std::printf("enabled %s\n", name.c_str());
@@ -51,15 +31,14 @@ void restore_plugins(std::vector<std::string> plugins, gleak::WaitGroup* reached
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup reached;
     reached.add(1);
     gleak::go(restore_plugins, std::vector<std::string>{"volume", "network"}, &reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     return 0;
   });
 }

@@ -8,28 +8,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void enqueue_job(gleak::Chan<int> jobs, gleak::Chan<gleak::Unit> ack, gleak::WaitGroup* reached, gleak::WaitGroup* all) {
   jobs.send(7);  // room in the buffer: does not block
@@ -41,8 +22,7 @@ void enqueue_job(gleak::Chan<int> jobs, gleak::Chan<gleak::Unit> ack, gleak::Wai
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Chan<int> jobs(4);
     gleak::Chan<gleak::Unit> ack(0);
@@ -51,8 +31,8 @@ int main() {
     all.add(1);
     gleak::go(enqueue_job, jobs, ack, &reached, &all);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     ack.close();
     all.wait();
     std::printf("drained job %d\n", jobs.recv().value_or(-1));

@@ -9,28 +9,9 @@
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Server {
   gleak::Context ctx;
@@ -56,8 +37,7 @@ std::shared_ptr<Server> make_server() {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::shared_ptr<Server> srv = make_server();  // main holds the Server, and through it the cancel
     gleak::WaitGroup started;
@@ -65,8 +45,8 @@ int main() {
     srv->handlers.add(3);
     for (int i = 0; i < 3; ++i) gleak::go(serve_conn, srv, i, &started);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     srv->cancel();
     srv->handlers.wait();
     std::printf("clean exit\n");

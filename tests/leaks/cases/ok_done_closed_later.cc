@@ -8,28 +8,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void wait_for_shutdown(int id, gleak::Chan<gleak::Unit> done, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   started->done();
@@ -41,8 +22,7 @@ void wait_for_shutdown(int id, gleak::Chan<gleak::Unit> done, gleak::WaitGroup* 
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Chan<gleak::Unit> done(0);
     gleak::WaitGroup started, all;
@@ -50,8 +30,8 @@ int main() {
     all.add(3);
     for (int i = 0; i < 3; ++i) gleak::go(wait_for_shutdown, i, done, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     done.close();  // the live holder completes the waits
     all.wait();
     std::printf("clean exit\n");

@@ -10,28 +10,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 gleak::Error watch_partition(gleak::Context ctx, int id, gleak::WaitGroup* started) {
   started->done();
@@ -49,15 +30,14 @@ gleak::Error watch_partition(gleak::Context ctx, int id, gleak::WaitGroup* start
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::WaitGroup started;
     started.add(3);
     gleak::ErrGroup group = start_watchers(3, &started);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     group.go([] { return gleak::Error("shutdown requested"); });
     gleak::Error err = group.wait();
     std::printf("group: %s\nclean exit\n", err.message().c_str());

@@ -8,28 +8,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 // Namespace-scope static. It is made at the start of goroutine 1, not by its static
 // initializer: a Chan constructed during static initialization crashes the runtime
@@ -45,8 +26,7 @@ void serve_requests(gleak::WaitGroup* started, gleak::WaitGroup* all) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     g_requests = gleak::Chan<int>(0);
     gleak::WaitGroup started, all;
@@ -54,8 +34,8 @@ int main() {
     all.add(1);
     gleak::go(serve_requests, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     g_requests.send(1);
     g_requests.close();
     all.wait();

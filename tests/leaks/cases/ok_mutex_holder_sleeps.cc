@@ -4,35 +4,15 @@
 // holder is alive and unlocks when it stops, so the waiter is not leaked.
 // gleak-expect: none
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void append_record(gleak::Mutex* mu, std::vector<int>* log, gleak::WaitGroup* reached, gleak::WaitGroup* appended) {
   reached->done();
@@ -60,8 +40,7 @@ void flush_loop(std::atomic<bool>* stop, gleak::WaitGroup* reached, gleak::WaitG
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::atomic<bool> stop{false};
     gleak::WaitGroup reached, all;
@@ -69,8 +48,8 @@ int main() {
     all.add(1);
     gleak::go(flush_loop, &stop, &reached, &all);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.store(true);
     all.wait();
     std::printf("clean exit\n");

@@ -11,28 +11,9 @@
 #include <memory>
 #include <string>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Config {
   gleak::Once once;
@@ -63,8 +44,7 @@ void handle_request(std::shared_ptr<Config> c, gleak::WaitGroup* reached, gleak:
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     auto cfg = std::make_shared<Config>();
     gleak::WaitGroup reached, all;
@@ -73,8 +53,8 @@ int main() {
     gleak::go(init_service, cfg, &reached, &all);
     gleak::go(handle_request, cfg, &reached, &all);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     cfg->remote.send("v2");
     all.wait();
     std::printf("clean exit\n");

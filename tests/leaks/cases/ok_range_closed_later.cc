@@ -3,35 +3,15 @@
 // last documents and close the channel when it stops. Only the two hold the channel.
 // gleak-expect: none
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void index_documents(gleak::Chan<std::string> docs, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   started->done();
@@ -56,8 +36,7 @@ void feed_documents(gleak::Chan<std::string> docs, std::atomic<bool>* stop, glea
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::atomic<bool> stop{false};
     gleak::WaitGroup started, all;
@@ -65,8 +44,8 @@ int main() {
     all.add(2);
     start_indexer(&stop, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.store(true);
     all.wait();
     std::printf("clean exit\n");

@@ -8,28 +8,9 @@
 #include <cstdio>
 #include <optional>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void watch_events(gleak::Chan<int> file_events, gleak::Chan<int> net_events, gleak::Chan<gleak::Unit> quit,
                   gleak::WaitGroup* started, gleak::WaitGroup* all) {
@@ -43,8 +24,7 @@ void watch_events(gleak::Chan<int> file_events, gleak::Chan<int> net_events, gle
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Chan<gleak::Unit> quit(0);
     gleak::WaitGroup started, all;
@@ -52,8 +32,8 @@ int main() {
     all.add(1);
     gleak::go(watch_events, gleak::Chan<int>(), gleak::Chan<int>(), quit, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     quit.close();
     all.wait();
     std::printf("clean exit\n");

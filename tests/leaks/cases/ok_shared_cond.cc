@@ -5,7 +5,6 @@
 // gleak-expect: none
 // gleak-expect: heap-shared
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <deque>
@@ -14,28 +13,9 @@
 #include <string>
 #include <thread>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Mailbox {
   gleak::Mutex mu;
@@ -72,8 +52,7 @@ void read_mail(std::shared_ptr<Mailbox> mb, gleak::WaitGroup* reached, gleak::Wa
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::promise<void> stop;
     gleak::WaitGroup reached, all;
@@ -81,8 +60,8 @@ int main() {
     all.add(2);
     std::thread postman = start_mailbox(stop.get_future().share(), &reached, &all);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.set_value();
     gleak::blocking([&] { postman.join(); });
     all.wait();

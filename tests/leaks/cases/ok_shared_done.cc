@@ -10,28 +10,9 @@
 #include <memory>
 #include <optional>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Pool {
   gleak::Chan<gleak::Unit> quit{0};
@@ -51,8 +32,7 @@ void pool_worker(std::shared_ptr<Pool> p, int id, gleak::WaitGroup* started) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     auto pool = std::make_shared<Pool>();
     gleak::WaitGroup started;
@@ -60,8 +40,8 @@ int main() {
     pool->workers.add(3);
     for (int i = 0; i < 3; ++i) gleak::go(pool_worker, pool, i, &started);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     pool->quit.close();
     pool->workers.wait();
     std::printf("clean exit\n");

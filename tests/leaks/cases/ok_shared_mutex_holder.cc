@@ -10,28 +10,9 @@
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Ledger {
   gleak::Mutex mu;
@@ -59,8 +40,7 @@ void post_entry(std::shared_ptr<Ledger> l, gleak::WaitGroup* reached) {
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     auto ledger = std::make_shared<Ledger>();
     gleak::WaitGroup locked, reached;
@@ -72,8 +52,8 @@ int main() {
     gleak::go(post_entry, ledger, &reached);
     gleak::go(post_entry, ledger, &reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     ledger->release.close();
     ledger->finished.wait();
     std::printf("%d entries\nclean exit\n", ledger->entries);

@@ -5,35 +5,15 @@
 // gleak-expect: none
 // gleak-expect: heap-shared
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <future>
 #include <memory>
 #include <thread>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Queue {
   gleak::Chan<int> jobs{0};
@@ -58,8 +38,7 @@ void run_jobs(std::shared_ptr<Queue> q, int id, gleak::WaitGroup* started, gleak
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::promise<void> stop;
     gleak::WaitGroup started, all;
@@ -67,8 +46,8 @@ int main() {
     all.add(2);
     std::thread feeder = start_queue(stop.get_future().share(), &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.set_value();
     gleak::blocking([&] { feeder.join(); });
     all.wait();

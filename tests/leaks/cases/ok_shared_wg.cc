@@ -5,35 +5,15 @@
 // gleak-expect: none
 // gleak-expect: heap-shared
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Batch {
   gleak::WaitGroup pending;
@@ -71,8 +51,7 @@ void release_timer(std::shared_ptr<Batch> b, std::atomic<bool>* stop, gleak::Wai
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::atomic<bool> stop{false};
     gleak::WaitGroup started, all;
@@ -80,8 +59,8 @@ int main() {
     all.add(2);
     start_batch(&stop, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.store(true);
     all.wait();
     std::printf("clean exit\n");

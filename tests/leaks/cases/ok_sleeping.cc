@@ -4,34 +4,14 @@
 // Main does not hold the channel: the sleeping goroutine is the live party.
 // gleak-expect: none
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void poll_health(gleak::Chan<int> report, std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   started->done();
@@ -59,8 +39,7 @@ void await_report(gleak::Chan<int> report, gleak::WaitGroup* started, gleak::Wai
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::atomic<bool> stop{false};
     gleak::WaitGroup started, all;
@@ -68,8 +47,8 @@ int main() {
     all.add(2);
     start_health(&stop, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.store(true);  // the sleeper sees it on its next wake-up
     all.wait();
     std::printf("clean exit\n");

@@ -4,35 +4,15 @@
 // update and closes the channel. Main holds only the thread and the promise.
 // gleak-expect: none
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <future>
 #include <string>
 #include <thread>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void await_config(gleak::Chan<std::string> updates, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   started->done();
@@ -54,8 +34,7 @@ void await_config(gleak::Chan<std::string> updates, gleak::WaitGroup* started, g
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::promise<void> stop;
     gleak::WaitGroup started, all;
@@ -63,8 +42,8 @@ int main() {
     all.add(1);
     std::thread watcher = start_watcher(stop.get_future().share(), &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.set_value();
     gleak::blocking([&] { watcher.join(); });
     all.wait();

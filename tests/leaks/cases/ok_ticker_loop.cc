@@ -4,34 +4,14 @@
 // flag on each tick.
 // gleak-expect: none
 #include <gleak/gleak.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void heartbeat_loop(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   gleak::Ticker ticker(std::chrono::milliseconds(50));
@@ -48,8 +28,7 @@ void heartbeat_loop(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::W
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     std::atomic<bool> stop{false};
     gleak::WaitGroup started, all;
@@ -57,8 +36,8 @@ int main() {
     all.add(1);
     gleak::go(heartbeat_loop, &stop, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     stop.store(true);
     all.wait();
     std::printf("clean exit\n");

@@ -8,28 +8,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void relay(gleak::Chan<gleak::Unit> go_ahead, gleak::Chan<int> out, gleak::WaitGroup* started, gleak::WaitGroup* all) {
   started->done();
@@ -54,8 +35,7 @@ void consume_relayed(gleak::Chan<int> in, gleak::WaitGroup* started, gleak::Wait
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Chan<gleak::Unit> go_ahead(0);
     gleak::WaitGroup started, all;
@@ -63,8 +43,8 @@ int main() {
     all.add(2);
     start_relay(go_ahead, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     go_ahead.close();
     all.wait();
     std::printf("clean exit\n");

@@ -10,28 +10,9 @@
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 struct Session {
   gleak::Chan<gleak::Unit> resume{0};
@@ -71,8 +52,7 @@ void upload_stage(std::shared_ptr<Stage> st, gleak::WaitGroup* reached, gleak::W
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     auto session = std::make_shared<Session>();
     gleak::WaitGroup locked, reached;
@@ -80,8 +60,8 @@ int main() {
     reached.add(1);
     start_stage(session, &locked, &reached);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     session->resume.close();
     session->all.wait();
     std::printf("clean exit\n");

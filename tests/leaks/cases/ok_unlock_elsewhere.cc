@@ -7,28 +7,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void lock_for_handoff(gleak::Mutex* mu, gleak::WaitGroup* locked) {
   mu->lock();  // main unlocks it
@@ -46,8 +27,7 @@ void wait_turn(gleak::Mutex* mu, gleak::WaitGroup* reached, gleak::WaitGroup* al
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Mutex mu;
     gleak::WaitGroup locked, reached, all;
@@ -58,8 +38,8 @@ int main() {
     all.add(1);
     gleak::go(wait_turn, &mu, &reached, &all);
     reached.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     mu.unlock();
     all.wait();
     std::printf("clean exit\n");

@@ -8,28 +8,9 @@
 
 #include <cstdio>
 
-namespace {
+#include "harness.h"
 
-// ---- harness: print "ready", then wait for SIGTERM/SIGINT (see README.md) -----------
-sigset_t stop_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  return s;
-}
-void announce_ready() {
-  std::printf("ready\n");
-  std::fflush(stdout);
-}
-// Goroutine 1 waits in a blocking system call (state `syscall`), not on any gleak object.
-void await_stop_signal() {
-  gleak::blocking([] {
-    sigset_t s = stop_signals();
-    int sig = 0;
-    sigwait(&s, &sig);
-  });
-}
+namespace {
 
 void hold_until_release(int id, gleak::Chan<gleak::Unit> release, gleak::WaitGroup* wg, gleak::WaitGroup* started) {
   started->done();
@@ -48,8 +29,7 @@ void wait_workers(gleak::WaitGroup* wg, gleak::WaitGroup* started, gleak::WaitGr
 }  // namespace
 
 int main() {
-  sigset_t s = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  leak_case::block_stop_signals();
   return gleak::run([] {
     gleak::Chan<gleak::Unit> release(0);
     gleak::WaitGroup wg, started, all;
@@ -59,8 +39,8 @@ int main() {
     for (int i = 0; i < 3; ++i) gleak::go(hold_until_release, i, release, &wg, &started);
     gleak::go(wait_workers, &wg, &started, &all);
     started.wait();
-    announce_ready();
-    await_stop_signal();
+    leak_case::announce_ready();
+    leak_case::await_stop_signal();
     release.close();
     all.wait();
     std::printf("clean exit\n");
