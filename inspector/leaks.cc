@@ -7,7 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
-#include <unordered_set>
+#include <set>
 
 #include "inspector/heap_walk.h"
 #include "inspector/memory_image.h"
@@ -51,43 +51,38 @@ bool blocked(const Goroutine& g) {
 
 // ---- Marker: conservative marking through the heap --------------------------------------
 
-struct StackSpan {
-  uint64_t lo = 0, hi = 0;     // the goroutine's whole stack slot
-  std::size_t g = 0;           // index in Analysis::gs
-  const MemoryRegion* used = nullptr;  // its copied used part, if any
-};
 
 struct Block {
   uint64_t start = 0, end = 0;
   const char* data = nullptr;
 };
 
+// Span is a goroutine's closure or whole stack slot, with its copied bytes.
+struct Span {
+  uint64_t lo = 0, hi = 0;
+  std::size_t g = 0;                   // index in Analysis::gs
+  const MemoryRegion* used = nullptr;  // stack: its copied used part; closure: its copy
+};
+
+// Marker marks memory conservatively: heap blocks, goroutine stacks and closures, and
+// windows of stacks reached by a pointer. Each trace has its own mode; a mark counts only
+// in the mode that made it, so traces need no clearing.
 class Marker {
  public:
-  // mode: 0 is the analysis, 1.. are separate traces (holders); marks of other modes do
-  // not count.
+  // mode: 0 is the analysis, 1.. are separate traces (holders).
   void begin(uint32_t mode) { mode_ = mode; }
 
-  void init(std::vector<Block> blocks, std::vector<StackSpan> stacks, std::size_t ngoroutines) {
-    ngoroutines_ = ngoroutines;
+  void init(std::vector<Block> blocks, std::vector<Span> stacks, std::vector<Span> closures, std::size_t ngoroutines) {
     blocks_ = std::move(blocks);
-    stacks_ = std::move(stacks);
     std::sort(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
-    std::sort(stacks_.begin(), stacks_.end(), [](const StackSpan& a, const StackSpan& b) { return a.lo < b.lo; });
     block_mark_.assign(blocks_.size(), 0);
-    stack_mark_.assign(stacks_.size(), 0);
     if (!blocks_.empty()) {
       heap_lo_ = blocks_.front().start;
       heap_hi_ = 0;
       for (const Block& b : blocks_) heap_hi_ = std::max(heap_hi_, b.end);
     }
-    if (!stacks_.empty()) {
-      stacks_lo_ = stacks_.front().lo;
-      stacks_hi_ = 0;
-      for (const StackSpan& s : stacks_) stacks_hi_ = std::max(stacks_hi_, s.hi);
-    }
-    stack_of_g_.assign(ngoroutines_, kNone);
-    for (std::size_t i = 0; i < stacks_.size(); ++i) stack_of_g_[stacks_[i].g] = i;
+    stacks_.init(std::move(stacks), ngoroutines);
+    closures_.init(std::move(closures), ngoroutines);
   }
 
   void scan(const char* data, uint64_t len) {
@@ -99,29 +94,27 @@ class Marker {
     }
   }
 
-
   void word(uint64_t v) {
+    // Heaps and stack slabs interleave in the address space: a word between the lowest
+    // and the highest heap block may still point into a stack.
     if (v >= heap_lo_ && v < heap_hi_) {
       std::size_t i = block_index(v);
-      if (i != kNone && block_mark_[i] != mode_ + 1) {
-        block_mark_[i] = mode_ + 1;
-        work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start});
+      if (i != kNone) {
+        if (block_mark_[i] != mode_ + 1) {
+          block_mark_[i] = mode_ + 1;
+          work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start});
+        }
+        return;
       }
-      return;
     }
-    if (v >= stacks_lo_ && v < stacks_hi_) {
-      std::size_t i = stack_index(v);
-      if (i != kNone && stack_mark_[i] != mode_ + 1) reach_into_stack(i, v);
-    }
+    std::size_t i = stacks_.index(v);
+    if (i != kNone && stacks_.mark[i] != mode_ + 1) reach_into_stack(i, v);
   }
 
   // mark_goroutine() makes goroutine g's used stack and its closure reachable.
-  void mark_goroutine(std::size_t g, const MemoryRegion* closure) {
-    if (g < stack_of_g_.size() && stack_of_g_[g] != kNone) mark_stack_at(stack_of_g_[g]);
-    if (closure) {
-      closures_.push_back({closure->start, closure->end, mode_});
-      work_.push_back({closure->data, closure->end - closure->start});
-    }
+  void mark_goroutine(std::size_t g) {
+    mark_span(stacks_, stacks_.of_g[g]);
+    mark_span(closures_, closures_.of_g[g]);
   }
 
   void drain() {
@@ -133,45 +126,63 @@ class Marker {
   }
 
   // reached() says whether addr lies in memory marked in this mode: a marked heap
-  // block, a marked goroutine stack or closure. (Roots are the caller's to check.)
+  // block, closure or stack, or a window of a stack reached by a pointer. (Roots are
+  // the caller's to check.)
   bool reached(uint64_t addr) const {
     if (addr >= heap_lo_ && addr < heap_hi_) {
       std::size_t i = block_index(addr);
       if (i != kNone) return block_mark_[i] == mode_ + 1;
     }
-    if (addr >= stacks_lo_ && addr < stacks_hi_) {
-      std::size_t i = stack_index(addr);
-      if (i != kNone) return stack_mark_[i] == mode_ + 1;
-    }
-    for (const Closure& c : closures_) {
-      if (c.mode == mode_ && addr >= c.lo && addr < c.hi) return true;
-    }
-    for (const Closure& w : windows_) {
-      if (w.mode == mode_ && addr >= w.lo && addr < w.hi) return true;
-    }
-    return false;
+    std::size_t c = closures_.index(addr);
+    if (c != kNone && closures_.mark[c] == mode_ + 1) return true;
+    std::size_t i = stacks_.index(addr);
+    if (i == kNone) return false;
+    if (stacks_.mark[i] == mode_ + 1) return true;
+    // The window starting closest below addr covers it if any does (all are as long).
+    auto it = windows_.upper_bound({mode_, addr});
+    if (it == windows_.begin()) return false;
+    --it;
+    return it->first == mode_ && addr - it->second < kStackWindow;
   }
-
-  bool in_heap_block(uint64_t addr) const { return addr >= heap_lo_ && addr < heap_hi_ && block_index(addr) != kNone; }
-  bool in_stack(uint64_t addr) const { return addr >= stacks_lo_ && addr < stacks_hi_ && stack_index(addr) != kNone; }
 
   uint64_t bytes() const { return bytes_; }
   std::size_t blocks() const { return blocks_.size(); }
   std::size_t blocks_marked(uint32_t mode) const {
     return static_cast<std::size_t>(std::count(block_mark_.begin(), block_mark_.end(), mode + 1));
   }
-  void forget_closures_of_mode(uint32_t mode) {
-    auto of_mode = [&](const Closure& c) { return c.mode == mode; };
-    closures_.erase(std::remove_if(closures_.begin(), closures_.end(), of_mode), closures_.end());
-    windows_.erase(std::remove_if(windows_.begin(), windows_.end(), of_mode), windows_.end());
-  }
+  // end_trace() drops the windows a finished trace made.
+  void end_trace(uint32_t mode) { windows_.erase(windows_.lower_bound({mode, 0}), windows_.lower_bound({mode + 1, 0})); }
 
  private:
   static constexpr std::size_t kNone = ~std::size_t{0};
   static constexpr uint64_t kStackWindow = 512;
-  struct Closure {
-    uint64_t lo, hi;
-    uint32_t mode;
+
+  // Spans sorted by address, with their marks and which span is whose.
+  struct Spans {
+    std::vector<Span> spans;
+    std::vector<uint32_t> mark;
+    std::vector<std::size_t> of_g;  // goroutine index -> span index, kNone if none
+    uint64_t lo = 1, hi = 0;
+
+    void init(std::vector<Span> in, std::size_t ngoroutines) {
+      spans = std::move(in);
+      std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+      mark.assign(spans.size(), 0);
+      of_g.assign(ngoroutines, kNone);
+      for (std::size_t i = 0; i < spans.size(); ++i) of_g[spans[i].g] = i;
+      if (!spans.empty()) {
+        lo = spans.front().lo;
+        hi = 0;
+        for (const Span& s : spans) hi = std::max(hi, s.hi);
+      }
+    }
+    std::size_t index(uint64_t v) const {
+      if (v < lo || v >= hi) return kNone;
+      auto it = std::upper_bound(spans.begin(), spans.end(), v, [](uint64_t x, const Span& s) { return x < s.lo; });
+      if (it == spans.begin()) return kNone;
+      --it;
+      return v < it->hi ? static_cast<std::size_t>(it - spans.begin()) : kNone;
+    }
   };
 
   std::size_t block_index(uint64_t v) const {
@@ -180,46 +191,34 @@ class Marker {
     --it;
     return v < it->end ? static_cast<std::size_t>(it - blocks_.begin()) : kNone;
   }
-  std::size_t stack_index(uint64_t v) const {
-    auto it = std::upper_bound(stacks_.begin(), stacks_.end(), v, [](uint64_t x, const StackSpan& s) { return x < s.lo; });
-    if (it == stacks_.begin()) return kNone;
-    --it;
-    return v < it->hi ? static_cast<std::size_t>(it - stacks_.begin()) : kNone;
-  }
-  // reach_into_stack() handles a pointer into the stack of a goroutine that is not
-  // (yet) known to run: what lies at that address — an object, a handle, the start of a
-  // struct passed by pointer — is reachable, so up to kStackWindow bytes from it are
-  // marked and scanned; the rest of that stack is not (stale words elsewhere in heap
-  // blocks point into stacks, and would make every stack look reachable).
-  void reach_into_stack(std::size_t i, uint64_t v) {
-    uint64_t lo = v & ~uint64_t{7};
-    if (!window_seen_.insert((uint64_t{mode_} << 48) ^ lo).second) return;
-    uint64_t hi = std::min(lo + kStackWindow, stacks_[i].hi);
-    windows_.push_back({lo, hi, mode_});
-    const MemoryRegion* u = stacks_[i].used;
-    if (!u) return;
-    lo = std::max(lo, u->start);
-    hi = std::min(hi, u->end);
-    if (lo < hi) work_.push_back({u->data + (lo - u->start), hi - lo});
+
+  void mark_span(Spans& set, std::size_t i) {
+    if (i == kNone || set.mark[i] == mode_ + 1) return;
+    set.mark[i] = mode_ + 1;
+    if (const MemoryRegion* u = set.spans[i].used) work_.push_back({u->data, u->end - u->start});
   }
 
-  void mark_stack_at(std::size_t i) {
-    if (stack_mark_[i] == mode_ + 1) return;
-    stack_mark_[i] = mode_ + 1;
-    if (stacks_[i].used) work_.push_back({stacks_[i].used->data, stacks_[i].used->end - stacks_[i].used->start});
+  // reach_into_stack() handles a pointer into the stack of a goroutine that is not
+  // (yet) known to run: what lies at that address — an object, a handle, the start of a
+  // struct passed by pointer — is reachable, so kStackWindow bytes from it are marked
+  // and scanned; the rest of that stack is not (stale words in heap blocks point into
+  // stacks, and would make every stack look reachable).
+  void reach_into_stack(std::size_t i, uint64_t v) {
+    uint64_t lo = v & ~uint64_t{7};
+    if (!windows_.insert({mode_, lo}).second) return;
+    const MemoryRegion* u = stacks_.spans[i].used;
+    if (!u) return;
+    uint64_t from = std::max(lo, u->start), to = std::min(lo + kStackWindow, u->end);
+    if (from < to) work_.push_back({u->data + (from - u->start), to - from});
   }
 
   uint32_t mode_ = 0;
   std::vector<Block> blocks_;
   std::vector<uint32_t> block_mark_;
-  std::vector<StackSpan> stacks_;
-  std::vector<uint32_t> stack_mark_;
-  std::vector<std::size_t> stack_of_g_;
-  std::size_t ngoroutines_ = 0;
-  std::vector<Closure> closures_;
-  std::vector<Closure> windows_;  // parts of other stacks reached by a pointer
-  std::unordered_set<uint64_t> window_seen_;
-  uint64_t heap_lo_ = 1, heap_hi_ = 0, stacks_lo_ = 1, stacks_hi_ = 0;
+  uint64_t heap_lo_ = 1, heap_hi_ = 0;
+  Spans stacks_;
+  Spans closures_;
+  std::set<std::pair<uint32_t, uint64_t>> windows_;  // (mode, start) of windows into stacks
   std::vector<std::pair<const char*, uint64_t>> work_;
   uint64_t bytes_ = 0;
 };
@@ -238,9 +237,9 @@ struct Analysis {
   std::vector<std::vector<WaitTarget>> targets;  // per blocked goroutine
   std::vector<char> targets_known;               // false: a select's cases could not be read
   std::vector<const MemoryRegion*> roots;
-  std::vector<const MemoryRegion*> closure_of;   // per goroutine
   Marker marker;
   bool have_memory = false;
+  const char* check = "";  // the check that runs
 
   Analysis(const Snapshot& snap, const LeakOptions& o, LeakReport& r) : s(snap), opt(o), out(r) {
     gs.reserve(s.goroutines.size());
@@ -252,7 +251,6 @@ struct Analysis {
     live.assign(gs.size(), 0);
     targets.assign(gs.size(), {});
     targets_known.assign(gs.size(), 1);
-    closure_of.assign(gs.size(), nullptr);
   }
 
   // index_of() is the index in gs of goroutine `id`, or gs.size().
@@ -311,7 +309,8 @@ struct Analysis {
 
   bool reachable(uint64_t addr) const { return root_contains(addr) || marker.reached(addr); }
 
-  void add_finding(std::size_t i, Certainty c, const char* check, std::string reason) {
+  // add_finding() records a finding of the check that runs (kChecks names it).
+  void add_finding(std::size_t i, Certainty c, std::string reason) {
     decided[i] = 1;
     LeakFinding f;
     f.goroutine = gs[i]->id;
@@ -346,19 +345,23 @@ struct Analysis {
     }
     std::sort(roots.begin(), roots.end(), [](const MemoryRegion* a, const MemoryRegion* b) { return a->start < b->start; });
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
+    std::vector<Span> closures;
     for (const MemoryRegion& r : img.regions) {
       if (r.kind != RegionKind::kStack && r.kind != RegionKind::kClosure) continue;
       std::size_t i = index_of(r.goroutine);
       if (i == gs.size()) continue;
-      (r.kind == RegionKind::kStack ? stack_used[i] : closure_of[i]) = &r;
+      if (r.kind == RegionKind::kStack) {
+        stack_used[i] = &r;
+      } else {
+        closures.push_back({r.start, r.end, i, &r});
+      }
     }
-    std::vector<StackSpan> spans;
+    std::vector<Span> stacks;
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const Goroutine& g = *gs[i];
-      if (g.stack_hi == 0) continue;
-      spans.push_back({g.stack_lo, g.stack_hi, i, stack_used[i]});
+      if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i]});
     }
-    marker.init(std::move(blocks), std::move(spans), gs.size());
+    marker.init(std::move(blocks), std::move(stacks), std::move(closures), gs.size());
     for (std::size_t i = 0; i < gs.size(); ++i) {
       if (blocked(*gs[i])) collect_targets(i, stack_used);
     }
@@ -378,9 +381,8 @@ void check_nil_channel(Analysis& a) {
     const Goroutine& g = *a.gs[i];
     if (!blocked(g)) continue;
     if (g.wait_reason == WaitReason::kChanSendNil || g.wait_reason == WaitReason::kChanReceiveNil) {
-      a.add_finding(i, Certainty::kProven, "nil-channel",
-                    std::string("it ") + (g.wait_reason == WaitReason::kChanSendNil ? "sends on" : "receives from") +
-                        " a nil channel, which blocks forever");
+      const char* op = g.wait_reason == WaitReason::kChanSendNil ? "sends on" : "receives from";
+      a.add_finding(i, Certainty::kProven, std::string("it ") + op + " a nil channel, which blocks forever");
     }
   }
 }
@@ -390,9 +392,9 @@ void check_select_no_cases(Analysis& a) {
     const Goroutine& g = *a.gs[i];
     if (!blocked(g) || a.decided[i]) continue;
     if (g.wait_reason == WaitReason::kSelectNoCases) {
-      a.add_finding(i, Certainty::kProven, "select-no-cases", "a select with no cases (or only nil channels) blocks forever");
+      a.add_finding(i, Certainty::kProven, "a select with no cases (or only nil channels) blocks forever");
     } else if (g.wait_reason == WaitReason::kSelect && a.have_memory && a.targets_known[i] && a.targets[i].empty()) {
-      a.add_finding(i, Certainty::kProven, "select-no-cases", "every case of its select is a nil channel: it blocks forever");
+      a.add_finding(i, Certainty::kProven, "every case of its select is a nil channel: it blocks forever");
     }
   }
 }
@@ -424,8 +426,8 @@ void check_no_exit_path(Analysis& a) {
     bool can_run = !blocked(*a.gs[i]) || (!a.decided[i] && !a.targets_known[i]);
     if (!can_run) continue;
     a.live[i] = 1;
-    if (a.gs[i]->state != GoroutineState::kDead) a.out.can_run.push_back(a.gs[i]->id);
-    m.mark_goroutine(i, a.closure_of[i]);
+    a.out.can_run.push_back(a.gs[i]->id);
+    m.mark_goroutine(i);
   }
   m.drain();
   for (bool changed = true; changed;) {
@@ -436,7 +438,7 @@ void check_no_exit_path(Analysis& a) {
         if (a.reachable(t.address)) {
           a.live[i] = 1;
           changed = true;
-          m.mark_goroutine(i, a.closure_of[i]);
+          m.mark_goroutine(i);
           break;
         }
       }
@@ -451,7 +453,7 @@ void check_no_exit_path(Analysis& a) {
   for (std::size_t i = 0; i < a.gs.size(); ++i) {
     if (a.live[i] || a.decided[i] || !blocked(*a.gs[i])) continue;
     std::string what = a.targets[i].size() > 1 ? "any of the channels of its select" : "the object it waits on";
-    a.add_finding(i, a.out.complete ? Certainty::kProven : Certainty::kSuspected, "no-exit-path",
+    a.add_finding(i, a.out.complete ? Certainty::kProven : Certainty::kSuspected,
                   "nothing that can still run refers to " + what +
                       ": not the goroutines that can run (" + (roots.empty() ? "none" : roots) +
                       "), not globals, thread stacks, registers or the heap they reach");
@@ -463,7 +465,7 @@ void check_blocked_long(Analysis& a) {
   for (std::size_t i = 0; i < a.gs.size(); ++i) {
     const Goroutine& g = *a.gs[i];
     if (!blocked(g) || a.decided[i] || g.wait_ns < a.opt.suspect_after_ns) continue;
-    a.add_finding(i, Certainty::kSuspected, "blocked-long",
+    a.add_finding(i, Certainty::kSuspected,
                   "blocked for " + format_duration(g.wait_ns) + " on an object that something that can run still refers to");
     for (WaitTarget& t : a.out.findings.back().waits) t.reachable = a.reachable(t.address);
   }
@@ -490,12 +492,12 @@ void trace_holders(Analysis& a) {
   for (std::size_t i : leaked) {
     Marker& m = a.marker;
     m.begin(mode);
-    m.mark_goroutine(i, a.closure_of[i]);
+    m.mark_goroutine(i);
     m.drain();
     for (auto& [addr, who] : holders) {
       if (m.reached(addr)) who.push_back(a.gs[i]->id);
     }
-    m.forget_closures_of_mode(mode);
+    m.end_trace(mode);
     ++mode;
   }
   a.marker.begin(0);
@@ -607,15 +609,16 @@ void check_cycles(Analysis& a) {
 struct Check {
   const char* name;
   void (*run)(Analysis&);
+  bool after_crash;  // still meaningful when a crash stopped every goroutine
 };
 
 // The checks, in the order they run: each sees what the earlier ones decided.
 constexpr Check kChecks[] = {
-    {"nil-channel", check_nil_channel},
-    {"select-no-cases", check_select_no_cases},
-    {"no-exit-path", check_no_exit_path},
-    {"blocked-long", check_blocked_long},
-    {"deadlock-cycle", check_cycles},
+    {"nil-channel", check_nil_channel, true},
+    {"select-no-cases", check_select_no_cases, true},
+    {"no-exit-path", check_no_exit_path, false},
+    {"blocked-long", check_blocked_long, false},
+    {"deadlock-cycle", check_cycles, false},
 };
 
 }  // namespace
@@ -645,7 +648,8 @@ LeakReport find_leaks(const Snapshot& s, const LeakOptions& opt) {
   }
   if (s.crash) out.notes.push_back("the process crashed: its goroutines were stopped by the crash, not leaked");
   for (const Check& c : kChecks) {
-    if (s.crash && std::strcmp(c.name, "nil-channel") != 0 && std::strcmp(c.name, "select-no-cases") != 0) continue;
+    if (s.crash && !c.after_crash) continue;
+    a.check = c.name;
     c.run(a);
   }
   std::sort(out.findings.begin(), out.findings.end(),

@@ -379,6 +379,18 @@ struct Reader {
     for (MemoryRegion& r : regions) {
       if (r.name == "[heap]") r.kind = RegionKind::kHeap;
     }
+    // A thread's stack below its stack pointer (less the red zone) is dead: whatever
+    // deeper calls left there is no reference.
+    if (stopped) {
+      for (pid_t tid : stopped->threads()) {
+        const user_regs_struct* regs = stopped->regs(tid);
+        if (!regs) continue;
+        uint64_t live_from = (regs->rsp - 128) & ~uint64_t{7};
+        for (MemoryRegion& r : regions) {
+          if (r.kind == RegionKind::kRoot && regs->rsp >= r.start && regs->rsp < r.end) r.start = std::max(r.start, live_from);
+        }
+      }
+    }
     // Running goroutines: their stack from the thread's stack pointer (less the red
     // zone) up; registers of every thread.
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -445,13 +457,15 @@ struct Reader {
     img->buffers.push_back(buf);
     if (stopped) {
       // Registers of a worker that runs no goroutine are the scheduler's: left out.
+      std::vector<bool> busy(kMaxRings, false);
+      for (const GoroutineRecord& r : records) {
+        bool on_worker = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings);
+        if (r.state == GoroutineState::kRunning && on_worker) busy[r.worker] = true;
+      }
       std::vector<pid_t> idle_workers;
       for (uint32_t w = 0; w < kMaxRings; ++w) {
         int tid = h().worker_tid[w].load(std::memory_order_acquire);
-        if (tid == 0) continue;
-        bool running = false;
-        for (const GoroutineRecord& r : records) running = running || (r.state == GoroutineState::kRunning && r.worker == static_cast<int>(w));
-        if (!running) idle_workers.push_back(tid);
+        if (tid != 0 && !busy[w]) idle_workers.push_back(tid);
       }
       for (pid_t tid : stopped->threads()) {
         const user_regs_struct* r = stopped->regs(tid);
