@@ -19,10 +19,10 @@ namespace gleak::inspector {
 using namespace arena;
 
 std::vector<std::string> arena_dirs() {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv(kDirEnv); env != nullptr && env[0] != '\0') dirs.emplace_back(env);
-  dirs.push_back("/dev/shm/gleak-" + std::to_string(getuid()));
-  return dirs;
+  // As for the runtime, $GLEAK_DIR replaces the default: an arena found elsewhere would
+  // belong to some other process that once had the same pid.
+  if (const char* env = std::getenv(kDirEnv); env != nullptr && env[0] != '\0') return {env};
+  return {"/dev/shm/gleak-" + std::to_string(getuid())};
 }
 
 std::string find_arena(int pid) {

@@ -11,7 +11,7 @@
 namespace gleak::inspector {
 
 // arena_dirs() are the directories arena files may be in, for the calling user:
-// $GLEAK_DIR, then /dev/shm/gleak-<uid>.
+// $GLEAK_DIR when it is set (as the runtime writes there only), else /dev/shm/gleak-<uid>.
 std::vector<std::string> arena_dirs();
 
 // find_arena() is the arena file of pid, or "" if there is none.
