@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
   leaks->add_flag("--exact", text.exact, "exact wait durations");
   leaks->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
   leaks->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
-  std::string suspect_after = "10m";
+  std::string suspect_after = std::to_string(gi::LeakOptions{}.suspect_after_ns / 1000000000) + "s";
   leaks->add_option("--suspect-after", suspect_after,
                     "report goroutines blocked this long on a still reachable object as suspected (0: never)")
       ->capture_default_str();

@@ -371,6 +371,9 @@ void finish_switch(Transfer t) {
         prev->rec.worker = -1;
       }
         if (pd.unlock != nullptr) pd.unlock(pd.unlock_arg);
+        // No stale object address left in the P: the leak analysis scans it
+        // conservatively.
+        pd.unlock_arg = nullptr;
         break;
       case Pending::kYield: {
         RecordWrite w(prev);
@@ -389,8 +392,6 @@ void finish_switch(Transfer t) {
   }
   pd.kind = Pending::kNone;
   pd.prev = nullptr;
-  // No stale object address either: the leak analysis scans this P conservatively.
-  pd.unlock_arg = nullptr;
   // Poll timers now and then from goroutine context too, so that a worker that never
   // returns to g0 (goroutines handing off to each other) still fires them. No lock is
   // held here.

@@ -13,12 +13,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
 std::string where(const Frame& f) {
   std::string name = f.function.empty() ? "??" : f.function;
   if (!f.file.empty()) return name + " at " + f.file + ":" + std::to_string(f.line);
@@ -27,9 +21,9 @@ std::string where(const Frame& f) {
 
 // describe() names a wait target: kind, id, address, creation site and state.
 std::string describe(const Snapshot& s, const WaitTarget& t) {
-  if (t.object < 0) return "object at " + hex(t.address) + " (not in the object table)";
+  if (t.object < 0) return "object at " + format_hex(t.address) + " (not in the object table)";
   const Object& o = s.objects[static_cast<std::size_t>(t.object)];
-  std::string d = std::string(arena::object_kind_name(o.kind)) + " " + std::to_string(o.id) + " at " + hex(o.address);
+  std::string d = std::string(arena::object_kind_name(o.kind)) + " " + std::to_string(o.id) + " at " + format_hex(o.address);
   if (o.kind == arena::ObjectKind::kChannel) {
     d += o.word0 == 0 ? " (unbuffered" : " (buffered " + std::to_string(o.word1) + "/" + std::to_string(o.word0);
     d += (o.flags & arena::kObjectClosed) ? ", closed)" : ", open)";
@@ -42,10 +36,8 @@ std::string describe(const Snapshot& s, const WaitTarget& t) {
 }
 
 std::string status_of(const Snapshot& s, uint64_t id) {
-  for (const Goroutine& g : s.goroutines) {
-    if (g.id == id) return goroutine_status(g);
-  }
-  return "exited";
+  const Goroutine* g = s.goroutine(id);
+  return g ? goroutine_status(*g) : "exited";
 }
 
 // proof_lines() is the proof under a finding, indented.
@@ -70,7 +62,7 @@ std::string proof_lines(const Snapshot& s, const LeakFinding& f) {
 }
 
 Json target_json(const Snapshot& s, const WaitTarget& t) {
-  Json j{{"address", hex(t.address)}, {"reachable", t.reachable}};
+  Json j{{"address", format_hex(t.address)}, {"reachable", t.reachable}};
   if (t.object >= 0) {
     const Object& o = s.objects[static_cast<std::size_t>(t.object)];
     j["kind"] = arena::object_kind_name(o.kind);
@@ -140,10 +132,8 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
     const DeadlockCycle& cy = r.cycles[k];
     out += "\ndeadlock cycle " + std::to_string(k + 1) + " (" + std::to_string(cy.steps.size()) + " goroutines):\n";
     for (const CycleStep& st : cy.steps) {
-      std::string fn;
-      for (const Goroutine& g : s.goroutines) {
-        if (g.id == st.goroutine) fn = own_function(g);
-      }
+      const Goroutine* g = s.goroutine(st.goroutine);
+      std::string fn = g ? own_function(*g) : "";
       out += "  goroutine " + std::to_string(st.goroutine) + (fn.empty() ? "" : " in " + fn) + "\n";
       out += "    waits for " + describe(s, st.waits_for) + "\n";
       out += "    which goroutine " + std::to_string(st.blocked_by) +
@@ -165,10 +155,7 @@ std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOpti
   j["suspected"] = r.count(Certainty::kSuspected);
   Json findings = Json::array();
   for (const LeakFinding& f : r.findings) {
-    const Goroutine* g = nullptr;
-    for (const Goroutine& x : s.goroutines) {
-      if (x.id == f.goroutine) g = &x;
-    }
+    const Goroutine* g = s.goroutine(f.goroutine);
     Json waits = Json::array();
     for (const WaitTarget& t : f.waits) waits.push_back(target_json(s, t));
     Json created = Json(nullptr);

@@ -14,12 +14,6 @@ namespace {
 // documents, and stable golden files.
 using Json = nlohmann::ordered_json;
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
 const char* source_name(Source s) {
   switch (s) {
     case Source::kSelf: return "self";
@@ -59,7 +53,7 @@ Json wait_reason_json(WaitReason r) {
 }
 
 Json frame_json(const Frame& f) {
-  return Json{{"pc", hex(f.pc)},
+  return Json{{"pc", format_hex(f.pc)},
               {"function", f.function},
               {"file", f.file},
               {"line", f.line},
@@ -82,13 +76,13 @@ Json goroutine_json(const Goroutine& g) {
               {"state", arena::goroutine_state_name(g.state)},
               {"status", goroutine_status(g)},
               {"wait_reason", wait_reason_json(g.wait_reason)},
-              {"wait_object", hex(g.wait_object)},
+              {"wait_object", format_hex(g.wait_object)},
               {"wait_ns", g.wait_ns},
               {"worker", g.worker},
               {"unparked_by", g.unparked_by},
               {"recovered_panics", g.recovered_panics},
               {"age_ns", g.age_ns},
-              {"create_pc", hex(g.create_pc)},
+              {"create_pc", format_hex(g.create_pc)},
               {"created_by", optional_frame_json(g.created_by)},
               {"stack", frames_json(g.stack.frames())},
               {"stack_note", g.stack_note},
@@ -100,9 +94,9 @@ Json goroutine_json(const Goroutine& g) {
 Json object_json(const Object& o) {
   return Json{{"id", o.id},
               {"kind", arena::object_kind_name(o.kind)},
-              {"address", hex(o.address)},
+              {"address", format_hex(o.address)},
               {"creator", o.creator},
-              {"create_pc", hex(o.create_pc)},
+              {"create_pc", format_hex(o.create_pc)},
               {"created_at", optional_frame_json(o.created_at)},
               {"word0", o.word0},
               {"word1", o.word1},
@@ -121,7 +115,7 @@ Json crash_json(const Crash& c) {
   return Json{{"goroutine", c.goroutine},
               {"signal", c.signal},
               {"tid", c.tid},
-              {"fault_address", hex(c.fault_address)},
+              {"fault_address", format_hex(c.fault_address)},
               {"message", c.message},
               {"exception_type", c.exception_type},
               {"stack", frames_json(c.stack.frames())},

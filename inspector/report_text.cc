@@ -18,12 +18,6 @@ namespace {
 constexpr int64_t kMinuteNs = 60'000'000'000;
 constexpr size_t kMaxListed = 10;  // ids (and parents) listed in a bucket before eliding
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
 // shown() says whether a dump prints g: Go skips dead goroutines, and a free slot is
 // not a goroutine at all.
 bool shown(const Goroutine& g) {
@@ -56,12 +50,12 @@ std::string location(const Frame& f) {
   } else if (!f.module.empty()) {
     out = f.module;
   } else if (f.pc != 0) {
-    out = hex(f.pc);
+    out = format_hex(f.pc);
   } else {
     out = "??";
   }
   // Inlined frames have no offset of their own, as in Go's tracebacks.
-  if (f.offset != 0) out += " +" + hex(f.offset);
+  if (f.offset != 0) out += " +" + format_hex(f.offset);
   return out;
 }
 
@@ -351,6 +345,12 @@ std::string format_dump(const Snapshot& s, const TextOptions& opt) {
   std::string all;
   dump_to(s, opt, [&](const std::string& piece) { all += piece; });
   return all;
+}
+
+std::string format_hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
 }
 
 std::string format_bucket(const Bucket& b, const Snapshot& s, const TextOptions& opt) {

@@ -135,6 +135,9 @@ struct Bucket {
 std::vector<Bucket> group_goroutines(const Snapshot& s, const TextOptions& opt);
 std::vector<Bucket> group_goroutines(const Snapshot&& s, const TextOptions& opt) = delete;
 
+// format_hex() prints an address or offset as the reports do: "0x7f12ab".
+std::string format_hex(uint64_t v);
+
 // format_bucket() prints one bucket as format_dump() does.
 std::string format_bucket(const Bucket& b, const Snapshot& s, const TextOptions& opt);
 

@@ -6,6 +6,7 @@
 // in a test.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -154,6 +155,13 @@ struct Snapshot {
   // A copy of the target's memory for the leak analysis (ReadOptions::memory); null
   // when it was not asked for or cannot be had (a dead process, this process).
   std::shared_ptr<const MemoryImage> memory;
+
+  // goroutine() is the goroutine with this id, or null.
+  const Goroutine* goroutine(uint64_t id) const {
+    auto it = std::lower_bound(goroutines.begin(), goroutines.end(), id,
+                               [](const Goroutine& g, uint64_t x) { return g.id < x; });
+    return it != goroutines.end() && it->id == id ? &*it : nullptr;
+  }
 };
 
 }  // namespace gleak::inspector

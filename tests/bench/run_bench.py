@@ -160,16 +160,8 @@ def run_dump(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout):
         if pr.poll() is None:
             os.killpg(pr.pid, signal.SIGKILL)
             pr.wait()
-    wall = time.time() - t0
-    for l in results:
-        out.write(f"{l} round={rnd}\n")
-    err = " ".join(err.strip().split())[-300:]
-    out.write(f"STATUS dump system=gleak procs={procs} n={size} round={rnd} rc={rc} wall_s={wall:.2f} "
-              f"results={len(results)} loadavg={load}" + (f" stderr={err!r}" if rc != "0" and err else "") + "\n")
-    out.write(f"# cmd: {' '.join(argv)}; {gleak_cli} dump <pid>\n")
-    out.flush()
-    mark = "" if rc == "0" else f"  <-- FAILED: {rc} {err}"
-    print(f"  [{rnd}] {'gleak':11s} {'dump':8s} procs={procs} n={size:<8d} {wall:7.2f}s rc={rc}{mark}", flush=True)
+    record(out, rnd, "gleak", "dump", procs, size, timeout, results, rc, time.time() - t0, load, err,
+           f"{' '.join(argv)}; {gleak_cli} dump <pid>")
 
 
 def fault_us(pages=20000):
@@ -205,15 +197,20 @@ def run_one(out, bin_dir, rnd, system, bench, procs, size, trials, timeout):
         os.killpg(pr.pid, signal.SIGKILL)
         stdout, stderr = pr.communicate()
         rc = "timeout"
-    wall = time.time() - t0
     results = [l for l in stdout.splitlines() if l.startswith("RESULT ")]
+    record(out, rnd, system, bench, procs, size, timeout, results, rc, time.time() - t0, load, stderr, " ".join(argv))
+
+
+def record(out, rnd, system, bench, procs, size, timeout, results, rc, wall, load, err, cmd):
+    """Writes one process's RESULT lines, its STATUS line and its command, and prints a
+    progress line."""
     for l in results:
         out.write(f"{l} round={rnd}\n")
-    err = " ".join(stderr.strip().split())[-300:]
+    err = " ".join(err.strip().split())[-300:]
     status = (f"STATUS {bench} system={system} procs={procs} n={size} round={rnd} rc={rc} wall_s={wall:.2f} "
               f"results={len(results)} loadavg={load}")
     out.write(status + (f" stderr={err!r}" if rc != "0" and err else "") + "\n")
-    out.write(f"# cmd: {' '.join(argv)}\n")
+    out.write(f"# cmd: {cmd}\n")
     out.flush()
     mark = "" if rc == "0" else ("  <-- HANG (killed after %ds)" % timeout if rc == "timeout" else f"  <-- FAILED: {err}")
     print(f"  [{rnd}] {system:11s} {bench:8s} procs={procs} n={size:<8d} {wall:7.2f}s rc={rc}{mark}", flush=True)

@@ -86,22 +86,23 @@ TEST_P(Corpus, FindsExactlyTheExpectedLeaks) {
   quick.consistent = false;
   bool in_place = false;
   for (int i = 0; i < 10000 && !in_place; ++i) {
-    for (const auto& g : gi::read_pid(c.pid(), quick).goroutines) {
-      if (g.id == 1) in_place = g.state == gleak::arena::GoroutineState::kSyscall;
-    }
+    gi::Snapshot now = gi::read_pid(c.pid(), quick);
+    const gi::Goroutine* main_g = now.goroutine(1);
+    in_place = main_g && main_g->state == gleak::arena::GoroutineState::kSyscall;
     if (!in_place) usleep(1000);
   }
   ASSERT_TRUE(in_place) << name << ": goroutine 1 never reached its blocking wait";
-  // A leak is for ever; a reference a worker still holds for a moment after the last
-  // park is not. Read again (bounded) until the expected leaks are all proven: every
-  // proof is valid whenever it is made, so retrying can hide no false positive.
+  // A leak is for ever; a reference the runtime holds for a moment after the last park
+  // is not. One read almost always proves them all (1 miss in ~2,000 runs under load);
+  // a second or third read covers that moment. Each proof is valid whenever it is made,
+  // so reading again can hide no false positive.
   int expected = 0;
   for (const auto& [key, n] : want.leaked) expected += n;
   gi::ReadOptions opt;
   opt.memory = true;
   gi::Snapshot s;
   gi::LeakReport r;
-  for (int attempt = 0; attempt < 50; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     s = gi::read_pid(c.pid(), opt);
     r = gi::find_leaks(s);
     if (static_cast<int>(r.count(gi::Certainty::kProven)) >= expected) break;
@@ -115,10 +116,7 @@ TEST_P(Corpus, FindsExactlyTheExpectedLeaks) {
   std::vector<std::string> unexpected;
   for (const gi::LeakFinding& f : r.findings) {
     if (f.certainty != gi::Certainty::kProven) continue;
-    const gi::Goroutine* g = nullptr;
-    for (const auto& x : s.goroutines) {
-      if (x.id == f.goroutine) g = &x;
-    }
+    const gi::Goroutine* g = s.goroutine(f.goroutine);
     ASSERT_NE(g, nullptr);
     std::string fn = gi::own_function(*g);
     std::string reason = gleak::arena::wait_reason_name(g->wait_reason);
