@@ -365,6 +365,12 @@ struct Analysis {
     for (std::size_t i = 0; i < gs.size(); ++i) {
       if (blocked(*gs[i])) collect_targets(i, stack_used);
     }
+    if (!img.stopped) {
+      // Copied while it ran: a reference may have moved from a part not yet copied to
+      // one already copied.
+      out.complete = false;
+      out.notes.push_back("the target ran while its memory was copied; no-exit-path findings are only suspected");
+    }
     if (!img.unreadable.empty()) {
       out.complete = false;
       out.notes.push_back(std::to_string(img.unreadable.size()) +

@@ -80,7 +80,7 @@ struct DeadlockCycle {
 
 struct LeakReport {
   bool memory_analysed = false;   // the no-exit-path check ran
-  bool complete = true;           // every mapping that may hold a reference was read
+  bool complete = true;           // every mapping that may hold a reference was read, with the target stopped
   std::vector<LeakFinding> findings;  // by goroutine id
   std::vector<DeadlockCycle> cycles;
   std::vector<uint64_t> can_run;      // goroutines that can run on their own (the roots)

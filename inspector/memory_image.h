@@ -36,6 +36,7 @@ struct MemoryImage {
   std::vector<MemoryRegion> regions;      // kRoot and kHeap sorted by start, then the others
   std::vector<uint64_t> register_words;   // every stopped thread's general registers
   std::vector<std::string> unreadable;    // mappings that could not be copied
+  bool stopped = false;                   // the target was stopped while it was copied
   std::vector<std::shared_ptr<void>> buffers;  // own the copies `data` points into
   uint64_t bytes = 0;                     // copied in all
 };

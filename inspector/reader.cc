@@ -337,6 +337,7 @@ struct Reader {
   // each goroutine's used stack and closure, and the threads' registers.
   void capture_memory() {
     auto img = std::make_shared<MemoryImage>();
+    img->stopped = stopped != nullptr;
     ProcessMemory mem(snap.pid);
     std::string maps_text;
     {

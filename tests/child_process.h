@@ -90,4 +90,17 @@ class Child {
   bool reaped_ = false;
 };
 
+// run_command() runs a shell command line, returns its exit status (-1 if it did not
+// exit) and its standard output in *out.
+inline int run_command(const std::string& command, std::string* out) {
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return -1;
+  char buf[65536];
+  std::size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace gleak::testing_support

@@ -32,14 +32,7 @@ using gleak::testing_support::Child;
 
 // run_cli() runs the gleak command and returns its exit status and output.
 int run_cli(const std::string& args, std::string* out) {
-  std::string cmd = std::string(GLEAK_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[65536];
-  std::size_t n;
-  out->clear();
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return gleak::testing_support::run_command(std::string(GLEAK_CLI) + " " + args + " 2>&1", out);
 }
 
 // marker_line() is the line of `source` that carries the comment `marker`.
