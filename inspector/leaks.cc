@@ -102,13 +102,15 @@ class Marker {
       if (i != kNone) {
         if (block_mark_[i] != mode_ + 1) {
           block_mark_[i] = mode_ + 1;
-          work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start});
+          work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start, 0, 0});
         }
         return;
       }
     }
+    // A stack's words mostly point into itself (saved frame pointers): no lookup.
+    if (v >= scan_lo_ && v < scan_hi_) return;
     std::size_t i = stacks_.index(v);
-    if (i != kNone && stacks_.mark[i] != mode_ + 1) reach_into_stack(i, v);
+    if (i != kNone && stacks_.mark[i] != mode_ + 1) pending_windows_.push_back({i, v & ~uint64_t{7}});
   }
 
   // mark_goroutine() makes goroutine g's used stack and its closure reachable.
@@ -119,10 +121,28 @@ class Marker {
 
   void drain() {
     while (!work_.empty()) {
-      auto [data, len] = work_.back();
+      Work w = work_.back();
       work_.pop_back();
-      scan(data, len);
+      scan_lo_ = w.self_lo;
+      scan_hi_ = w.self_hi;
+      scan(w.data, w.len);
     }
+    scan_lo_ = scan_hi_ = 0;
+  }
+
+  // flush_windows() opens the windows that pointers into not-yet-reachable stacks asked
+  // for, scans them and drains; true if any was new. It is called only once nothing
+  // else is left to do: most of those stacks become reachable whole by then (a channel's
+  // waiters point at each other's stacks), and their windows are dropped unscanned.
+  bool flush_windows() {
+    bool any = false;
+    while (!pending_windows_.empty()) {
+      std::vector<std::pair<std::size_t, uint64_t>> pending;
+      pending.swap(pending_windows_);
+      for (auto [i, lo] : pending) any = open_window(i, lo) || any;
+      drain();
+    }
+    return any;
   }
 
   // reached() says whether addr lies in memory marked in this mode: a marked heap
@@ -151,7 +171,10 @@ class Marker {
     return static_cast<std::size_t>(std::count(block_mark_.begin(), block_mark_.end(), mode + 1));
   }
   // end_trace() drops the windows a finished trace made.
-  void end_trace(uint32_t mode) { windows_.erase(windows_.lower_bound({mode, 0}), windows_.lower_bound({mode + 1, 0})); }
+  void end_trace(uint32_t mode) {
+    pending_windows_.clear();
+    windows_.erase(windows_.lower_bound({mode, 0}), windows_.lower_bound({mode + 1, 0}));
+  }
 
  private:
   static constexpr std::size_t kNone = ~std::size_t{0};
@@ -195,22 +218,30 @@ class Marker {
   void mark_span(Spans& set, std::size_t i) {
     if (i == kNone || set.mark[i] == mode_ + 1) return;
     set.mark[i] = mode_ + 1;
-    if (const MemoryRegion* u = set.spans[i].used) work_.push_back({u->data, u->end - u->start});
+    const Span& sp = set.spans[i];
+    if (const MemoryRegion* u = sp.used) work_.push_back({u->data, u->end - u->start, sp.lo, sp.hi});
   }
 
-  // reach_into_stack() handles a pointer into the stack of a goroutine that is not
-  // (yet) known to run: what lies at that address — an object, a handle, the start of a
-  // struct passed by pointer — is reachable, so kStackWindow bytes from it are marked
-  // and scanned; the rest of that stack is not (stale words in heap blocks point into
+  // open_window() handles a pointer into the stack of a goroutine that is still not
+  // known to run: what lies at that address — an object, a handle, the start of a struct
+  // passed by pointer — is reachable, so kStackWindow bytes from it are marked and
+  // scanned; the rest of that stack is not (stale words in heap blocks point into
   // stacks, and would make every stack look reachable).
-  void reach_into_stack(std::size_t i, uint64_t v) {
-    uint64_t lo = v & ~uint64_t{7};
-    if (!windows_.insert({mode_, lo}).second) return;
-    const MemoryRegion* u = stacks_.spans[i].used;
-    if (!u) return;
-    uint64_t from = std::max(lo, u->start), to = std::min(lo + kStackWindow, u->end);
-    if (from < to) work_.push_back({u->data + (from - u->start), to - from});
+  bool open_window(std::size_t i, uint64_t lo) {
+    if (stacks_.mark[i] == mode_ + 1 || !windows_.insert({mode_, lo}).second) return false;
+    const Span& sp = stacks_.spans[i];
+    if (const MemoryRegion* u = sp.used) {
+      uint64_t from = std::max(lo, u->start), to = std::min(lo + kStackWindow, u->end);
+      if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi});
+    }
+    return true;
   }
+
+  struct Work {
+    const char* data;
+    uint64_t len;
+    uint64_t self_lo, self_hi;  // the stack slot the bytes belong to, if any
+  };
 
   uint32_t mode_ = 0;
   std::vector<Block> blocks_;
@@ -219,7 +250,9 @@ class Marker {
   Spans stacks_;
   Spans closures_;
   std::set<std::pair<uint32_t, uint64_t>> windows_;  // (mode, start) of windows into stacks
-  std::vector<std::pair<const char*, uint64_t>> work_;
+  std::vector<Work> work_;
+  std::vector<std::pair<std::size_t, uint64_t>> pending_windows_;  // (stack, address) to open
+  uint64_t scan_lo_ = 0, scan_hi_ = 0;
   uint64_t bytes_ = 0;
 };
 
@@ -450,6 +483,7 @@ void check_no_exit_path(Analysis& a) {
       }
     }
     m.drain();
+    if (!changed) changed = m.flush_windows();
   }
   a.out.memory_analysed = true;
   a.out.bytes_scanned = m.bytes();
@@ -500,6 +534,7 @@ void trace_holders(Analysis& a) {
     m.begin(mode);
     m.mark_goroutine(i);
     m.drain();
+    m.flush_windows();
     for (auto& [addr, who] : holders) {
       if (m.reached(addr)) who.push_back(a.gs[i]->id);
     }

@@ -94,36 +94,23 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
   for (const std::string& n : r.notes) out += "# note: " + n + "\n";
   if (r.findings.empty()) return out;
 
-  // Group like a dump (same stack, status and creation site), per check and certainty;
-  // the proof is the first member's.
-  for (Certainty c : {Certainty::kProven, Certainty::kSuspected}) {
-    Snapshot sub;
-    sub.objects = s.objects;
-    for (const Goroutine& g : s.goroutines) {
-      const LeakFinding* f = r.find(g.id);
-      if (f && f->certainty == c) sub.goroutines.push_back(g);
-    }
-    if (sub.goroutines.empty()) continue;
-    TextOptions grouped = opt;
-    grouped.group = true;
+  // Group like a dump (same stack, status and creation site), per certainty and check
+  // (different checks are different proofs); the proof shown is the first member's.
+  std::map<std::pair<Certainty, std::string>, Snapshot> parts;
+  for (const Goroutine& g : s.goroutines) {
+    if (const LeakFinding* f = r.find(g.id)) parts[{f->certainty, f->check}].goroutines.push_back(g);
+  }
+  TextOptions grouped = opt;
+  grouped.group = true;
+  for (const auto& [key, sub] : parts) {
     for (const Bucket& b : group_goroutines(sub, grouped)) {
       if (b.members.empty()) continue;
-      // Within a bucket, split by check: different proofs are different findings.
-      std::map<std::string, std::vector<const Goroutine*>> by_check;
-      for (const Goroutine* g : b.members) by_check[r.find(g->id)->check].push_back(g);
-      for (auto& [check, members] : by_check) {
-        Bucket part = b;
-        part.members = members;
-        out += "\n";
-        out += c == Certainty::kProven ? "leaked" : "suspected";
-        out += " (" + check + "):\n";
-        out += format_bucket(part, sub, opt);
-        const LeakFinding* f = r.find(members.front()->id);
-        out += proof_lines(s, *f);
-        if (members.size() > 1) {
-          out += "  (the proof of goroutine " + std::to_string(members.front()->id) + "; the other " +
-                 std::to_string(members.size() - 1) + " are alike)\n";
-        }
+      out += std::string("\n") + (key.first == Certainty::kProven ? "leaked" : "suspected") + " (" + key.second + "):\n";
+      out += format_bucket(b, sub, opt);
+      out += proof_lines(s, *r.find(b.members.front()->id));
+      if (b.members.size() > 1) {
+        out += "  (the proof of goroutine " + std::to_string(b.members.front()->id) + "; the other " +
+               std::to_string(b.members.size() - 1) + " are alike)\n";
       }
     }
   }

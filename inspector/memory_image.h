@@ -38,7 +38,6 @@ struct MemoryImage {
   std::vector<std::string> unreadable;    // mappings that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied
   std::vector<std::shared_ptr<void>> buffers;  // own the copies `data` points into
-  uint64_t bytes = 0;                     // copied in all
 };
 
 // MapEntry is one line of /proc/<pid>/maps.

@@ -448,7 +448,6 @@ struct Reader {
     for (std::size_t k = 0; k < regions.size(); ++k) {
       if (reads[k].ok) {
         img->regions.push_back(regions[k]);
-        img->bytes += regions[k].end - regions[k].start;
       } else if (regions[k].kind == RegionKind::kRoot || regions[k].kind == RegionKind::kHeap) {
         std::ostringstream os;
         os << std::hex << "0x" << regions[k].start << "-0x" << regions[k].end << " " << regions[k].name;
