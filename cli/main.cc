@@ -185,8 +185,9 @@ int main(int argc, char** argv) {
   dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
   dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
   dump->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
-  bool no_leaks = false;
-  dump->add_flag("--no-leaks", no_leaks, "do not analyse leaks (no `(leaked)` marks; the target is stopped shorter)");
+  bool mark_leaks = false;
+  dump->add_flag("--leaks", mark_leaks,
+                 "also analyse leaks and mark proven ones `(leaked)` (copies the target's memory: it is stopped longer)");
 
   auto* leaks = app.add_subcommand("leaks", "find goroutines that can never finish, with the proof of each");
   leaks->add_option("target", target, "pid, or the path of an arena file")->required();
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent, !no_leaks);
+    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent, mark_leaks);
     if (leaks->parsed()) {
       gi::LeakOptions lo;
       lo.suspect_after_ns = parse_duration(suspect_after);
