@@ -4,7 +4,7 @@ ratios and the targets of shared/BENCHMARKS.md. scripts/bench is the way in; thi
 the running and the table.
 
   run_bench.py run --bin-dir DIR --out FILE [--quick] [--rounds N] [--bf-park auto|yes|no]
-                   [--gleak-cli PATH]
+                   [--gleak-cli PATH] [--only BENCH,...]
   run_bench.py summarize FILE
 
 Every benchmark configuration runs as separate processes, interleaved: gleak, go, bf, gleak,
@@ -228,6 +228,8 @@ def cmd_run(a):
         print("run_bench: Boost.Fiber park skipped (1M parked fibers need ~9 GB; --bf-park to run it)", flush=True)
     rounds = 1 if a.quick and a.rounds is None else (a.rounds or 5)
     cfgs = plan(a.quick, bf_park, rounds)
+    if a.only:
+        cfgs = [c for c in cfgs if c[0] in a.only.split(",")]
     with open(a.out, "w") as out:
         out.write(f"# gleak benchmarks {time.strftime('%Y-%m-%d %H:%M:%S')} quick={a.quick} rounds={rounds} "
                   f"nproc={os.cpu_count()} kernel={os.uname().release}\n")
@@ -408,6 +410,7 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--quick", action="store_true")
     r.add_argument("--rounds", type=int, default=None, help="processes per configuration (default 5; quick 1)")
+    r.add_argument("--only", default=None, help="comma-separated benchmarks to run (spawn,pingpong,yield,park,dump)")
     r.add_argument("--gleak-cli", default=None, help="the gleak command, for the dump benchmark")
     r.add_argument("--bf-park", choices=["auto", "yes", "no"], default="no",
                    help="also park 1M Boost.Fiber fibers (~9 GB, 45-110 s); auto: when 12 GiB are available")
