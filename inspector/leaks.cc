@@ -7,7 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
-#include <set>
+#include <map>
 
 #include "inspector/heap_walk.h"
 #include "inspector/memory_image.h"
@@ -62,6 +62,7 @@ struct Span {
   uint64_t lo = 0, hi = 0;
   std::size_t g = 0;                   // index in Analysis::gs
   const MemoryRegion* used = nullptr;  // stack: its copied used part; closure: its copy
+  bool parked = false;                 // stack: `used` starts with its saved context
 };
 
 // Marker marks memory conservatively: heap blocks, goroutine stacks and closures, and
@@ -158,11 +159,12 @@ class Marker {
     std::size_t i = stacks_.index(addr);
     if (i == kNone) return false;
     if (stacks_.mark[i] == mode_ + 1) return true;
-    // The window starting closest below addr covers it if any does (all are as long).
+    // Windows end where their frame ends: the window starting closest below addr covers
+    // it if any does.
     auto it = windows_.upper_bound({mode_, addr});
     if (it == windows_.begin()) return false;
     --it;
-    return it->first == mode_ && addr - it->second < kStackWindow;
+    return it->first.first == mode_ && addr < it->second;
   }
 
   uint64_t bytes() const { return bytes_; }
@@ -178,7 +180,6 @@ class Marker {
 
  private:
   static constexpr std::size_t kNone = ~std::size_t{0};
-  static constexpr uint64_t kStackWindow = 512;
 
   // Spans sorted by address, with their marks and which span is whose.
   struct Spans {
@@ -223,18 +224,49 @@ class Marker {
   }
 
   // open_window() handles a pointer into the stack of a goroutine that is still not
-  // known to run: what lies at that address — an object, a handle, the start of a struct
-  // passed by pointer — is reachable, so kStackWindow bytes from it are marked and
-  // scanned; the rest of that stack is not (stale words in heap blocks point into
-  // stacks, and would make every stack look reachable).
+  // known to run: what lies at that address — an object, a handle, a struct passed by
+  // pointer — is reachable, up to the end of the frame it lies in, so that much is
+  // marked and scanned; the rest of that stack is not (stale words in heap blocks point
+  // into stacks, and would make every stack look reachable). Without the frame chain
+  // (a running goroutine, a broken chain) the window runs to the top of the stack.
   bool open_window(std::size_t i, uint64_t lo) {
-    if (stacks_.mark[i] == mode_ + 1 || !windows_.insert({mode_, lo}).second) return false;
+    if (stacks_.mark[i] == mode_ + 1) return false;
     const Span& sp = stacks_.spans[i];
-    if (const MemoryRegion* u = sp.used) {
-      uint64_t from = std::max(lo, u->start), to = std::min(lo + kStackWindow, u->end);
+    const MemoryRegion* u = sp.used;
+    uint64_t hi = sp.hi;
+    if (u && sp.parked) {
+      const std::vector<uint64_t>& tops = frame_tops(i);
+      auto top = std::upper_bound(tops.begin(), tops.end(), lo);
+      if (top != tops.end()) hi = *top;
+    }
+    if (!windows_.emplace(std::make_pair(mode_, lo), hi).second) return false;
+    if (u) {
+      uint64_t from = std::max(lo, u->start), to = std::min(hi, u->end);
       if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi});
     }
     return true;
+  }
+
+  // frame_tops() are the ends of the frames of a parked goroutine's stack, ascending,
+  // from the frame-pointer chain that starts at its saved context.
+  const std::vector<uint64_t>& frame_tops(std::size_t i) {
+    auto [it, fresh] = frame_tops_.try_emplace(i);
+    if (!fresh) return it->second;
+    const MemoryRegion* u = stacks_.spans[i].used;
+    auto word_at = [&](uint64_t a) {
+      uint64_t v;
+      std::memcpy(&v, u->data + (a - u->start), 8);
+      return v;
+    };
+    if (u->end - u->start < arena::kContextSize) return it->second;
+    uint64_t rbp = word_at(u->start + arena::kContextRbp);
+    while (rbp >= u->start && rbp + 16 <= u->end && it->second.size() < 4096) {
+      it->second.push_back(rbp + 16);  // saved rbp and return address end the frame
+      uint64_t next = word_at(rbp);
+      if (next <= rbp) break;
+      rbp = next;
+    }
+    return it->second;
   }
 
   struct Work {
@@ -249,7 +281,8 @@ class Marker {
   uint64_t heap_lo_ = 1, heap_hi_ = 0;
   Spans stacks_;
   Spans closures_;
-  std::set<std::pair<uint32_t, uint64_t>> windows_;  // (mode, start) of windows into stacks
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> windows_;  // (mode, start) -> end of windows into stacks
+  std::unordered_map<std::size_t, std::vector<uint64_t>> frame_tops_;
   std::vector<Work> work_;
   std::vector<std::pair<std::size_t, uint64_t>> pending_windows_;  // (stack, address) to open
   uint64_t scan_lo_ = 0, scan_hi_ = 0;
@@ -392,7 +425,7 @@ struct Analysis {
     std::vector<Span> stacks;
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const Goroutine& g = *gs[i];
-      if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i]});
+      if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i], g.state != GoroutineState::kRunning});
     }
     marker.init(std::move(blocks), std::move(stacks), std::move(closures), gs.size());
     for (std::size_t i = 0; i < gs.size(); ++i) {
