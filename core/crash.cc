@@ -327,6 +327,16 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g) {
   _exit(2);
 }
 
+void die_with_report(const Death& death, const std::string& report) {
+  if (g_dying.exchange(1) != 0) {
+    std::atomic<uint32_t> never{0};
+    for (;;) futex_wait(&never, 0);
+  }
+  write_crash_record(death, nullptr, 0, nullptr);
+  write_all(2, death.header + "\n\n" + report);
+  _exit(2);
+}
+
 void install_worker_signal_stack() {
   void* mem = mmap(nullptr, kAltStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return;

@@ -18,6 +18,7 @@
 
 #include "core/internal/check.h"
 #include "core/internal/crash.h"
+#include "core/internal/deadlock.h"
 #include "core/internal/futex.h"
 #include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
@@ -599,6 +600,9 @@ G* find_work(P* p) {
     int64_t timeout = -1;
     int64_t next_timer = next_timer_ns();
     if (next_timer >= 0) timeout = std::max<int64_t>(0, next_timer - now_ns());
+    if (next_timer < 0 && g_sched->nidle.load(std::memory_order_relaxed) == g_sched->nprocs.load(std::memory_order_relaxed)) {
+      note_all_idle();  // the last worker goes to sleep and no timer will wake one
+    }
     // While some worker runs, check now and then that nothing starves in its runnext.
     bool someone_runs = g_sched->nidle.load(std::memory_order_relaxed) < g_sched->nprocs.load(std::memory_order_relaxed);
     if (someone_runs && (timeout < 0 || timeout > kStarvationCheckNs)) timeout = kStarvationCheckNs;
@@ -684,6 +688,12 @@ G* current_g() {
   P* p = current_p();
   return p ? p->current : nullptr;
 }
+
+bool runtime_idle() {
+  return g_sched->nidle.load(std::memory_order_seq_cst) == g_sched->nprocs.load(std::memory_order_seq_cst) &&
+         !work_available() && next_timer_ns() < 0;
+}
+
 
 void ensure_started() {
   std::call_once(g_sched->started, [] { start_runtime(0); });
@@ -952,7 +962,10 @@ int run_main(std::function<int()> main_fn, Config config) {
     std::atomic<uint32_t> done{0};
   } st{std::move(main_fn)};
   go([&st] {
+    G* self = current_g();
+    watch_for_deadlock(self);
     st.result = st.fn();
+    unwatch_main(self);
     st.done.store(1, std::memory_order_release);
     futex_wake(&st.done);
   });

@@ -131,7 +131,6 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
 }
 
 std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOptions& opt) {
-  (void)opt;
   Json j;
   j["schema"] = "gleak.leaks";
   j["version"] = 1;
@@ -180,6 +179,9 @@ std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOpti
                     {"heap_blocks", r.heap_blocks},
                     {"heap_blocks_marked", r.heap_blocks_marked},
                     {"analysis_ns", r.analysis_ns}};
+  // The text report too: a program that asked for its own analysis (gleak::find_leaks)
+  // prints it without the inspector's formatting code.
+  j["text"] = format_leaks(s, r, opt);
   return j.dump(2);
 }
 

@@ -34,6 +34,10 @@ struct Death {
 // exit.
 [[noreturn]] void die(const Death& death, const uintptr_t* pcs, int n, G* g);
 
+// die_with_report() is die() for a death that is no goroutine's doing (a global
+// deadlock): it writes the crash record, prints the header and report, and exits 2.
+[[noreturn]] void die_with_report(const Death& death, const std::string& report);
+
 // note_recover() records a recovered panic on the current goroutine.
 void note_recover(uint64_t throw_pc);
 

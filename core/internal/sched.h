@@ -92,6 +92,9 @@ int64_t now_ns();
 // fast_rand() is a per-thread pseudo-random number.
 uint32_t fast_rand();
 
+// runtime_idle() is true when every worker sleeps with no work queued and no timer set.
+bool runtime_idle();
+
 // wake_for_timer() wakes an idle worker so that it recomputes its sleep deadline.
 void wake_for_timer();
 
