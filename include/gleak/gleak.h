@@ -7,11 +7,13 @@
 //   sleep, after, Ticker           timers
 //   Context, with_cancel, with_timeout, ErrGroup
 //   panic, recover                 Go's panic and recover
+//   find_leaks()                   the leak analysis of `gleak leaks`, on this process
 #pragma once
 
 #include "gleak/chan.h"
 #include "gleak/context.h"
 #include "gleak/errgroup.h"
+#include "gleak/leaks.h"
 #include "gleak/runtime.h"
 #include "gleak/sync.h"
 #include "gleak/time.h"
