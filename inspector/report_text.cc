@@ -155,7 +155,9 @@ std::vector<Bucket> ordered(const Snapshot& s, const TextOptions& opt, std::vect
   const Goroutine* crashed = crashed_goroutine(s);
   if (crashed != nullptr) {
     out.push_back(make_bucket(*crashed, s, opt, true));
-  } else if (s.crash) {
+  } else if (s.crash && (s.crash->goroutine != 0 || s.crash->signal != 0 || !s.crash->stack.empty())) {
+    // (A crash with neither a goroutine, a signal nor a stack is no thread's doing: a
+    // global deadlock. Its message says it all.)
     out.push_back(crash_thread_bucket(s, opt));
   }
   for (const Goroutine& g : s.goroutines) {
