@@ -10,6 +10,8 @@
 //   gleak_bench [--procs=P] park     N          park N goroutines on one shared Chan<Unit>, read VmRSS,
 //                                               close the channel, join them all;
 //                                               rss_bytes_per_goroutine = (RSS parked - RSS before) / N
+//   gleak_bench [--procs=P] leaks-target N      the target of the leaks benchmark: N goroutines leaked,
+//                                               each receiving from a channel only it has (10 stacks)
 //   gleak_bench [--procs=P] dump-target N       the target of the dump benchmark: park N goroutines on
 //                                               one Chan<Unit> in 10 distinct stacks (stage<0..9>), print
 //                                               `READY <pid>`, wait until stdin closes, release and join
@@ -223,10 +225,38 @@ void dump_target(long n) {
   done.wait();
 }
 
+// Ten distinct stacks for the leaks benchmark: each receives from a channel only it has.
+template <int K>
+[[gnu::noinline]] void leak(gleak::WaitGroup* parked) {
+  gleak::Chan<gleak::Unit> c(0);
+  parked->done();
+  if (c.recv().has_value()) die("leaks-target: the channel delivered a value", 1, 0);
+  asm volatile("" ::: "memory");
+}
+
+// leaks_target() leaks n goroutines and waits (on stdin) while `gleak leaks` analyses it.
+void leaks_target(long n) {
+  using Leak = void (*)(gleak::WaitGroup*);
+  static constexpr Leak kLeaks[10] = {leak<0>, leak<1>, leak<2>, leak<3>, leak<4>,
+                                      leak<5>, leak<6>, leak<7>, leak<8>, leak<9>};
+  gleak::WaitGroup parked;
+  parked.add(static_cast<int>(n));
+  for (long i = 0; i < n; ++i) gleak::go(kLeaks[i % 10], &parked);
+  parked.wait();
+  gleak::sleep(std::chrono::milliseconds(50));  // the last ones between done() and the park
+  std::printf("READY %d\n", static_cast<int>(getpid()));
+  std::fflush(stdout);
+  gleak::blocking([] {
+    char buf[256];
+    while (::read(0, buf, sizeof buf) > 0) {
+    }
+  });
+}
+
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: gleak_bench [--procs=P] spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N\n"
-               "       gleak_bench [--procs=P] dump-target N\n"
+               "       gleak_bench [--procs=P] dump-target N | leaks-target N\n"
                "       P defaults to env GLEAK_PROCS, else 1\n");
   std::exit(2);
 }
@@ -263,6 +293,8 @@ int main(int argc, char** argv) {
           park_bench(n);
         } else if (mode == "dump-target") {
           dump_target(n);
+        } else if (mode == "leaks-target") {
+          leaks_target(n);
         } else {
           usage();
         }

@@ -10,9 +10,11 @@ the running and the table.
 Every benchmark configuration runs as separate processes, interleaved: gleak, go, bf, gleak,
 go, bf ... so that the three systems see the same machine noise. Each process runs under a
 timeout; one that runs past it is killed with its process group and counted as a hang.
-The dump benchmark is different: gleak_bench dump-target parks N goroutines and waits, and
-this script times `gleak dump <pid>` of it from outside (wall time, and how long the target
-was stopped, from the dump's header); Go's figure is its in-process runtime.Stack(buf, true).
+The dump and leaks benchmarks are different: gleak_bench dump-target parks N goroutines
+(leaks-target: leaks them) and waits, and this script times `gleak dump <pid>` (`gleak leaks
+--json <pid>`) of it from outside; Go's leaks figure is one runtime.GC() over as many leaked
+goroutines, the floor of its GC-based leak detector. Both record the wall time and how long
+the target was stopped; Go's dump figure is its in-process runtime.Stack(buf, true).
 The raw output is the RESULT lines the programs print, plus one STATUS line per process
 (exit status, wall time) and a few `#` comment lines about the machine.
 """
@@ -52,6 +54,7 @@ METRIC = {
     "yield": "ns_per_switch",
     "park": "rss_bytes_per_goroutine",
     "dump": "ms",
+    "leaks": "ms",
 }
 
 
@@ -70,6 +73,7 @@ def plan(quick, bf_park, rounds):
         for p in (1, 2):
             cfgs.append(("park", p, 100_000, 1, 180, ["gleak", "go"] + (["bf"] if bf_park and p == 1 else []), [0]))
         cfgs.append(("dump", 2, 100_000, 2, 300, ["gleak", "go"], [0]))
+        cfgs.append(("leaks", 2, 100_000, 2, 300, ["gleak", "go"], [0]))
         return cfgs
     # Page faults are slow on these VMs (2-40 us each), so the cold first trial of a 1M
     # spawn costs Boost.Fiber ~2.25M faults (16 KiB stacks, all allocated before any
@@ -92,6 +96,10 @@ def plan(quick, bf_park, rounds):
     # one target process per round, several dumps of it (trial 0 is cold: it maps the arena).
     cfgs.append(("dump", 2, 100_000, 4, 300, ["gleak", "go"], every))
     cfgs.append(("dump", 2, 1_000_000, 3, 900, ["gleak", "go"], range(min(2, rounds))))
+    # The leak analysis of 100k and 1M leaked goroutines (each on a channel only it has);
+    # Go's figure is one runtime.GC(), the floor of its GC-based leak detector.
+    cfgs.append(("leaks", 2, 100_000, 3, 300, ["gleak", "go"], every))
+    cfgs.append(("leaks", 2, 1_000_000, 2, 900, ["gleak", "go"], range(min(2, rounds))))
     return cfgs
 
 
@@ -109,15 +117,19 @@ def command(bin_dir, system, bench, procs, size, trials):
     return [os.path.join(bin_dir, "bf_anchor"), f"--threads={procs}", bench] + args, env
 
 
-def run_dump(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout):
-    """gleak's dump benchmark: start the target, wait for READY, time `gleak dump <pid>`
-    TRIALS times (its whole output written to a file, as Go's runtime.Stack writes a
-    buffer), read from each dump's header how long the target was stopped, then release
-    the target. Writes RESULT and STATUS lines like run_one."""
+def run_inspect(out, bin_dir, gleak_cli, rnd, bench, procs, size, trials, timeout):
+    """gleak's dump and leaks benchmarks: start the target (dump-target / leaks-target),
+    wait for READY, time `gleak dump <pid>` (its whole output written to a file, as Go's
+    runtime.Stack writes a buffer) or `gleak leaks --json <pid>` TRIALS times, read how
+    long the target was stopped (the dump's header; the leaks JSON's stats, with the
+    analysis time), then release the target. Writes RESULT and STATUS lines like run_one."""
+    import json
     import tempfile
     env = dict(os.environ)
     env["GLEAK_PROCS"] = str(procs)
-    argv = [os.path.join(bin_dir, BINARY["gleak"]), f"--procs={procs}", "dump-target", str(size)]
+    target = "dump-target" if bench == "dump" else "leaks-target"
+    argv = [os.path.join(bin_dir, BINARY["gleak"]), f"--procs={procs}", target, str(size)]
+    cli = [gleak_cli, "dump"] if bench == "dump" else [gleak_cli, "leaks", "--json"]
     t0 = time.time()
     load = loadavg()
     pr = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -132,21 +144,32 @@ def run_dump(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout):
         for t in range(trials):
             with tempfile.TemporaryFile() as f:
                 d0 = time.perf_counter()
-                r = subprocess.run([gleak_cli, "dump", str(pid)], stdout=f, stderr=subprocess.PIPE,
+                r = subprocess.run(cli + [str(pid)], stdout=f, stderr=subprocess.PIPE,
                                    timeout=max(1, deadline - time.time()))
                 ms = (time.perf_counter() - d0) * 1e3
-                if r.returncode != 0:
-                    raise RuntimeError(f"gleak dump exited {r.returncode}: {r.stderr.decode()[-200:]}")
                 size_b = f.tell()
                 f.seek(0)
-                head = f.read(4096).decode(errors="replace")
-            m = re.search(r"# (\d+) goroutines.*stopped while read for ([0-9.]+) ms", head)
-            if not m:
-                raise RuntimeError("no goroutine count / stop time in the dump header")
-            if int(m.group(1)) < size:
-                raise RuntimeError(f"dump shows {m.group(1)} goroutines, want at least {size}")
-            results.append(f"RESULT dump system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
-                           f"stopped_ms={float(m.group(2)):.1f} bytes={size_b}")
+                if bench == "dump":
+                    if r.returncode != 0:
+                        raise RuntimeError(f"gleak dump exited {r.returncode}: {r.stderr.decode()[-200:]}")
+                    head = f.read(4096).decode(errors="replace")
+                    m = re.search(r"# (\d+) goroutines.*stopped while read for ([0-9.]+) ms", head)
+                    if not m:
+                        raise RuntimeError("no goroutine count / stop time in the dump header")
+                    if int(m.group(1)) < size:
+                        raise RuntimeError(f"dump shows {m.group(1)} goroutines, want at least {size}")
+                    results.append(f"RESULT dump system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
+                                   f"stopped_ms={float(m.group(2)):.1f} bytes={size_b}")
+                else:
+                    if r.returncode != 1:  # 1: leaks proven, as they are
+                        raise RuntimeError(f"gleak leaks exited {r.returncode}: {r.stderr.decode()[-200:]}")
+                    j = json.loads(f.read().decode())
+                    if j["proven"] < size:
+                        raise RuntimeError(f"gleak leaks proved {j['proven']} leaks, want {size}")
+                    st = j["stats"]
+                    results.append(f"RESULT leaks system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
+                                   f"stopped_ms={st['stopped_ns'] / 1e6:.1f} analysis_ms={st['analysis_ns'] / 1e6:.1f} "
+                                   f"scanned_mib={st['bytes_scanned'] / 2**20:.0f}")
         pr.stdin.close()
         pr.wait(timeout=max(1, deadline - time.time()))
         if pr.returncode != 0:
@@ -154,14 +177,14 @@ def run_dump(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout):
             err = pr.stderr.read()
     except subprocess.TimeoutExpired:
         rc = "timeout"
-    except (RuntimeError, ValueError) as e:
+    except (RuntimeError, ValueError, KeyError) as e:
         rc, err = "1", str(e)
     finally:
         if pr.poll() is None:
             os.killpg(pr.pid, signal.SIGKILL)
             pr.wait()
-    record(out, rnd, "gleak", "dump", procs, size, timeout, results, rc, time.time() - t0, load, err,
-           f"{' '.join(argv)}; {gleak_cli} dump <pid>")
+    record(out, rnd, "gleak", bench, procs, size, timeout, results, rc, time.time() - t0, load, err,
+           f"{' '.join(argv)}; {' '.join(cli)} <pid>")
 
 
 def fault_us(pages=20000):
@@ -241,9 +264,9 @@ def cmd_run(a):
                 if rnd not in in_rounds:
                     continue
                 for s in systems:
-                    if bench == "dump" and s == "gleak":
+                    if bench in ("dump", "leaks") and s == "gleak":
                         if a.gleak_cli and os.access(a.gleak_cli, os.X_OK):
-                            run_dump(out, a.bin_dir, a.gleak_cli, rnd, procs, size, trials, timeout)
+                            run_inspect(out, a.bin_dir, a.gleak_cli, rnd, bench, procs, size, trials, timeout)
                     elif have[s]:
                         run_one(out, a.bin_dir, rnd, s, bench, procs, size, trials, timeout)
         out.write(f"# loadavg at end: {open('/proc/loadavg').read().strip()}; page fault ~{fault_us():.1f} us; "
@@ -318,13 +341,17 @@ def summarize(path):
         return f"{a / b:.2f}" if a is not None and b else "-"
 
     units = {"spawn": "ns/goroutine", "pingpong": "ns/round trip", "yield": "ns/switch", "park": "B/goroutine",
-             "dump": "ms/dump"}
-    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3, "dump": 4}
+             "dump": "ms/dump", "leaks": "ms/analysis"}
+    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3, "dump": 4, "leaks": 5}
     stopped = OrderedDict()  # dump: how long the target was stopped (Go: the whole dump)
+    analysis = OrderedDict()  # leaks: the analysis alone (after the copy, target running)
     for r in results:
-        if r["bench"] == "dump" and r.get("trial") != "0" and "stopped_ms" in r:
-            key = ("dump", int(r["procs"]), int(r["n"]))
+        if r["bench"] in ("dump", "leaks") and r.get("trial") != "0" and "stopped_ms" in r:
+            key = (r["bench"], int(r["procs"]), int(r["n"]))
             stopped.setdefault(key, {}).setdefault(r["system"], []).append(float(r["stopped_ms"]))
+        if r["bench"] == "leaks" and r.get("trial") != "0" and "analysis_ms" in r:
+            key = ("leaks", int(r["procs"]), int(r["n"]))
+            analysis.setdefault(key, {}).setdefault(r["system"], []).append(float(r["analysis_ms"]))
     keys = sorted(set(samples) | set(cold), key=lambda k: (order[k[0]], k[2], k[1]))
     rows = []
     verdicts = []
@@ -348,6 +375,10 @@ def summarize(path):
             gs = med(key, "gleak", stopped)
             rows.append([f"  (target stopped)", str(p), "ms", cell(key, "gleak", stopped), cell(key, "go", stopped),
                          "-", ratio(gs, med(key, "go", stopped)), "-", "-", "-", "-", "-"])
+        if key in analysis:
+            ga = med(key, "gleak", analysis)
+            rows.append([f"  (analysis only)", str(p), "ms", cell(key, "gleak", analysis), cell(key, "go"),
+                         "-", ratio(ga, med(key, "go")), "-", "-", "-", "-", "-"])
         if key in cold:
             gc = med(key, "gleak", cold)
             rows.append([f"  (cold: trial 0)", str(p), units[b], cell(key, "gleak", cold), cell(key, "go", cold),
@@ -410,8 +441,8 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--quick", action="store_true")
     r.add_argument("--rounds", type=int, default=None, help="processes per configuration (default 5; quick 1)")
-    r.add_argument("--only", default=None, help="comma-separated benchmarks to run (spawn,pingpong,yield,park,dump)")
-    r.add_argument("--gleak-cli", default=None, help="the gleak command, for the dump benchmark")
+    r.add_argument("--only", default=None, help="comma-separated benchmarks to run (spawn,pingpong,yield,park,dump,leaks)")
+    r.add_argument("--gleak-cli", default=None, help="the gleak command, for the dump and leaks benchmarks")
     r.add_argument("--bf-park", choices=["auto", "yes", "no"], default="no",
                    help="also park 1M Boost.Fiber fibers (~9 GB, 45-110 s); auto: when 12 GiB are available")
     s = sub.add_parser("summarize")

@@ -9,6 +9,9 @@
 //	go_anchor dump     N TRIALS      park N goroutines on one chan struct{} in 10 distinct stacks, then time
 //	                                 runtime.Stack(buf, true) (Go's in-process full dump, world stopped
 //	                                 throughout); ms per dump
+//	go_anchor leaks    N TRIALS      leak N goroutines (each receives from a channel only it has) in 10
+//	                                 distinct stacks, then time runtime.GC(): Go's leak detector is a GC
+//	                                 cycle (design 74609), so one GC is a floor of its cost; ms per GC
 //
 // GOMAXPROCS comes from the environment (as for any Go program). Every mode checks that the
 // work happened and exits 1 with "FAIL: ..." if not.
@@ -31,7 +34,7 @@ func die(format string, a ...interface{}) {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: go_anchor spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N | dump N TRIALS")
+	fmt.Fprintln(os.Stderr, "usage: go_anchor spawn N TRIALS | pingpong ITERS TRIALS | yield ITERS TRIALS | park N | dump N TRIALS | leaks N TRIALS")
 	os.Exit(2)
 }
 
@@ -206,6 +209,8 @@ func main() {
 		parkBench(n)
 	case "dump":
 		dumpBench(n, trials)
+	case "leaks":
+		leaksBench(n, trials)
 	default:
 		usage()
 	}
@@ -276,4 +281,36 @@ func dumpBench(n, trials int) {
 	}
 	close(c)
 	done.Wait()
+}
+
+// Ten distinct stacks for the leaks benchmark: each receives from a channel only it has.
+func leak0(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak1(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak2(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak3(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak4(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak5(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak6(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak7(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak8(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+func leak9(parked *sync.WaitGroup) { c := make(chan struct{}); parked.Done(); <-c }
+
+func leaksBench(n, trials int) {
+	stages := []func(*sync.WaitGroup){leak0, leak1, leak2, leak3, leak4, leak5, leak6, leak7, leak8, leak9}
+	var parked sync.WaitGroup
+	parked.Add(n)
+	for i := 0; i < n; i++ {
+		go stages[i%10](&parked)
+	}
+	parked.Wait()
+	time.Sleep(50 * time.Millisecond) // the last ones between Done and the receive
+	if got := runtime.NumGoroutine(); got < n {
+		die("leaks: goroutines: got %d, want at least %d", got, n)
+	}
+	for t := 0; t < trials; t++ {
+		t0 := time.Now()
+		runtime.GC()
+		ns := float64(time.Since(t0).Nanoseconds())
+		fmt.Printf("RESULT leaks system=go procs=%d n=%d trial=%d ms=%.1f\n", procs, n, t, ns/1e6)
+	}
 }
