@@ -125,12 +125,14 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
     std::cout << gi::leaks_to_json(s, r, text) << "\n";
   } else {
     std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
-    std::printf("# %zu goroutines; %s\n", s.goroutines.size(),
+    std::printf("# %zu goroutines; %s", s.goroutines.size(),
                 r.memory_analysed ? ("memory analysed: " + std::to_string(r.bytes_scanned >> 10) + " KiB scanned, " +
                                      std::to_string(r.heap_blocks_marked) + " of " + std::to_string(r.heap_blocks) +
                                      " heap blocks reachable, " + std::to_string(r.analysis_ns / 1000000) + " ms")
                                         .c_str()
                                   : "memory not analysed");
+    if (s.consistent) std::printf("; stopped while read for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
+    std::printf("\n");
     std::cout << gi::format_leaks(s, r, text);
   }
   std::cout.flush();

@@ -71,7 +71,10 @@ struct Span {
 class Marker {
  public:
   // mode: 0 is the analysis, 1.. are separate traces (holders).
-  void begin(uint32_t mode) { mode_ = mode; }
+  void begin(uint32_t mode) {
+    mode_ = mode;
+    touched_.clear();
+  }
 
   void init(std::vector<Block> blocks, std::vector<Span> stacks, std::vector<Span> closures, std::size_t ngoroutines) {
     blocks_ = std::move(blocks);
@@ -103,6 +106,7 @@ class Marker {
       if (i != kNone) {
         if (block_mark_[i] != mode_ + 1) {
           block_mark_[i] = mode_ + 1;
+          if (mode_ != 0) touched_.push_back(unit(kBlockUnit, i));
           work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start, 0, 0});
         }
         return;
@@ -167,6 +171,22 @@ class Marker {
     return it->first.first == mode_ && addr < it->second;
   }
 
+  // unit_of() names the unit of memory addr lies in (a heap block, a closure or a
+  // stack), or kNoUnit; touched() are the units a trace (mode > 0) marked or opened a
+  // window into since begin(). Together they find what a trace reached without asking
+  // about every address of interest after each trace.
+  static constexpr uint64_t kNoUnit = ~uint64_t{0};
+  uint64_t unit_of(uint64_t addr) const {
+    if (addr >= heap_lo_ && addr < heap_hi_) {
+      std::size_t i = block_index(addr);
+      if (i != kNone) return unit(kBlockUnit, i);
+    }
+    if (std::size_t c = closures_.index(addr); c != kNone) return unit(kClosureUnit, c);
+    if (std::size_t i = stacks_.index(addr); i != kNone) return unit(kStackUnit, i);
+    return kNoUnit;
+  }
+  const std::vector<uint64_t>& touched() const { return touched_; }
+
   uint64_t bytes() const { return bytes_; }
   std::size_t blocks() const { return blocks_.size(); }
   std::size_t blocks_marked(uint32_t mode) const {
@@ -180,6 +200,8 @@ class Marker {
 
  private:
   static constexpr std::size_t kNone = ~std::size_t{0};
+  static constexpr uint64_t kBlockUnit = 0, kClosureUnit = 1, kStackUnit = 2;
+  static uint64_t unit(uint64_t kind, std::size_t i) { return kind << 62 | i; }
 
   // Spans sorted by address, with their marks and which span is whose.
   struct Spans {
@@ -219,6 +241,7 @@ class Marker {
   void mark_span(Spans& set, std::size_t i) {
     if (i == kNone || set.mark[i] == mode_ + 1) return;
     set.mark[i] = mode_ + 1;
+    if (mode_ != 0) touched_.push_back(unit(&set == &stacks_ ? kStackUnit : kClosureUnit, i));
     const Span& sp = set.spans[i];
     if (const MemoryRegion* u = sp.used) work_.push_back({u->data, u->end - u->start, sp.lo, sp.hi});
   }
@@ -240,6 +263,7 @@ class Marker {
       if (top != tops.end()) hi = *top;
     }
     if (!windows_.emplace(std::make_pair(mode_, lo), hi).second) return false;
+    if (mode_ != 0) touched_.push_back(unit(kStackUnit, i));
     if (u) {
       uint64_t from = std::max(lo, u->start), to = std::min(hi, u->end);
       if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi});
@@ -285,6 +309,7 @@ class Marker {
   std::unordered_map<std::size_t, std::vector<uint64_t>> frame_tops_;
   std::vector<Work> work_;
   std::vector<std::pair<std::size_t, uint64_t>> pending_windows_;  // (stack, address) to open
+  std::vector<uint64_t> touched_;
   uint64_t scan_lo_ = 0, scan_hi_ = 0;
   uint64_t bytes_ = 0;
 };
@@ -556,10 +581,17 @@ void trace_holders(Analysis& a) {
                           std::to_string(leaked.size()) + " leaked goroutines");
     leaked.resize(a.opt.max_holder_scans);
   }
-  // All wait targets of leaked goroutines, by address.
+  // All wait targets of leaked goroutines, by address, and by the unit of memory they
+  // lie in: after each trace only the units it touched are looked at (asking about
+  // every target after every trace made this quadratic in the leaked goroutines).
   std::unordered_map<uint64_t, std::vector<uint64_t>> holders;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> targets_in;
   for (const LeakFinding& f : a.out.findings) {
-    for (const WaitTarget& t : f.waits) holders[t.address];
+    for (const WaitTarget& t : f.waits) {
+      if (!holders.try_emplace(t.address).second) continue;
+      uint64_t u = a.marker.unit_of(t.address);
+      if (u != Marker::kNoUnit) targets_in[u].push_back(t.address);
+    }
   }
   uint32_t mode = 1;
   for (std::size_t i : leaked) {
@@ -568,8 +600,15 @@ void trace_holders(Analysis& a) {
     m.mark_goroutine(i);
     m.drain();
     m.flush_windows();
-    for (auto& [addr, who] : holders) {
-      if (m.reached(addr)) who.push_back(a.gs[i]->id);
+    std::vector<uint64_t> units = m.touched();
+    std::sort(units.begin(), units.end());
+    units.erase(std::unique(units.begin(), units.end()), units.end());
+    for (uint64_t u : units) {
+      auto it = targets_in.find(u);
+      if (it == targets_in.end()) continue;
+      for (uint64_t addr : it->second) {
+        if (m.reached(addr)) holders[addr].push_back(a.gs[i]->id);
+      }
     }
     m.end_trace(mode);
     ++mode;

@@ -12,7 +12,7 @@ go, bf ... so that the three systems see the same machine noise. Each process ru
 timeout; one that runs past it is killed with its process group and counted as a hang.
 The dump and leaks benchmarks are different: gleak_bench dump-target parks N goroutines
 (leaks-target: leaks them) and waits, and this script times `gleak dump <pid>` (`gleak leaks
---json <pid>`) of it from outside; Go's leaks figure is one runtime.GC() over as many leaked
+<pid>`) of it from outside; Go's leaks figure is one runtime.GC() over as many leaked
 goroutines, the floor of its GC-based leak detector. Both record the wall time and how long
 the target was stopped; Go's dump figure is its in-process runtime.Stack(buf, true).
 The raw output is the RESULT lines the programs print, plus one STATUS line per process
@@ -123,13 +123,12 @@ def run_inspect(out, bin_dir, gleak_cli, rnd, bench, procs, size, trials, timeou
     runtime.Stack writes a buffer) or `gleak leaks --json <pid>` TRIALS times, read how
     long the target was stopped (the dump's header; the leaks JSON's stats, with the
     analysis time), then release the target. Writes RESULT and STATUS lines like run_one."""
-    import json
     import tempfile
     env = dict(os.environ)
     env["GLEAK_PROCS"] = str(procs)
     target = "dump-target" if bench == "dump" else "leaks-target"
     argv = [os.path.join(bin_dir, BINARY["gleak"]), f"--procs={procs}", target, str(size)]
-    cli = [gleak_cli, "dump"] if bench == "dump" else [gleak_cli, "leaks", "--json"]
+    cli = [gleak_cli, "dump"] if bench == "dump" else [gleak_cli, "leaks"]
     t0 = time.time()
     load = loadavg()
     pr = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -163,13 +162,16 @@ def run_inspect(out, bin_dir, gleak_cli, rnd, bench, procs, size, trials, timeou
                 else:
                     if r.returncode != 1:  # 1: leaks proven, as they are
                         raise RuntimeError(f"gleak leaks exited {r.returncode}: {r.stderr.decode()[-200:]}")
-                    j = json.loads(f.read().decode())
-                    if j["proven"] < size:
-                        raise RuntimeError(f"gleak leaks proved {j['proven']} leaks, want {size}")
-                    st = j["stats"]
+                    head = f.read(4096).decode(errors="replace")
+                    m = re.search(r"# (\d+) goroutines; memory analysed: (\d+) KiB scanned, .* reachable, (\d+) ms; "
+                                  r"stopped while read for ([0-9.]+) ms\n# (\d+) goroutines? leaked \(proven\)", head)
+                    if not m:
+                        raise RuntimeError("no analysis time / stop time / leak count in the header of gleak leaks")
+                    if int(m.group(5)) < size:
+                        raise RuntimeError(f"gleak leaks proved {m.group(5)} leaks, want {size}")
                     results.append(f"RESULT leaks system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
-                                   f"stopped_ms={st['stopped_ns'] / 1e6:.1f} analysis_ms={st['analysis_ns'] / 1e6:.1f} "
-                                   f"scanned_mib={st['bytes_scanned'] / 2**20:.0f}")
+                                   f"stopped_ms={float(m.group(4)):.1f} analysis_ms={m.group(3)} "
+                                   f"scanned_mib={int(m.group(2)) / 1024:.0f} bytes={size_b}")
         pr.stdin.close()
         pr.wait(timeout=max(1, deadline - time.time()))
         if pr.returncode != 0:
