@@ -3,7 +3,9 @@
 //
 // Exit codes: 0 success (gleak leaks: no proven leak); 1 gleak leaks proved a leak; 2 usage error; 3 no such process;
 // 4 not a gleak process; 5 permission denied; 6 corrupt or incompatible arena; 7 other
-// I/O error.
+// I/O error. gleak run and gleak baseline: see inspector/gate.h and docs/ci.md (0 clean,
+// 1 the command failed, 8 it could not be run, 10 leaks, 11 deadlock, 12 panic,
+// 13 goroutines left with --strict).
 #include <CLI/CLI.hpp>
 
 #include <dirent.h>
@@ -17,9 +19,11 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
+#include "inspector/gate.h"
 #include "inspector/leaks.h"
 #include "inspector/reader.h"
 #include "inspector/report_json.h"
@@ -140,6 +144,47 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
   return r.count(gi::Certainty::kProven) > 0 ? kExitLeaks : 0;
 }
 
+// write_file() writes text to path; false (with a message) if it cannot.
+bool write_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f != nullptr && std::fclose(f) != 0) ok = false;
+  if (!ok) std::fprintf(stderr, "gleak: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+  return ok;
+}
+
+int cmd_run(const std::vector<std::string>& command, const std::string& junit, const std::string& json,
+            const std::string& baseline, bool strict) {
+  gi::GateOptions opt;
+  opt.strict = strict;
+  if (!baseline.empty()) opt.baseline = gi::read_baseline(baseline);
+  gi::GateResult r = gi::run_gate(command, opt);
+  std::fputs(gi::format_gate(r, opt).c_str(), stderr);
+  bool written = true;
+  if (!junit.empty()) written &= write_file(junit, gi::gate_to_junit(r, opt));
+  if (!json.empty()) written &= write_file(json, gi::gate_to_json(r, opt));
+  if (!written) return static_cast<int>(gi::ErrorCode::kIo);
+  return r.exit_code;
+}
+
+int cmd_baseline(const std::vector<std::string>& command, const std::string& output, bool strict) {
+  gi::GateOptions opt;
+  opt.strict = strict;
+  gi::GateResult r = gi::run_gate(command, opt);
+  std::fputs(gi::format_gate(r, opt).c_str(), stderr);
+  // A baseline holds leaks only: a run that crashed or never ran is no baseline.
+  if (r.exit_code == gi::kGateNotRun || r.exit_code == gi::kGatePanic || r.exit_code == gi::kGateDeadlock) {
+    std::fprintf(stderr, "gleak baseline: no baseline written\n");
+    return r.exit_code;
+  }
+  std::string text = gi::format_baseline(r, opt);
+  if (output.empty() || output == "-") {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  return write_file(output, text) ? 0 : static_cast<int>(gi::ErrorCode::kIo);
+}
+
 int cmd_ps() {
   std::printf("%-8s %-8s %10s %8s  %s\n", "PID", "STATE", "GOROUTINES", "BLOCKED", "COMMAND");
   int shown = 0;
@@ -204,6 +249,22 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("ps", "list the processes of this user that run gleak");
 
+  std::vector<std::string> command;
+  std::string junit, json_out, baseline, output;
+  bool strict = false;
+  auto* run = app.add_subcommand(
+      "run", "run a command; fail on goroutine leaks, deadlocks and panics of the gleak programs it runs (a CI gate)");
+  run->add_option("command", command, "the command and its arguments, after --")->required();
+  run->add_option("--junit", junit, "also write the findings as JUnit XML to this file");
+  run->add_option("--json", json_out, "also write the findings as JSON (schema gleak.run) to this file");
+  run->add_option("--baseline", baseline, "known leaks (from gleak baseline): reported, but they do not fail the run")
+      ->check(CLI::ExistingFile);
+  run->add_flag("--strict", strict, "also fail when any goroutine is still alive when its program ends");
+  auto* base = app.add_subcommand("baseline", "run a command as gleak run does and write its leaks as a baseline file");
+  base->add_option("command", command, "the command and its arguments, after --")->required();
+  base->add_option("-o,--output", output, "the baseline file to write (default: standard output)");
+  base->add_flag("--strict", strict, "also list goroutines left at exit that are not proven leaked");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -221,6 +282,8 @@ int main(int argc, char** argv) {
       }
       return cmd_leaks(target, json, text, !no_consistent, lo);
     }
+    if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);
+    if (base->parsed()) return cmd_baseline(command, output, strict);
     return cmd_ps();
   } catch (const gi::InspectError& e) {
     std::fprintf(stderr, "gleak: %s\n", e.what());

@@ -25,7 +25,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -138,7 +138,9 @@ struct alignas(64) GoroutineRecord {
   uint32_t recovered_panics;  // panics recovered on this goroutine
   uint32_t wait_count;        // select: number of cases at wait_object
   uint64_t closure;           // address of the goroutine's closure (its captured values)
-  uint64_t closure_size;      // bytes of it
+  uint32_t closure_size;      // bytes of it
+  uint32_t group;             // who it works for (a test, a request), inherited from the
+                              // goroutine or thread that called go(); 0: none
 };
 static_assert(sizeof(GoroutineRecord) == 128);
 
@@ -146,6 +148,17 @@ static_assert(sizeof(GoroutineRecord) == 128);
 // checked by the runtime at start-up): the stack pointer at resume is context + 0x40.
 inline constexpr uint32_t kContextR12 = 0x08, kContextR13 = 0x10, kContextR14 = 0x18, kContextR15 = 0x20,
                           kContextRbx = 0x28, kContextRbp = 0x30, kContextRip = 0x38, kContextSize = 0x40;
+
+// GateStage says where a process run under `gleak run` (env kGateEnv) is in its exit
+// check: at exit it sets kAtExit, then waits until the gate has read it.
+enum class GateStage : uint32_t {
+  kNone = 0,
+  kAtExit = 1,  // exit() was called (or main returned); waiting for the gate
+};
+
+// kGateEnv names the gate's socket; a process that finds it set stops at exit for the
+// gate's check (docs/ci.md).
+inline constexpr const char* kGateEnv = "GLEAK_GATE";
 
 // ObjectKind is what a sync-object record describes.
 enum class ObjectKind : uint32_t {
@@ -272,7 +285,8 @@ struct ArenaHeader {
   uint64_t crash_offset;                          // CrashRecord
   uint64_t maps_offset;                           // text of /proc/self/maps
   std::atomic<uint32_t> maps_size;
-  uint32_t reserved;
+  // GateStage: how far the process is in the exit check of `gleak run`.
+  std::atomic<uint32_t> gate_stage;
   // Written at a crash: the stacks of the goroutines that were not running, walked
   // from their saved contexts, as a sequence of CrashStack records.
   std::atomic<uint64_t> crash_stacks_offset;

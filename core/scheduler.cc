@@ -15,16 +15,20 @@
 #include <exception>
 #include <mutex>
 #include <new>
+#include <utility>
+#include <vector>
 
 #include "core/internal/check.h"
 #include "core/internal/crash.h"
 #include "core/internal/deadlock.h"
 #include "core/internal/futex.h"
+#include "core/internal/gate.h"
 #include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/stack_pool.h"
 #include "core/internal/timers.h"
 #include "core/internal/wait.h"
+#include "gleak/detail/group.h"
 #include "gleak/runtime.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -78,6 +82,9 @@ Sched* const g_sched = &g_sched_storage;
 
 thread_local P* t_p = nullptr;
 thread_local uint64_t t_rng = 0;
+// The group of goroutines started from this plain thread (gleak/detail/group.h).
+thread_local uint32_t t_group = 0;
+std::atomic<uint32_t> g_next_group{1};
 
 // ---- descriptors -------------------------------------------------------------------
 
@@ -673,6 +680,8 @@ void start_runtime(int procs) {
   verify_context_layout();
   install_crash_handlers();
   start_procs(procs > 0 ? procs : default_procs());
+  // After the arena exists: its exit handler must run after the gate's.
+  install_gate();
 }
 
 }  // namespace
@@ -842,6 +851,7 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
   g->asan_fake_stack = nullptr;
   uint64_t id = g_sched->next_id.fetch_add(1, std::memory_order_relaxed);
   uint64_t parent_id = parent ? parent->rec.id : 0;
+  uint32_t group = parent ? parent->rec.group : t_group;
   int64_t now = p ? p->clock : coarse_now_ns();
   {
     RecordWrite w(g);
@@ -861,6 +871,7 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
     g->rec.wait_count = 0;
     g->rec.closure = reinterpret_cast<uint64_t>(g->closure);
     g->rec.closure_size = g->closure_size;
+    g->rec.group = group;
   }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     ++p->spawned;
@@ -882,6 +893,7 @@ struct BlockingJob {
   G* g;
   std::exception_ptr error;
   std::atomic<uint32_t> lock{0};
+  uint32_t group = 0;  // the goroutine's: what fn starts belongs to it too
 };
 
 struct BlockingPool {
@@ -906,11 +918,13 @@ void blocking_helper() {
     BlockingJob* job = blocking_pool()->jobs.front();
     blocking_pool()->jobs.pop_front();
     lk.unlock();
+    t_group = job->group;
     try {
       job->fn(job->arg);
     } catch (...) {
       job->error = std::current_exception();
     }
+    t_group = 0;
     // The goroutine releases job->lock only once it is parked.
     G* g = job->g;
     spin_lock(job->lock);
@@ -931,6 +945,7 @@ void run_blocking(void (*fn)(void*), void* arg) {
     return;
   }
   BlockingJob job{fn, arg, g, nullptr};
+  job.group = g->rec.group;
   spin_lock(job.lock);
   {
     std::lock_guard<std::mutex> lk(blocking_pool()->mu);
@@ -1023,5 +1038,61 @@ uint64_t goroutine_id() {
   G* g = current_g();
   return g ? g->rec.id : 0;
 }
+
+namespace detail {
+
+uint32_t current_group() {
+  G* g = current_g();
+  return g ? g->rec.group : t_group;
+}
+
+uint32_t set_current_group(uint32_t group) {
+  G* g = current_g();
+  if (g == nullptr) return std::exchange(t_group, group);
+  uint32_t old = g->rec.group;
+  RecordWrite w(g);
+  g->rec.group = group;
+  return old;
+}
+
+uint32_t new_group() {
+  uint32_t n;
+  do {
+    n = g_next_group.fetch_add(1, std::memory_order_relaxed);
+  } while (n == 0);  // after wrapping around
+  return n;
+}
+
+std::vector<GoroutineBrief> live_goroutines(uint32_t group) {
+  struct Ctx {
+    uint32_t group;
+    std::vector<GoroutineBrief> out;
+  } ctx{group, {}};
+  for_each_g(
+      [](G* g, void* arg) {
+        auto* c = static_cast<Ctx*>(arg);
+        // A seqlock read, as the inspector's: the record may change under us. A
+        // record stays odd for as long as its writer needs (the first switch to a
+        // goroutine allocates its stack inside the update), so a reader that gives up
+        // keeps what it read rather than dropping a goroutine that exists.
+        GoroutineBrief b;
+        for (int attempt = 0;; ++attempt) {
+          uint32_t s0 = g->rec.seq.load(std::memory_order_acquire);
+          b = GoroutineBrief{g->rec.id, g->rec.parent_id, g->rec.group, static_cast<uint32_t>(g->rec.state)};
+          std::atomic_thread_fence(std::memory_order_acquire);
+          if ((s0 & 1) == 0 && g->rec.seq.load(std::memory_order_relaxed) == s0) break;
+          if (attempt == 1000) break;
+          if (attempt % 16 == 15) sched_yield();
+        }
+        auto st = static_cast<GState>(b.state);
+        if (st == GState::kFree || st == GState::kDead) return;
+        if (c->group == 0 || b.group == c->group) c->out.push_back(b);
+      },
+      &ctx);
+  std::sort(ctx.out.begin(), ctx.out.end(), [](const GoroutineBrief& a, const GoroutineBrief& b) { return a.id < b.id; });
+  return std::move(ctx.out);
+}
+
+}  // namespace detail
 
 }  // namespace gleak

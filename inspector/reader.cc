@@ -76,6 +76,7 @@ struct Reader {
     snap.arena_path = file.path();
     snap.state = static_cast<ProcessState>(h().state.load(std::memory_order_acquire));
     snap.procs = h().procs.load(std::memory_order_relaxed);
+    snap.at_exit = h().gate_stage.load(std::memory_order_acquire) == static_cast<uint32_t>(GateStage::kAtExit);
     snap.start_realtime_ns = h().start_realtime_ns;
   }
 
@@ -608,6 +609,7 @@ struct Reader {
       g.stack_lo = r.stack_lo;
       g.stack_hi = r.stack_hi;
       g.wait_count = r.wait_count;
+      g.group = r.group;
       if ((r.state == GoroutineState::kWaiting || r.state == GoroutineState::kSyscall) && r.wait_since_ns > 0) {
         g.wait_ns = std::max<int64_t>(0, reference_ns - r.wait_since_ns);
       }

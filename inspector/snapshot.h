@@ -94,6 +94,7 @@ struct Goroutine {
   uint64_t stack_lo = 0;       // its stack slot (0: none yet)
   uint64_t stack_hi = 0;
   uint32_t wait_count = 0;     // select: number of cases at wait_object
+  uint32_t group = 0;          // inherited tag (gleak/detail/group.h); 0: none
 };
 
 struct Object {
@@ -140,6 +141,7 @@ struct Snapshot {
   std::string cmdline;
   std::string arena_path;
   ProcessState state = ProcessState::kRunning;
+  bool at_exit = false;            // it was read in its exit check (`gleak run`)
   int procs = 0;
   int64_t start_realtime_ns = 0;
   int64_t taken_monotonic_ns = 0;  // when the snapshot was taken (or the process died)

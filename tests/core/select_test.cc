@@ -209,8 +209,10 @@ TEST_P(SelectTest, SelectWithOnlyNilCasesBlocksForever) {
     Chan<Unit> started(1);
     gleak::go([proceeded, started] {
       started.send(Unit{});
-      Chan<int> nil;
-      gleak::select(recv_case(nil, [](std::optional<int>) {}), send_case(nil, 1, [] {}));
+      gleak_test::abandoned([] {
+        Chan<int> nil;
+        gleak::select(recv_case(nil, [](std::optional<int>) {}), send_case(nil, 1, [] {}));
+      });
       proceeded->store(true);
     });
     started.recv();
@@ -227,7 +229,7 @@ TEST_P(SelectTest, SelectWithNoCasesBlocksForever) {
     const int64_t before = gleak::num_goroutine();
     gleak::go([proceeded, started] {
       started.send(Unit{});
-      gleak::select();
+      gleak_test::abandoned([] { gleak::select(); });
       proceeded->store(true);
     });
     started.recv();

@@ -6,6 +6,11 @@
 // declared abandoned (a goroutine blocked forever on purpose): every test is also a
 // goroutine leak test. A test that leaks fails by timeout, with a line on stderr that
 // says how many goroutines it is still waiting for.
+//
+// The binaries also run with gleak::testing's zero-leak listener (gleak::testing_main),
+// which fails a test whose goroutines are still alive after it: a test that abandons
+// goroutines on purpose blocks them inside abandoned() and says so with abandon(),
+// which tells the listener to ignore goroutines blocked there.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,6 +23,7 @@
 #include <utility>
 
 #include "gleak/gleak.h"
+#include "gleak/testing.h"
 
 namespace gleak_test {
 
@@ -47,8 +53,12 @@ class RuntimeTest : public ::testing::TestWithParam<int> {
   // has returned.
   void run(std::function<void()> body) { gleak::run(std::move(body), gleak::Config{.procs = GetParam()}); }
 
-  // abandon() declares that the test leaves n goroutines blocked forever on purpose.
-  void abandon(int n) { abandoned_ += n; }
+  // abandon() declares that the test leaves n goroutines blocked forever on purpose,
+  // inside abandoned().
+  void abandon(int n) {
+    abandoned_ += n;
+    gleak::testing::ignore_in_this_test(gleak::testing::ignore_any_function("gleak_test::abandoned"));
+  }
 
  private:
   int64_t baseline_ = 0;
@@ -63,6 +73,12 @@ class DeathTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
 };
+
+// abandoned() runs op, which blocks forever on purpose (see abandon()).
+[[gnu::noinline]] inline void abandoned(const std::function<void()>& op) {
+  op();
+  asm volatile("");  // keeps this frame on the stack: no tail call
+}
 
 // WorkersName names a parameterised test after its worker count: .../procs4.
 inline std::string WorkersName(const ::testing::TestParamInfo<int>& info) {
