@@ -25,7 +25,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -35,6 +35,8 @@ inline constexpr uint32_t kExternalRing = 256;      // the ring of events from p
 inline constexpr uint32_t kRingEvents = 8192;       // events per ring (a power of two)
 inline constexpr uint32_t kMaxCrashFrames = 128;
 inline constexpr uint32_t kMapsBytes = 65536;       // /proc/self/maps copy
+inline constexpr uint32_t kRecoverRecords = 512;    // recovered panics kept (a ring)
+inline constexpr uint32_t kRecoverFrames = 16;      // throw-site frames kept per recovered panic
 
 // ProcessState is the life of the process that owns the arena.
 enum class ProcessState : uint32_t {
@@ -199,7 +201,8 @@ enum class EventKind : uint32_t {
   kUnpark = 3,   // g made runnable, arg = by which goroutine
   kExit = 4,     // g returned
   kPanic = 5,    // g panicked (unrecovered)
-  kRecover = 6,  // g recovered a panic, arg = throw-site pc
+  kRecover = 6,  // g recovered a panic, arg = throw-site pc, aux = its RecoverRecord index + 1
+                 // (low 32 bits; 0: not recorded)
   kJoin = 7,     // g's WaitGroup.Wait returned after waiting, arg = the WaitGroup
 };
 
@@ -238,6 +241,28 @@ struct CrashRecord {
   char message[1024];          // "panic: ..." or "fatal error: ..."
   char exception_type[256];    // the C++ type of the exception, when not a gleak panic
 };
+
+// RecoverRecord is one recovered panic, in a ring of kRecoverRecords written by
+// gleak::recover(). Record i (counting every recovered panic the process ever had) is
+// in slot i % kRecoverRecords; `seq` is 2i+1 while it is being written and 2i+2 once it
+// is complete, so a reader knows both that a copy is whole and that it is record i, not
+// a later one that overwrote it.
+struct RecoverRecord {
+  GLEAK_ARENA_COPYABLE(RecoverRecord)
+  std::atomic<uint64_t> seq;
+  uint64_t goroutine;          // 0: a plain thread
+  int64_t time_ns;             // CLOCK_MONOTONIC_COARSE
+  uint64_t recover_pc;         // return address in the function that called recover()
+  uint32_t nframes;            // of `frames`
+  uint32_t flags;              // kRecoverTruncated
+  uint64_t frames[kRecoverFrames];  // the stack at the throw, innermost first (empty
+                                    // for an exception that is not a gleak::Panic)
+  char type[64];               // C++ type of the exception when not a gleak::Panic
+  char message[280];           // the panic value, cut to fit
+};
+static_assert(sizeof(RecoverRecord) == 512);
+
+inline constexpr uint32_t kRecoverTruncated = 1u << 0;  // message was cut
 
 // ArenaHeader is at offset 0 of the file.
 struct ArenaHeader {
@@ -292,6 +317,12 @@ struct ArenaHeader {
   // its stale words are no references, and the leak analysis leaves it out.
   uint64_t worker_stack_lo[kMaxRings];
   uint64_t worker_stack_hi[kMaxRings];
+  // Recovered panics: kRecoverRecords RecoverRecords at recover_offset (0: none was
+  // recovered yet); recover_written counts every one ever written.
+  uint32_t recover_record_size;  // sizeof(RecoverRecord)
+  uint32_t reserved3;
+  std::atomic<uint64_t> recover_offset;
+  std::atomic<uint64_t> recover_written;
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return
