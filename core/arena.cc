@@ -383,7 +383,10 @@ void arena_mark_exited() {
   ArenaHeader* h = header();
   if (h->state.load() == static_cast<uint32_t>(ProcessState::kCrashed)) return;
   h->state.store(static_cast<uint32_t>(ProcessState::kExited), std::memory_order_release);
-  if (g_arena.shared) unlink(g_arena.path);
+  // GLEAK_KEEP_ARENA keeps the file of a process that exits normally, for a post-mortem
+  // `gleak dump` (of the panics it recovered, say).
+  const char* keep = std::getenv(kKeepEnv);
+  if (g_arena.shared && (keep == nullptr || *keep == '\0' || std::strcmp(keep, "0") == 0)) unlink(g_arena.path);
 }
 
 }  // namespace gleak::internal

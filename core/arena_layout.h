@@ -3,8 +3,8 @@
 //
 // The runtime of each process writes one arena file, `<dir>/<pid>.arena`, where <dir>
 // is $GLEAK_DIR or /dev/shm/gleak-<uid> (mode 0700; the file is mode 0600). It is
-// created when the runtime starts, removed on normal exit, and kept after a crash or a
-// kill, so that `gleak dump` can read a live, hung or dead process alike.
+// created when the runtime starts, removed on normal exit (unless $GLEAK_KEEP_ARENA
+// is set), and kept after a crash or a kill, so that `gleak dump` can read a live, hung or dead process alike.
 //
 // Everything is at a fixed offset from the start of the file, little-endian x86-64, and
 // described by ArenaHeader: a reader checks kMagic and kVersion, then the record sizes,
@@ -340,5 +340,8 @@ inline constexpr uint32_t kMaxStackSlabs = 1u << 16;
 // arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
 // /dev/shm/gleak-<uid>.
 inline constexpr const char* kDirEnv = "GLEAK_DIR";
+// A process that exits normally removes its arena file, unless this is set (and not
+// "0"): then the file stays, in state kExited.
+inline constexpr const char* kKeepEnv = "GLEAK_KEEP_ARENA";
 
 }  // namespace gleak::arena

@@ -122,6 +122,18 @@ Json crash_json(const Crash& c) {
               {"time_ns", c.time_ns}};
 }
 
+Json recovered_json(const RecoveredPanic& r) {
+  return Json{{"index", r.index},
+              {"goroutine", r.goroutine},
+              {"time_ns", r.time_ns},
+              {"message", r.message},
+              {"truncated", r.truncated},
+              {"type", r.type},
+              {"thrown_at", optional_frame_json(r.thrown_at)},
+              {"recovered_in", optional_frame_json(r.recovered_in)},
+              {"stack", frames_json(r.stack.frames())}};
+}
+
 Json bucket_json(const Bucket& b) {
   Json ids = Json::array();
   for (const Goroutine* g : b.members) ids.push_back(g->id);
@@ -169,6 +181,10 @@ std::string to_json(const Snapshot& s, const TextOptions& opt) {
   for (const Event& e : s.events) events.push_back(event_json(e));
   j["events"] = std::move(events);
   j["events_lost"] = s.events_lost;
+  Json recovered = Json::array();
+  for (const RecoveredPanic& r : s.recovered) recovered.push_back(recovered_json(r));
+  j["recovered_panics"] = std::move(recovered);
+  j["recovered_lost"] = s.recovered_lost;
   j["warnings"] = s.warnings;
   if (opt.group) {
     Json buckets = Json::array();

@@ -94,6 +94,23 @@ struct Goroutine {
   uint64_t stack_lo = 0;       // its stack slot (0: none yet)
   uint64_t stack_hi = 0;
   uint32_t wait_count = 0;     // select: number of cases at wait_object
+  std::vector<uint32_t> recovered;  // its recovered panics still in the arena's ring:
+                                    // indices into Snapshot::recovered, oldest first
+};
+
+// RecoveredPanic is a panic that gleak::recover() stopped, from the arena's ring of the
+// most recent ones (arena::kRecoverRecords).
+struct RecoveredPanic {
+  uint64_t index = 0;          // how many panics the process had recovered before it
+  uint64_t goroutine = 0;      // 0: a plain thread
+  int64_t time_ns = 0;         // CLOCK_MONOTONIC_COARSE
+  std::string message;         // the panic value, maybe cut (truncated)
+  bool truncated = false;
+  std::string type;            // C++ type when it was not a gleak::Panic
+  Stack stack;                 // at the throw, innermost first (empty when not known)
+  std::optional<Frame> thrown_at;     // the user's frame that raised it
+  std::optional<Frame> recovered_in;  // the user's frame that called recover()
+  uint64_t recover_pc = 0;
 };
 
 struct Object {
@@ -151,6 +168,8 @@ struct Snapshot {
   std::vector<Event> events;          // oldest first
   uint64_t events_lost = 0;           // overwritten before they were read
   std::optional<Crash> crash;
+  std::vector<RecoveredPanic> recovered;  // oldest first
+  uint64_t recovered_lost = 0;            // recovered panics overwritten in the ring
   std::vector<std::string> warnings;  // what could not be read, and why
   // A copy of the target's memory for the leak analysis (ReadOptions::memory); null
   // when it was not asked for or cannot be had (a dead process, this process).
