@@ -183,6 +183,12 @@ void read_g(const G* g, GView* v) {
   v->consistent = before % 2 == 0 && g->rec.seq.load(std::memory_order_relaxed) == before;
 }
 
+// Copies the report reads into: static, since only the one dying thread writes a
+// report, and a goroutine's record and stack would crowd the 64 KiB signal stack.
+GView g_view;
+GView g_ancestor_view;
+arena::RecoverRecord g_recover_copy;
+
 struct FindG {
   uint64_t id;
   GView* out;
@@ -513,7 +519,7 @@ void creation_chain(Writer& w, Printer& p, const arena::GoroutineRecord& r) {
   p.created_by(w, "created by ", 0, r.create_pc, r.parent_id);
   uint64_t child = r.id;
   uint64_t ancestor = r.parent_id;
-  static GView v;  // only the dying thread prints: no need for a stack copy
+  GView& v = g_ancestor_view;
   for (int depth = 0; depth < kMaxAncestors && ancestor != 0 && ancestor < child; ++depth) {
     if (!find_g(ancestor, &v)) {
       w.str("goroutine ").dec(static_cast<int64_t>(ancestor)).str(" has exited: where it was created is not known\n");
@@ -548,7 +554,7 @@ void recovered_panics(Writer& w, Printer& p, uint64_t id) {
     }
   }
   for (int k = nshown; k-- > 0;) {
-    static arena::RecoverRecord r;  // only the dying thread prints
+    arena::RecoverRecord& r = g_recover_copy;
     r = ring[shown[k] % arena::kRecoverRecords];
     if (r.seq.load(std::memory_order_relaxed) != 2 * shown[k] + 2) continue;
     r.message[sizeof r.message - 1] = '\0';
@@ -583,7 +589,7 @@ void other_goroutine(G* g, void* arg) {
   if (g == o->dying) return;
   GState s = g->rec.state;
   if (s == GState::kFree || s == GState::kDead) return;
-  static GView v;  // only the dying thread prints
+  GView& v = g_view;
   read_g(g, &v);
   if (v.rec.state == GState::kFree || v.rec.state == GState::kDead) return;
   Writer& w = *o->w;

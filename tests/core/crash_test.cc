@@ -6,6 +6,7 @@
 // fresh: main is goroutine 1 and the goroutines it starts are numbered from 2 on.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -287,6 +288,18 @@ TEST_P(CrashDeathTest, TracebackOneIsGosAliasForAll) {
   EXPECT_EXIT(crash_while_main_waits(GetParam()), ::testing::ExitedWithCode(2), stderr_is(shows_main_waiting));
 }
 
+TEST_P(CrashDeathTest, TracebackSystemAlsoShowsTheRuntimesOwnFrames) {
+  ScopedEnv env("GLEAK_TRACEBACK", "system");
+  EXPECT_EXIT(crash_while_main_waits(GetParam()), ::testing::ExitedWithCode(2),
+              stderr_is([](const std::string& s, std::string* why) {
+                if (!shows_main_waiting(s, why)) return false;
+                // Goroutine 1 is parked inside the channel's receive.
+                auto main_at = s.find("\ngoroutine 1 [chan receive]:\n");
+                *why = "no gleak frame in goroutine 1's stack";
+                return s.find("gleak::", main_at) < s.find("crash_while_main_waits", main_at);
+              }));
+}
+
 TEST_P(CrashDeathTest, TracebackCrashShowsAllAndDiesOfSigabrt) {
   ScopedEnv env("GLEAK_TRACEBACK", "crash");
   EXPECT_EXIT(crash_while_main_waits(GetParam()), ::testing::KilledBySignal(SIGABRT), stderr_is(shows_main_waiting));
@@ -416,6 +429,23 @@ TEST_P(CrashDeathTest, AnIntegerDivisionByZeroInAGoroutineIsReportedAsSigfpe) {
               "goroutine 2 \\[running\\]:\n\t/[^\n]*crash_test\\+0x[0-9a-f]+\n");
 }
 
+void crash_with_illegal_instruction(int procs) {
+  gleak::run(
+      [] {
+        gleak::go([] { __builtin_trap(); });  // ud2
+        gleak::select();
+      },
+      gleak::Config{.procs = procs});
+}
+
+TEST_P(CrashDeathTest, AnIllegalInstructionInAGoroutineIsReportedAsSigill) {
+  if (!signals_reported()) GTEST_SKIP() << "fatal signals are left to the sanitizer";
+  EXPECT_EXIT(crash_with_illegal_instruction(GetParam()), ::testing::ExitedWithCode(2),
+              "^unexpected signal during goroutine execution\n"
+              "\\[signal SIGILL: illegal instruction code=[0-9]+ addr=0x[0-9a-f]+ pc=0x[0-9a-f]+\\]\n\n"
+              "goroutine 2 \\[running\\]:\n");
+}
+
 void crash_with_abort(int procs) {
   gleak::run(
       [] {
@@ -468,6 +498,25 @@ TEST_P(CrashDeathTest, AFaultOutsideGoroutinesKeepsItsDefaultAction) {
                 *why = "a report was printed for a signal that is not a goroutine's";
                 return s.find("goroutine") == std::string::npos;
               }));
+}
+
+// A handler installed before the runtime: it still gets the signals that are not a
+// goroutine's.
+void exit_42(int, siginfo_t*, void*) { _exit(42); }
+
+void fpe_on_a_plain_thread_with_a_previous_handler(int procs) {
+  struct sigaction sa {};
+  sa.sa_sigaction = exit_42;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGFPE, &sa, nullptr);
+  gleak::run([] {}, gleak::Config{.procs = procs});
+  divide_by_zero();
+}
+
+TEST_P(CrashDeathTest, AFaultOutsideGoroutinesGoesToThePreviousHandler) {
+  if (!signals_reported()) GTEST_SKIP() << "fatal signals are left to the sanitizer";
+  EXPECT_EXIT(fpe_on_a_plain_thread_with_a_previous_handler(GetParam()), ::testing::ExitedWithCode(42), "");
 }
 
 // ---- recovered panics in the report -----------------------------------------------------
