@@ -270,6 +270,7 @@ class ModulePrinter : public Printer {
       w.ch('\n');
       any_ = true;
     }
+    if (n >= kMaxFrames) w.str("...additional frames elided...\n");
   }
   void created_by(Writer& w, const char* prefix, uint64_t id, uint64_t pc, uint64_t parent) override {
     created_by_head(w, prefix, id);
@@ -696,14 +697,15 @@ void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
 void message_of_current_exception(Death* d, std::vector<uintptr_t>* panic_stack) {
   std::exception_ptr ep = std::current_exception();
   std::string type, msg;
-  const Panic* flying[4];
-  int nflying = panics_in_flight(flying, 4);
-  if (!ep && nflying > 0 && std::uncaught_exceptions() > 0) {
+  const PanicCopy* flying[4];
+  int nflying = panics_in_flight(flying, std::min(4, std::uncaught_exceptions()));
+  if (!ep && nflying > 0) {
     // A panic escaped a destructor while another was unwinding: neither is caught.
     // Go prints each panic of the sequence, the later ones indented.
-    *panic_stack = flying[nflying - 1]->stack();
-    msg = flying[0]->what();
-    for (int i = 1; i < nflying; ++i) msg += std::string("\n\tpanic: ") + flying[i]->what();
+    const PanicCopy& last = *flying[nflying - 1];
+    panic_stack->assign(last.frames, last.frames + last.nframes);
+    msg = flying[0]->message;
+    for (int i = 1; i < nflying; ++i) msg += std::string("\n\tpanic: ") + flying[i]->message;
   } else if (!ep) {
     msg = "std::terminate called without an active exception";
   } else {

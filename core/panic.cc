@@ -2,6 +2,8 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <string>
 
 #include "core/internal/crash.h"
@@ -31,18 +33,30 @@ std::vector<uintptr_t> stack_from(const void* site) {
 
 // The panics alive on this thread, oldest first: a panic that escapes a destructor
 // while another unwinds ends in std::terminate with neither of them caught, and the
-// crash report wants both.
+// crash report wants both. The slots keep copies, never pointers to follow: a Panic
+// destroyed on another thread (an exception_ptr handed over) leaves a stale slot here,
+// which can only make a report name a panic too many, not read freed memory.
 constexpr int kInFlight = 8;
-thread_local const Panic* t_panics[kInFlight];
+thread_local internal::PanicCopy t_panics[kInFlight];
 thread_local int t_npanics = 0;
 
 void track(const Panic* p) {
-  if (t_npanics < kInFlight) t_panics[t_npanics++] = p;
+  if (t_npanics == kInFlight) {
+    for (int k = 0; k + 1 < kInFlight; ++k) t_panics[k] = t_panics[k + 1];
+    --t_npanics;
+  }
+  internal::PanicCopy& c = t_panics[t_npanics++];
+  c.owner = p;
+  std::size_t n = std::min(std::strlen(p->what()), sizeof c.message - 1);
+  std::memcpy(c.message, p->what(), n);
+  c.message[n] = '\0';
+  c.nframes = static_cast<int>(std::min<std::size_t>(p->stack().size(), std::size(c.frames)));
+  std::copy(p->stack().begin(), p->stack().begin() + c.nframes, c.frames);
 }
 
 void untrack(const Panic* p) {
   for (int i = t_npanics; i-- > 0;) {
-    if (t_panics[i] != p) continue;
+    if (t_panics[i].owner != p) continue;
     for (int k = i; k + 1 < t_npanics; ++k) t_panics[k] = t_panics[k + 1];
     --t_npanics;
     return;
@@ -53,9 +67,9 @@ void untrack(const Panic* p) {
 
 namespace internal {
 
-int panics_in_flight(const Panic** out, int max) {
+int panics_in_flight(const PanicCopy** out, int max) {
   int n = std::min(max, t_npanics);
-  for (int i = 0; i < n; ++i) out[i] = t_panics[t_npanics - n + i];
+  for (int i = 0; i < n; ++i) out[i] = &t_panics[t_npanics - n + i];
   return n;
 }
 

@@ -8,7 +8,6 @@
 #include <cstdint>
 
 #include "core/internal/g.h"
-#include "gleak/runtime.h"
 
 namespace gleak::internal {
 
@@ -47,8 +46,17 @@ struct Death {
 void note_recover(const char* message, const char* type, const uintptr_t* frames, std::size_t n,
                   uintptr_t recover_pc);
 
-// panics_in_flight() gives up to max gleak::Panics alive on the calling thread, oldest
-// first, and their number: thrown and not yet caught, or caught and not yet destroyed.
-int panics_in_flight(const Panic** out, int max);
+// PanicCopy is what a crash report may need of a gleak::Panic that is still alive.
+struct PanicCopy {
+  const void* owner = nullptr;  // the Panic, as a key only: never followed
+  char message[256] = {};
+  int nframes = 0;
+  uintptr_t frames[64] = {};
+};
+
+// panics_in_flight() gives copies of up to max gleak::Panics alive on the calling
+// thread, oldest first, and their number: thrown and not yet caught, or caught and not
+// yet destroyed.
+int panics_in_flight(const PanicCopy** out, int max);
 
 }  // namespace gleak::internal
