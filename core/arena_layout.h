@@ -34,6 +34,7 @@ inline constexpr uint32_t kMaxRings = 257;          // one per worker, plus one 
 inline constexpr uint32_t kExternalRing = 256;      // the ring of events from plain threads
 inline constexpr uint32_t kRingEvents = 8192;       // events per ring (a power of two)
 inline constexpr uint32_t kMaxCrashFrames = 128;
+inline constexpr uint32_t kMaxAncestors = 32;      // creation chain kept in the crash record
 inline constexpr uint32_t kMapsBytes = 65536;       // /proc/self/maps copy
 inline constexpr uint32_t kRecoverRecords = 512;    // recovered panics kept (a ring)
 inline constexpr uint32_t kRecoverFrames = 16;      // throw-site frames kept per recovered panic
@@ -225,6 +226,13 @@ struct alignas(64) Ring {
   Event events[kRingEvents];
 };
 
+// CrashAncestor is one goroutine of a crashed goroutine's creation chain.
+struct CrashAncestor {
+  uint64_t goroutine;
+  uint64_t parent;     // the goroutine that created it
+  uint64_t create_pc;  // return address in the function that called go()
+};
+
 // CrashRecord is written once, by the goroutine or thread that kills the process.
 struct CrashRecord {
   GLEAK_ARENA_COPYABLE(CrashRecord)
@@ -236,10 +244,15 @@ struct CrashRecord {
   int64_t time_ns;             // CLOCK_MONOTONIC_COARSE
   uint64_t fault_address;
   uint32_t nframes;
-  uint32_t reserved;
+  uint32_t nancestors;         // of `ancestors`
   uint64_t frames[kMaxCrashFrames];  // return addresses, innermost first
   char message[1024];          // "panic: ..." or "fatal error: ..."
   char exception_type[256];    // the C++ type of the exception, when not a gleak panic
+  // The creation chain at the crash: the crashed goroutine's parent, its parent, and so
+  // on while they were alive, up to (not including) one started by a plain thread.
+  // ancestor_gone is the first ancestor that had exited already (0: none).
+  CrashAncestor ancestors[kMaxAncestors];
+  uint64_t ancestor_gone;
 };
 
 // RecoverRecord is one recovered panic, in a ring of kRecoverRecords written by

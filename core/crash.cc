@@ -34,7 +34,6 @@ namespace {
 
 constexpr int kMaxFrames = 128;
 constexpr std::size_t kAltStack = 64 * 1024;
-constexpr int kMaxAncestors = 32;       // creation chain lines in a report
 constexpr int kMaxRecoveredShown = 8;   // recovered panics listed under a dying goroutine
 constexpr int64_t kMinuteNs = 60'000'000'000;
 
@@ -513,25 +512,44 @@ class SymbolPrinter : public Printer {
 
 // ---- the report ------------------------------------------------------------------------
 
-// creation_chain() prints where goroutine `r` was created, then where each of its
-// ancestors that is still alive was: Go prints only the first line.
-void creation_chain(Writer& w, Printer& p, const arena::GoroutineRecord& r) {
-  if (r.create_pc == 0) return;
-  p.created_by(w, "created by ", 0, r.create_pc, r.parent_id);
+// Chain is a goroutine's creation chain, as far as its ancestors are alive.
+struct Chain {
+  arena::CrashAncestor ancestors[arena::kMaxAncestors];
+  uint32_t n = 0;
+  uint64_t gone = 0;  // the first ancestor that has exited (0: none)
+};
+Chain g_chain;  // the dying goroutine's: only one thread gets to fill it
+
+// collect_chain() follows r's parents while they are alive, up to one started by a
+// plain thread (run()'s main goroutine among them): its creator is no goroutine.
+void collect_chain(const arena::GoroutineRecord& r, Chain* c) {
+  c->n = 0;
+  c->gone = 0;
   uint64_t child = r.id;
   uint64_t ancestor = r.parent_id;
   GView& v = g_ancestor_view;
-  for (int depth = 0; depth < kMaxAncestors && ancestor != 0 && ancestor < child; ++depth) {
+  while (c->n < arena::kMaxAncestors && ancestor != 0 && ancestor < child) {
     if (!find_g(ancestor, &v)) {
-      w.str("goroutine ").dec(static_cast<int64_t>(ancestor)).str(" has exited: where it was created is not known\n");
+      c->gone = ancestor;
       return;
     }
-    // A goroutine started by a plain thread (run()'s main goroutine among them) ends
-    // the chain: its creator is no goroutine.
     if (v.rec.parent_id == 0 || v.rec.create_pc == 0) return;
-    p.created_by(w, "was created by ", ancestor, v.rec.create_pc, v.rec.parent_id);
+    c->ancestors[c->n++] = {ancestor, v.rec.parent_id, v.rec.create_pc};
     child = ancestor;
     ancestor = v.rec.parent_id;
+  }
+}
+
+// creation_chain() prints where goroutine `r` was created, then where each of its
+// live ancestors was: Go prints only the first line.
+void creation_chain(Writer& w, Printer& p, const arena::GoroutineRecord& r, const Chain& c) {
+  if (r.create_pc == 0) return;
+  p.created_by(w, "created by ", 0, r.create_pc, r.parent_id);
+  for (uint32_t i = 0; i < c.n; ++i) {
+    p.created_by(w, "was created by ", c.ancestors[i].goroutine, c.ancestors[i].create_pc, c.ancestors[i].parent);
+  }
+  if (c.gone != 0) {
+    w.str("goroutine ").dec(static_cast<int64_t>(c.gone)).str(" has exited: where it was created is not known\n");
   }
 }
 
@@ -621,7 +639,7 @@ void write_report(Writer& w, Printer& p, const Death& d, const uintptr_t* pcs, i
   // Every address is a return address: a signal's faulting pc is recorded plus one.
   p.stack(w, reinterpret_cast<const uint64_t*>(pcs), n, false, StackKind::kFailing);
   if (g != nullptr) {
-    creation_chain(w, p, g->rec);
+    creation_chain(w, p, g->rec, g_chain);
     recovered_panics(w, p, g->rec.id);
   }
   if (shows_others()) {
@@ -683,6 +701,9 @@ void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
   cr->fault_address = death.fault_address;
   cr->nframes = static_cast<uint32_t>(std::min<int>(n, arena::kMaxCrashFrames));
   for (uint32_t i = 0; i < cr->nframes; ++i) cr->frames[i] = pcs[i];
+  cr->nancestors = g_chain.n;
+  for (uint32_t i = 0; i < g_chain.n; ++i) cr->ancestors[i] = g_chain.ancestors[i];
+  cr->ancestor_gone = g_chain.gone;
   copy_text(cr->message, sizeof cr->message, death.header);
   copy_text(cr->exception_type, sizeof cr->exception_type, death.exception_type);
   cr->present = 1;
@@ -922,6 +943,9 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
   }
   int tid = gettid();
   g_dying_tid.store(tid, std::memory_order_relaxed);
+  // The chain is taken once, for the record and the report alike: ancestors may exit
+  // while the report is written.
+  if (g != nullptr) collect_chain(g->rec, &g_chain);
   write_crash_record(death, pcs, n, g);
   if (g != nullptr) {
     if (P* p = current_p()) ring_emit(p->events, coarse_now_ns(), arena::EventKind::kPanic, g->rec.id, 0, 0);

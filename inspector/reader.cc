@@ -111,6 +111,16 @@ struct Reader {
     c.message = std::string(r.message, strnlen(r.message, sizeof r.message));
     c.exception_type = std::string(r.exception_type, strnlen(r.exception_type, sizeof r.exception_type));
     c.time_ns = r.time_ns;
+    c.chain_recorded = r.goroutine != 0;
+    for (uint32_t i = 0; i < std::min(r.nancestors, kMaxAncestors); ++i) {
+      Ancestor a;
+      a.goroutine = r.ancestors[i].goroutine;
+      a.parent_id = r.ancestors[i].parent;
+      a.create_pc = r.ancestors[i].create_pc;
+      if (symbols && a.create_pc) a.created_by = symbols->creation(a.create_pc);
+      c.ancestors.push_back(std::move(a));
+    }
+    c.ancestor_gone = r.ancestor_gone;
     std::vector<uint64_t> pcs(r.frames, r.frames + std::min<uint32_t>(r.nframes, kMaxCrashFrames));
     if (symbols) {
       std::vector<Frame> frames = symbols->stack(pcs, false);

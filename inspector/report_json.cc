@@ -111,6 +111,18 @@ Json event_json(const Event& e) {
   return j;
 }
 
+Json ancestors_json(const Crash& c) {
+  if (!c.chain_recorded) return nullptr;
+  Json out = Json::array();
+  for (const Ancestor& a : c.ancestors) {
+    out.push_back(Json{{"goroutine", a.goroutine},
+                       {"parent_id", a.parent_id},
+                       {"create_pc", format_hex(a.create_pc)},
+                       {"created_by", optional_frame_json(a.created_by)}});
+  }
+  return out;
+}
+
 Json crash_json(const Crash& c) {
   return Json{{"goroutine", c.goroutine},
               {"signal", c.signal},
@@ -119,7 +131,9 @@ Json crash_json(const Crash& c) {
               {"message", c.message},
               {"exception_type", c.exception_type},
               {"stack", frames_json(c.stack.frames())},
-              {"time_ns", c.time_ns}};
+              {"time_ns", c.time_ns},
+              {"ancestors", ancestors_json(c)},
+              {"ancestor_gone", c.ancestor_gone}};
 }
 
 Json recovered_json(const RecoveredPanic& r) {

@@ -171,17 +171,32 @@ void append_recovered_of(std::string& out, const Goroutine& g, const Snapshot& s
 // append_creation_chain() follows the crashed goroutine's parents that are still in
 // the snapshot, as the runtime's crash report does.
 void append_creation_chain(std::string& out, const Goroutine& g, const Snapshot& s) {
+  auto line = [&](uint64_t id, const std::optional<Frame>& created_by, uint64_t create_pc, uint64_t parent) {
+    Frame unknown;
+    unknown.pc = create_pc;
+    const Frame& f = created_by ? *created_by : unknown;
+    out += "goroutine " + std::to_string(id) + " was created by " + function_name(f) + " in goroutine " +
+           std::to_string(parent) + "\n\t" + location(f) + "\n";
+  };
+  auto gone = [&](uint64_t id) {
+    out += "goroutine " + std::to_string(id) + " has exited: where it was created is not known\n";
+  };
+  if (s.crash && s.crash->chain_recorded && s.crash->goroutine == g.id) {
+    // The chain as it was when the goroutine died.
+    for (const Ancestor& a : s.crash->ancestors) line(a.goroutine, a.created_by, a.create_pc, a.parent_id);
+    if (s.crash->ancestor_gone != 0) gone(s.crash->ancestor_gone);
+    return;
+  }
   uint64_t child = g.id;
   uint64_t ancestor = g.parent_id;
   for (int depth = 0; depth < kMaxAncestors && ancestor != 0 && ancestor < child; ++depth) {
     const Goroutine* a = s.goroutine(ancestor);
     if (a == nullptr) {
-      out += "goroutine " + std::to_string(ancestor) + " has exited: where it was created is not known\n";
+      gone(ancestor);
       return;
     }
-    if (a->parent_id == 0 || !a->created_by) return;
-    out += "goroutine " + std::to_string(ancestor) + " was created by " + function_name(*a->created_by) +
-           " in goroutine " + std::to_string(a->parent_id) + "\n\t" + location(*a->created_by) + "\n";
+    if (a->parent_id == 0 || (!a->created_by && a->create_pc == 0)) return;
+    line(ancestor, a->created_by, a->create_pc, a->parent_id);
     child = ancestor;
     ancestor = a->parent_id;
   }

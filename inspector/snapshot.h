@@ -134,6 +134,14 @@ struct Event {
   uint32_t aux = 0;
 };
 
+// Ancestor is one goroutine of the crashed goroutine's creation chain.
+struct Ancestor {
+  uint64_t goroutine = 0;
+  uint64_t parent_id = 0;           // the goroutine that created it
+  uint64_t create_pc = 0;
+  std::optional<Frame> created_by;  // the frame of its go() call
+};
+
 struct Crash {
   uint64_t goroutine = 0;  // 0: a plain thread
   int signal = 0;
@@ -143,6 +151,12 @@ struct Crash {
   std::string exception_type;
   Stack stack;
   int64_t time_ns = 0;     // CLOCK_MONOTONIC_COARSE
+  // The creation chain the runtime recorded at the crash (chain_recorded): the crashed
+  // goroutine's parent first, while they were alive; ancestor_gone is the first that
+  // had exited (0: none). Without a recorded chain, reports follow the goroutines.
+  bool chain_recorded = false;
+  std::vector<Ancestor> ancestors;
+  uint64_t ancestor_gone = 0;
 };
 
 // Source says where a snapshot came from.

@@ -154,6 +154,31 @@ TEST_P(CrashDeathTest, TheCreationChainGoesUpToTheMainGoroutine) {
               "goroutine 2 was created by [^\n]*crash_three_deep[^\n]* in goroutine 1\n");
 }
 
+// Goroutine 3 panics after its creator, goroutine 2, has returned: the chain stops there.
+void crash_after_the_creator_exited(int procs) {
+  gleak::run(
+      [] {
+        Chan<Unit> go_on(0);
+        gleak::go([go_on] { gleak::go([go_on] {
+                              go_on.recv();
+                              explode();
+                            }); });
+        // Only goroutine 1 (this one) and goroutine 3 are left once goroutine 2 has
+        // returned; its exit is not announced otherwise.
+        while (gleak::num_goroutine() != 2) gleak::yield();
+        go_on.send({});
+        gleak::select();
+      },
+      gleak::Config{.procs = procs});
+}
+
+TEST_P(CrashDeathTest, TheCreationChainStopsAtAnAncestorThatHasExited) {
+  EXPECT_EXIT(crash_after_the_creator_exited(GetParam()), ::testing::ExitedWithCode(2),
+              "panic: boom\n\ngoroutine 3 \\[running\\]:\n(.*\n)*"
+              "created by [^\n]* in goroutine 2\n\t[^\n]*\n"
+              "goroutine 2 has exited: where it was created is not known\n");
+}
+
 // A destructor that panics while a panic unwinds through it: C++ calls
 // std::terminate, and the report is of the panic from the destructor.
 struct PanicsWhenDestroyed {

@@ -322,6 +322,14 @@ TEST(DeadProcess, ThePostMortemDumpShowsTheCreationChainAndTheRecoveredPanic) {
   EXPECT_EQ(j["recovered_panics"][0]["goroutine"], 4);
   EXPECT_EQ(j["recovered_panics"][0]["message"], "order 7 refused");
   EXPECT_EQ(j["recovered_panics"][0]["thrown_at"]["function"], "(anonymous namespace)::refuse_order(int)");
+  // The creation chain recorded at the crash: goroutine 3 (by 2), goroutine 2 (by 1).
+  const auto& ancestors = j["crash"]["ancestors"];
+  ASSERT_EQ(ancestors.size(), 2u) << json;
+  EXPECT_EQ(ancestors[0]["goroutine"], 3);
+  EXPECT_EQ(ancestors[0]["parent_id"], 2);
+  EXPECT_EQ(ancestors[1]["goroutine"], 2);
+  EXPECT_EQ(ancestors[1]["parent_id"], 1);
+  EXPECT_EQ(j["crash"]["ancestor_gone"], 0);
 }
 
 TEST(DeadProcess, ASignalReportedWithAddressesIsSymbolizedByTheDump) {
