@@ -807,6 +807,44 @@ bool from_goroutine(int sig, const siginfo_t* info, const G* g, const StackHit& 
   }
 }
 
+// walk_interrupted() follows the frame pointers of the goroutine a signal interrupted,
+// from its registers, staying inside its stack.
+void walk_interrupted(const ucontext_t* uc, const G* g, uintptr_t* pcs, int* n) {
+  auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
+  uintptr_t lo = g ? static_cast<uintptr_t>(g->rec.stack_lo) : 0;
+  uintptr_t hi = g ? static_cast<uintptr_t>(g->rec.stack_hi) : 0;
+  while (*n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
+    auto* frame = reinterpret_cast<uintptr_t*>(fp);
+    uintptr_t ret = frame[1];
+    if (ret == 0) break;
+    pcs[(*n)++] = ret;
+    if (frame[0] <= fp) break;
+    fp = frame[0];
+  }
+}
+
+// abort_stack() unwinds a goroutine's own abort() with the unwinder (DWARF), through
+// the signal frame: glibc's raise and abort keep no frame pointers, so a frame-pointer
+// walk from them finds nothing. The unwinder is not async-signal-safe in general — it
+// takes the loader's lock to find unwind tables — but this signal is no interruption
+// at a random point: the goroutine called abort(), which holds neither that lock nor
+// malloc's, and backtrace() was loaded at start-up. It replaces pcs[1..] with the
+// frames past the interrupted one (pcs[0]); false if it cannot find that one.
+bool abort_stack(uintptr_t interrupted_pc, uintptr_t* pcs, int* n) {
+  void* raw[kMaxFrames];
+  int got = backtrace(raw, kMaxFrames);
+  for (int i = 0; i < got; ++i) {
+    // The unwinder reports the interrupted frame by its exact pc (it is a signal
+    // frame), every other one by its return address.
+    if (reinterpret_cast<uintptr_t>(raw[i]) != interrupted_pc) continue;
+    int k = 1;
+    for (int j = i + 1; j < got && k < kMaxFrames; ++j) pcs[k++] = reinterpret_cast<uintptr_t>(raw[j]);
+    *n = k;
+    return true;
+  }
+  return false;
+}
+
 [[maybe_unused]] void on_signal(int sig, siginfo_t* info, void* uctx) {
   if (g_dying.load(std::memory_order_acquire) != 0 && g_dying_tid.load(std::memory_order_relaxed) == gettid()) {
     // A fault while this thread writes a crash report: say so and end.
@@ -827,18 +865,13 @@ bool from_goroutine(int sig, const siginfo_t* info, const G* g, const StackHit& 
   auto* uc = static_cast<ucontext_t*>(uctx);
   uintptr_t fault_pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
   pcs[n++] = fault_pc + 1;  // as a return address, like every other frame
-  // Walk the goroutine's frame pointers from the interrupted context: unwinding
-  // through the signal frame would need the unwinder, which is not async-signal-safe.
-  auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
-  uintptr_t lo = g ? static_cast<uintptr_t>(g->rec.stack_lo) : 0;
-  uintptr_t hi = g ? static_cast<uintptr_t>(g->rec.stack_hi) : 0;
-  while (n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
-    auto* frame = reinterpret_cast<uintptr_t*>(fp);
-    uintptr_t ret = frame[1];
-    if (ret == 0) break;
-    pcs[n++] = ret;
-    if (frame[0] <= fp) break;
-    fp = frame[0];
+  if (sig == SIGABRT && abort_stack(fault_pc, pcs, &n)) {
+    // Unwound through libc's frames, which keep no frame pointers.
+  } else {
+    // Walk the goroutine's frame pointers from the interrupted context: unwinding
+    // through the signal frame would need the unwinder, which is not
+    // async-signal-safe.
+    walk_interrupted(uc, g, pcs, &n);
   }
   Writer w(d.header, sizeof d.header, -1);
   if (hit.in_guard) {
