@@ -990,7 +990,8 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
     Writer w(g_out, sizeof g_out, 2);
     write_report(w, p, death, pcs, n, g, tid);
   };
-  if (in_signal_handler) {
+  if (in_signal_handler || g_traceback == Traceback::kNone) {
+    // (With none there is no frame to name: no need for the symbolizer.)
     raw_report();
   } else {
     // libdw needs a big stack, and this may run on a goroutine's: symbolize on a
