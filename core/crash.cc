@@ -1000,6 +1000,10 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
       std::thread t([&] {
         // A fault from here on is a fault of the report itself (on_signal).
         g_dying_tid.store(gettid(), std::memory_order_relaxed);
+        // libdw would ask debuginfod servers for the debug information of modules
+        // without it: a dying process must not wait on the network. (`gleak dump` of
+        // the arena still may.)
+        unsetenv("DEBUGINFOD_URLS");
         SymbolPrinter p;
         Writer w(g_out, sizeof g_out, 2);
         write_report(w, p, death, pcs, n, g, tid);
