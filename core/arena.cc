@@ -164,6 +164,7 @@ void init_arena() {
   h->goroutine_record_size = sizeof(GoroutineRecord);
   h->object_record_size = sizeof(ObjectRecord);
   h->event_size = sizeof(Event);
+  h->recover_record_size = sizeof(RecoverRecord);
   h->ring_events = kRingEvents;
   h->max_chunks = kMaxChunks;
   h->pid = getpid();
@@ -205,6 +206,41 @@ void* arena_alloc(std::size_t bytes, uint64_t* offset) {
   uint64_t off = bump(bytes);
   if (offset) *offset = off;
   return g_arena.base + off;
+}
+
+void* arena_try_alloc(std::size_t bytes, uint64_t* offset) {
+  if (g_arena.base == nullptr) return nullptr;
+  // Bounded: the holder may be the very thread that is dying, stopped inside it.
+  for (int attempt = 0; !g_arena.lock.try_lock(); ++attempt) {
+    if (attempt == 1 << 16) return nullptr;
+    cpu_relax();
+  }
+  uint64_t off = bump(bytes);
+  g_arena.lock.unlock();
+  if (offset) *offset = off;
+  return g_arena.base + off;
+}
+
+const char* arena_file_path() { return g_arena.base != nullptr && g_arena.shared ? g_arena.path : ""; }
+
+RecoverRecord* arena_recover_ring() {
+  ArenaHeader* h = arena_header();
+  uint64_t off = h->recover_offset.load(std::memory_order_acquire);
+  if (off == 0) {
+    std::lock_guard<SpinLock> lk(g_arena.lock);
+    off = h->recover_offset.load(std::memory_order_relaxed);
+    if (off == 0) {
+      off = bump(sizeof(RecoverRecord) * kRecoverRecords);
+      h->recover_offset.store(off, std::memory_order_release);
+    }
+  }
+  return reinterpret_cast<RecoverRecord*>(g_arena.base + off);
+}
+
+RecoverRecord* arena_recover_ring_if_any() {
+  if (g_arena.base == nullptr) return nullptr;
+  uint64_t off = header()->recover_offset.load(std::memory_order_acquire);
+  return off ? reinterpret_cast<RecoverRecord*>(g_arena.base + off) : nullptr;
 }
 
 Ring* arena_ring(uint32_t index) {
@@ -347,7 +383,10 @@ void arena_mark_exited() {
   ArenaHeader* h = header();
   if (h->state.load() == static_cast<uint32_t>(ProcessState::kCrashed)) return;
   h->state.store(static_cast<uint32_t>(ProcessState::kExited), std::memory_order_release);
-  if (g_arena.shared) unlink(g_arena.path);
+  // GLEAK_KEEP_ARENA keeps the file of a process that exits normally, for a post-mortem
+  // `gleak dump` (of the panics it recovered, say).
+  const char* keep = std::getenv(kKeepEnv);
+  if (g_arena.shared && (keep == nullptr || *keep == '\0' || std::strcmp(keep, "0") == 0)) unlink(g_arena.path);
 }
 
 }  // namespace gleak::internal

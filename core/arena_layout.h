@@ -3,8 +3,8 @@
 //
 // The runtime of each process writes one arena file, `<dir>/<pid>.arena`, where <dir>
 // is $GLEAK_DIR or /dev/shm/gleak-<uid> (mode 0700; the file is mode 0600). It is
-// created when the runtime starts, removed on normal exit, and kept after a crash or a
-// kill, so that `gleak dump` can read a live, hung or dead process alike.
+// created when the runtime starts, removed on normal exit (unless $GLEAK_KEEP_ARENA
+// is set), and kept after a crash or a kill, so that `gleak dump` can read a live, hung or dead process alike.
 //
 // Everything is at a fixed offset from the start of the file, little-endian x86-64, and
 // described by ArenaHeader: a reader checks kMagic and kVersion, then the record sizes,
@@ -34,7 +34,10 @@ inline constexpr uint32_t kMaxRings = 257;          // one per worker, plus one 
 inline constexpr uint32_t kExternalRing = 256;      // the ring of events from plain threads
 inline constexpr uint32_t kRingEvents = 8192;       // events per ring (a power of two)
 inline constexpr uint32_t kMaxCrashFrames = 128;
+inline constexpr uint32_t kMaxAncestors = 32;      // creation chain kept in the crash record
 inline constexpr uint32_t kMapsBytes = 65536;       // /proc/self/maps copy
+inline constexpr uint32_t kRecoverRecords = 512;    // recovered panics kept (a ring)
+inline constexpr uint32_t kRecoverFrames = 16;      // throw-site frames kept per recovered panic
 
 // ProcessState is the life of the process that owns the arena.
 enum class ProcessState : uint32_t {
@@ -212,7 +215,8 @@ enum class EventKind : uint32_t {
   kUnpark = 3,   // g made runnable, arg = by which goroutine
   kExit = 4,     // g returned
   kPanic = 5,    // g panicked (unrecovered)
-  kRecover = 6,  // g recovered a panic, arg = throw-site pc
+  kRecover = 6,  // g recovered a panic, arg = throw-site pc, aux = its RecoverRecord index + 1
+                 // (low 32 bits; 0: not recorded)
   kJoin = 7,     // g's WaitGroup.Wait returned after waiting, arg = the WaitGroup
 };
 
@@ -235,6 +239,13 @@ struct alignas(64) Ring {
   Event events[kRingEvents];
 };
 
+// CrashAncestor is one goroutine of a crashed goroutine's creation chain.
+struct CrashAncestor {
+  uint64_t goroutine;
+  uint64_t parent;     // the goroutine that created it
+  uint64_t create_pc;  // return address in the function that called go()
+};
+
 // CrashRecord is written once, by the goroutine or thread that kills the process.
 struct CrashRecord {
   GLEAK_ARENA_COPYABLE(CrashRecord)
@@ -246,11 +257,38 @@ struct CrashRecord {
   int64_t time_ns;             // CLOCK_MONOTONIC_COARSE
   uint64_t fault_address;
   uint32_t nframes;
-  uint32_t reserved;
+  uint32_t nancestors;         // of `ancestors`
   uint64_t frames[kMaxCrashFrames];  // return addresses, innermost first
   char message[1024];          // "panic: ..." or "fatal error: ..."
   char exception_type[256];    // the C++ type of the exception, when not a gleak panic
+  // The creation chain at the crash: the crashed goroutine's parent, its parent, and so
+  // on while they were alive, up to (not including) one started by a plain thread.
+  // ancestor_gone is the first ancestor that had exited already (0: none).
+  CrashAncestor ancestors[kMaxAncestors];
+  uint64_t ancestor_gone;
 };
+
+// RecoverRecord is one recovered panic, in a ring of kRecoverRecords written by
+// gleak::recover(). Record i (counting every recovered panic the process ever had) is
+// in slot i % kRecoverRecords; `seq` is 2i+1 while it is being written and 2i+2 once it
+// is complete, so a reader knows both that a copy is whole and that it is record i, not
+// a later one that overwrote it.
+struct RecoverRecord {
+  GLEAK_ARENA_COPYABLE(RecoverRecord)
+  std::atomic<uint64_t> seq;
+  uint64_t goroutine;          // 0: a plain thread
+  int64_t time_ns;             // CLOCK_MONOTONIC_COARSE
+  uint64_t recover_pc;         // return address in the function that called recover()
+  uint32_t nframes;            // of `frames`
+  uint32_t flags;              // kRecoverTruncated
+  uint64_t frames[kRecoverFrames];  // the stack at the throw, innermost first (empty
+                                    // for an exception that is not a gleak::Panic)
+  char type[64];               // C++ type of the exception when not a gleak::Panic
+  char message[280];           // the panic value, cut to fit
+};
+static_assert(sizeof(RecoverRecord) == 512);
+
+inline constexpr uint32_t kRecoverTruncated = 1u << 0;  // message was cut
 
 // ArenaHeader is at offset 0 of the file.
 struct ArenaHeader {
@@ -306,6 +344,12 @@ struct ArenaHeader {
   // its stale words are no references, and the leak analysis leaves it out.
   uint64_t worker_stack_lo[kMaxRings];
   uint64_t worker_stack_hi[kMaxRings];
+  // Recovered panics: kRecoverRecords RecoverRecords at recover_offset (0: none was
+  // recovered yet); recover_written counts every one ever written.
+  uint32_t recover_record_size;  // sizeof(RecoverRecord)
+  uint32_t reserved3;
+  std::atomic<uint64_t> recover_offset;
+  std::atomic<uint64_t> recover_written;
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return
@@ -323,5 +367,8 @@ inline constexpr uint32_t kMaxStackSlabs = 1u << 16;
 // arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
 // /dev/shm/gleak-<uid>.
 inline constexpr const char* kDirEnv = "GLEAK_DIR";
+// A process that exits normally removes its arena file, unless this is set (and not
+// "0"): then the file stays, in state kExited.
+inline constexpr const char* kKeepEnv = "GLEAK_KEEP_ARENA";
 
 }  // namespace gleak::arena

@@ -1,19 +1,24 @@
-// core/crash.cc — see core/internal/crash.h.
+// core/crash.cc — see core/internal/crash.h and docs/crash.md.
 #include "core/internal/crash.h"
 
 #include <cxxabi.h>
+#include <elf.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/internal/check.h"
@@ -29,192 +34,119 @@ namespace {
 
 constexpr int kMaxFrames = 128;
 constexpr std::size_t kAltStack = 64 * 1024;
+constexpr int kMaxRecoveredShown = 8;   // recovered panics listed under a dying goroutine
+constexpr int64_t kMinuteNs = 60'000'000'000;
+
+// Traceback is GLEAK_TRACEBACK, Go's GOTRACEBACK levels.
+enum class Traceback {
+  kNone,    // the header lines only
+  kSingle,  // the failing goroutine (the default)
+  kAll,     // and every other goroutine
+  kSystem,  // as all, with gleak's own frames shown
+  kCrash,   // as system, then abort() for a core dump instead of exit status 2
+};
+
+Traceback g_traceback = Traceback::kSingle;
+
+bool shows_others() { return g_traceback >= Traceback::kAll; }
+bool shows_runtime() { return g_traceback >= Traceback::kSystem; }
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 std::atomic<int> g_dying{0};
-struct sigaction g_old_segv;
-struct sigaction g_old_bus;
+std::atomic<int> g_dying_tid{0};
+struct sigaction g_old[NSIG];  // the handlers installed before ours
 
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+// ---- text without allocation ----------------------------------------------------------
 
-bool is_entry_machinery(const std::string& fn) {
-  return starts_with(fn, "void gleak::detail::run_and_destroy") ||
-         starts_with(fn, "gleak::internal::(anonymous namespace)::g_entry") || fn == "make_fcontext";
-}
+// Writer appends text to a fixed buffer. With an fd it writes the buffer out whenever
+// it fills up; without, text past the capacity is dropped. Everything here is
+// async-signal-safe: a signal handler formats its report with it.
+class Writer {
+ public:
+  Writer(char* buf, std::size_t cap, int fd) : buf_(buf), cap_(cap), fd_(fd) {}
+  ~Writer() { flush(); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
-void append_frame(std::string& out, const symbolize::Frame& f) {
-  char buf[64];
-  out += f.function.empty() ? "??" : f.function;
-  out += "\n\t";
-  if (!f.file.empty()) {
-    out += f.file + ":" + std::to_string(f.line);
-  } else if (!f.module.empty()) {
-    out += f.module;
-  } else {
-    std::snprintf(buf, sizeof buf, "0x%" PRIxPTR, f.pc);
-    out += buf;
-  }
-  if (f.offset != 0) {
-    // Inlined frames have no offset of their own, as in Go's tracebacks.
-    std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR, f.offset);
-    out += buf;
-  }
-  out += "\n";
-}
-
-std::string format_report(const std::string& header, const uintptr_t* pcs, int n, G* g) {
-  symbolize::Symbolizer sym(getpid());
-  std::vector<symbolize::Frame> frames;
-  for (int i = 0; i < n; ++i) {
-    // The first address of a signal context is the faulting instruction itself.
-    auto fs = sym.lookup_inlined(pcs[i], true);
-    frames.insert(frames.end(), fs.begin(), fs.end());
-  }
-  // Down to a __cxa_throw, and then the panic machinery below it, is how this report
-  // came to be written, not what failed.
-  std::size_t begin = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i].function == "__cxa_throw") {
-      begin = i + 1;
-      break;
-    }
-  }
-  while (begin < frames.size() && symbolize::is_panic_machinery(frames[begin])) ++begin;
-  std::size_t end = frames.size();
-  for (std::size_t i = begin; i < frames.size(); ++i) {
-    if (is_entry_machinery(frames[i].function)) {
-      end = i;
-      // Below the user's function sit the go() closure and std::apply: drop them.
-      while (end > begin && (symbolize::is_gleak_frame(frames[end - 1]) || symbolize::is_std_plumbing(frames[end - 1]))) {
-        --end;
+  Writer& str(const char* s, std::size_t n) {
+    while (n > 0) {
+      if (n_ + 1 >= cap_) {
+        if (fd_ < 0) break;
+        flush();
       }
-      break;
+      std::size_t k = std::min(n, cap_ - 1 - n_);
+      std::memcpy(buf_ + n_, s, k);
+      n_ += k;
+      s += k;
+      n -= k;
     }
+    buf_[n_] = '\0';
+    return *this;
   }
-  // Above the user's frame that failed sit gleak's own (a channel operation that
-  // panicked): hide them, as Go hides runtime.chansend.
-  while (begin + 1 < end && symbolize::is_gleak_frame(frames[begin])) ++begin;
-  std::string out = header + "\n\n";
-  if (g != nullptr) {
-    out += "goroutine " + std::to_string(g->rec.id) + " [running]:\n";
-  } else {
-    out += "thread " + std::to_string(gettid()) + " [running]:\n";
+  Writer& str(const char* s) { return str(s, std::strlen(s)); }
+  Writer& str(const std::string& s) { return str(s.data(), s.size()); }
+  Writer& ch(char c) { return str(&c, 1); }
+  Writer& dec(int64_t v) {
+    char tmp[24];
+    int i = sizeof tmp;
+    bool neg = v < 0;
+    uint64_t u = neg ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    do {
+      tmp[--i] = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u != 0);
+    if (neg) tmp[--i] = '-';
+    return str(tmp + i, sizeof tmp - i);
   }
-  for (std::size_t i = begin; i < end; ++i) append_frame(out, frames[i]);
-  if (frames.size() > static_cast<std::size_t>(kMaxFrames)) out += "...additional frames elided...\n";
-  if (g != nullptr && g->rec.create_pc != 0) {
-    auto cs = sym.lookup_inlined(static_cast<uintptr_t>(g->rec.create_pc), true);
-    std::size_t k = symbolize::creation_site(cs);
-    const symbolize::Frame& c = cs[k];
-    out += "created by " + (c.function.empty() ? std::string("??") : c.function);
-    if (g->rec.parent_id != 0) out += " in goroutine " + std::to_string(g->rec.parent_id);
-    out += "\n\t";
-    if (!c.file.empty()) out += c.file + ":" + std::to_string(c.line);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, " +0x%" PRIxPTR "\n", cs.back().offset);
-    out += buf;
+  Writer& hex(uint64_t v) {
+    char tmp[20];
+    int i = sizeof tmp;
+    do {
+      tmp[--i] = "0123456789abcdef"[v & 15];
+      v >>= 4;
+    } while (v != 0);
+    tmp[--i] = 'x';
+    tmp[--i] = '0';
+    return str(tmp + i, sizeof tmp - i);
   }
-  return out;
+  void flush() {
+    if (fd_ < 0) return;
+    const char* p = buf_;
+    std::size_t left = n_;
+    while (left > 0) {
+      ssize_t w = write(fd_, p, left);
+      if (w <= 0) break;
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    n_ = 0;
+    buf_[0] = '\0';
+  }
+
+ private:
+  char* buf_;
+  std::size_t cap_;
+  int fd_;
+  std::size_t n_ = 0;
+};
+
+// The report's output buffer: static, since only the one dying thread writes a report.
+char g_out[16384];
+
+void copy_text(char* dst, std::size_t cap, const char* src) {
+  std::size_t n = strnlen(src, cap - 1);
+  std::memcpy(dst, src, n);
+  dst[n] = '\0';
 }
 
-void write_all(int fd, const std::string& s) {
-  const char* p = s.data();
-  std::size_t left = s.size();
-  while (left > 0) {
-    ssize_t w = write(fd, p, left);
-    if (w <= 0) return;
-    p += w;
-    left -= static_cast<std::size_t>(w);
-  }
-}
-
-std::string message_of_current_exception(std::vector<uintptr_t>* panic_stack, std::string* type) {
-  std::exception_ptr ep = std::current_exception();
-  if (!ep) return "std::terminate called without an active exception";
-  if (const std::type_info* ti = abi::__cxa_current_exception_type()) *type = symbolize::demangle(ti->name());
-  try {
-    std::rethrow_exception(ep);
-  } catch (const Panic& p) {
-    *panic_stack = p.stack();
-    type->clear();
-    return p.what();
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "exception of type " + *type;
-  }
-}
-
-void on_terminate() {
-  // Still on the stack of the throw: nothing was unwound (docs/scheduler.md).
-  uintptr_t pcs[kMaxFrames];
-  int n = capture_stack(pcs, kMaxFrames);
-  std::vector<uintptr_t> panic_stack;
-  Death d;
-  std::string msg = message_of_current_exception(&panic_stack, &d.exception_type);
-  if (!panic_stack.empty()) {
-    n = static_cast<int>(std::min<std::size_t>(panic_stack.size(), kMaxFrames));
-    std::copy(panic_stack.begin(), panic_stack.begin() + n, pcs);
-  }
-  d.header = "panic: " + msg;
-  if (!d.exception_type.empty()) d.header += " [" + d.exception_type + "]";
-  die(d, pcs, n, current_g());
-}
-
-const char* signal_name(int sig) {
-  switch (sig) {
-    case SIGSEGV: return "SIGSEGV: segmentation violation";
-    case SIGBUS: return "SIGBUS: bus error";
-    default: return "signal";
-  }
-}
-
-[[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {
-  G* g = current_g();
-  StackHit hit = stack_classify(info->si_addr);
-  if (g == nullptr && !hit.in_slab) {
-    // Not a goroutine's fault: let the previous handler (or the default) have it.
-    struct sigaction* old = sig == SIGSEGV ? &g_old_segv : &g_old_bus;
-    sigaction(sig, old, nullptr);
-    return;
-  }
-  uintptr_t pcs[kMaxFrames];
-  int n = 0;
-  auto* uc = static_cast<ucontext_t*>(uctx);
-  uintptr_t fault_pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
-  pcs[n++] = fault_pc + 1;  // formatted as a return address: +1 keeps its own line
-  // Walk the goroutine's frame pointers from the faulting context: unwinding through
-  // the signal frame would need the unwinder, which is not async-signal-safe.
-  auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
-  uintptr_t lo = g ? static_cast<uintptr_t>(g->rec.stack_lo) : 0;
-  uintptr_t hi = g ? static_cast<uintptr_t>(g->rec.stack_hi) : 0;
-  while (n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
-    auto* frame = reinterpret_cast<uintptr_t*>(fp);
-    uintptr_t ret = frame[1];
-    if (ret == 0) break;
-    pcs[n++] = ret;
-    if (frame[0] <= fp) break;
-    fp = frame[0];
-  }
-  char head[200];
-  Death d;
-  d.signal = sig;
-  d.fault_address = reinterpret_cast<uint64_t>(info->si_addr);
-  if (hit.in_guard) {
-    std::snprintf(head, sizeof head, "runtime: goroutine stack exceeds %zu-byte limit\nfatal error: stack overflow",
-                  stack_size());
-  } else {
-    std::snprintf(head, sizeof head, "unexpected signal during goroutine execution\n[signal %s code=%d addr=%p pc=0x%" PRIxPTR "]",
-                  signal_name(sig), info->si_code, info->si_addr, fault_pc);
-  }
-  d.header = head;
-  die(d, pcs, n, g);
-}
+// ---- what the other goroutines were doing ---------------------------------------------
 
 // walk_saved_stack() follows the frame pointers of a goroutine that is not running,
-// from its saved context, staying inside its stack.
-uint32_t walk_saved_stack(const G* g, uint64_t* out, uint32_t max) {
-  uint64_t ctx = g->rec.context;
-  uint64_t lo = g->rec.stack_lo, hi = g->rec.stack_hi;
+// from the saved context in its record, staying inside its stack.
+uint32_t walk_saved_stack(const arena::GoroutineRecord& r, uint64_t* out, uint32_t max) {
+  uint64_t ctx = r.context;
+  uint64_t lo = r.stack_lo, hi = r.stack_hi;
   if (ctx == 0 || ctx < lo || ctx + arena::kContextSize > hi) return 0;
   uint32_t n = 0;
   out[n++] = *reinterpret_cast<const uint64_t*>(ctx + arena::kContextRip);
@@ -230,6 +162,495 @@ uint32_t walk_saved_stack(const G* g, uint64_t* out, uint32_t max) {
   return n;
 }
 
+// GView is a goroutine as a report sees it: a copy of its record and its stack. Other
+// workers keep running while the process dies, so a parked goroutine may be resumed
+// while it is read; `consistent` says its record did not change meanwhile.
+struct GView {
+  arena::GoroutineRecord rec;
+  uint64_t frames[arena::kMaxStackFrames];
+  uint32_t nframes = 0;
+  bool consistent = false;
+};
+
+bool parked(GState s) { return s == GState::kWaiting || s == GState::kRunnable || s == GState::kSyscall; }
+
+void read_g(const G* g, GView* v) {
+  uint32_t before = g->rec.seq.load(std::memory_order_acquire);
+  std::memcpy(static_cast<void*>(&v->rec), static_cast<const void*>(&g->rec), sizeof v->rec);
+  v->nframes = parked(v->rec.state) ? walk_saved_stack(v->rec, v->frames, arena::kMaxStackFrames) : 0;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  v->consistent = before % 2 == 0 && g->rec.seq.load(std::memory_order_relaxed) == before;
+}
+
+// Copies the report reads into: static, since only the one dying thread writes a
+// report, and a goroutine's record and stack would crowd the 64 KiB signal stack.
+GView g_view;
+GView g_ancestor_view;
+arena::RecoverRecord g_recover_copy;
+
+struct FindG {
+  uint64_t id;
+  GView* out;
+  bool found;
+};
+
+// find_g() reads the live goroutine with this id, if there is one.
+bool find_g(uint64_t id, GView* out) {
+  FindG f{id, out, false};
+  for_each_g(
+      [](G* g, void* a) {
+        auto* f = static_cast<FindG*>(a);
+        if (f->found || g->rec.id != f->id) return;
+        GState s = g->rec.state;
+        if (s == GState::kFree || s == GState::kDead) return;
+        read_g(g, f->out);
+        f->found = f->out->rec.id == f->id;
+      },
+      &f);
+  return f.found;
+}
+
+// status() is Go's bracketed goroutine status: the wait reason and, past a minute,
+// how long it has waited.
+void status(Writer& w, const arena::GoroutineRecord& r, int64_t now) {
+  switch (r.state) {
+    case GState::kWaiting: {
+      const char* reason = arena::wait_reason_name(r.wait_reason);
+      w.str(*reason != '\0' ? reason : "waiting");
+      break;
+    }
+    default: w.str(arena::goroutine_state_name(r.state));
+  }
+  if ((r.state == GState::kWaiting || r.state == GState::kSyscall) && r.wait_since_ns > 0) {
+    int64_t minutes = (now - r.wait_since_ns) / kMinuteNs;
+    if (minutes >= 1) w.str(", ").dec(minutes).str(" minutes");
+  }
+}
+
+// ---- printing frames: symbolized, or as module+offset ----------------------------------
+
+// Printer turns addresses into report lines. StackKind says how to trim a stack.
+enum class StackKind {
+  kFailing,  // the dying goroutine: drop the panic machinery above the throw
+  kParked,   // a parked goroutine: drop the scheduler's frames above the user's
+};
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  // stack() prints the frames; the first of `pcs` is the faulting instruction itself
+  // when first_is_pc, else every entry is a return address.
+  virtual void stack(Writer& w, const uint64_t* pcs, int n, bool first_is_pc, StackKind kind) = 0;
+  // created_by() prints `<prefix><function> in goroutine <parent>` and the location.
+  virtual void created_by(Writer& w, const char* prefix, uint64_t id, uint64_t pc, uint64_t parent) = 0;
+  // site() prints one frame on one line: `<function> <file:line>`.
+  virtual void site(Writer& w, uint64_t pc, const uint64_t* pcs, int n) = 0;
+  // epilogue() is what the report says last.
+  virtual void epilogue(Writer&) {}
+};
+
+void created_by_head(Writer& w, const char* prefix, uint64_t id) {
+  if (id != 0) w.str("goroutine ").dec(static_cast<int64_t>(id)).ch(' ');
+  w.str(prefix);
+}
+
+// ModulePrinter prints frames as /path/to/module+0xoffset, from the copy of
+// /proc/self/maps the crash record takes: nothing it does allocates or takes a lock,
+// so it is what a signal handler uses. `gleak dump` of the arena turns the same
+// addresses into functions and lines.
+class ModulePrinter : public Printer {
+ public:
+  explicit ModulePrinter(const char* maps, std::size_t size) : maps_(maps), size_(size) {}
+
+  void stack(Writer& w, const uint64_t* pcs, int n, bool, StackKind) override {
+    for (int i = 0; i < n; ++i) {
+      w.ch('\t');
+      location(w, pcs[i]);
+      w.ch('\n');
+      any_ = true;
+    }
+    if (n >= kMaxFrames) w.str("...additional frames elided...\n");
+  }
+  void created_by(Writer& w, const char* prefix, uint64_t id, uint64_t pc, uint64_t parent) override {
+    created_by_head(w, prefix, id);
+    location(w, pc);
+    if (parent != 0) w.str(" in goroutine ").dec(static_cast<int64_t>(parent));
+    w.ch('\n');
+    any_ = true;
+  }
+  void site(Writer& w, uint64_t pc, const uint64_t*, int) override {
+    location(w, pc);
+    any_ = true;
+  }
+  void epilogue(Writer& w) override {
+    if (!any_) return;
+    const char* path = arena_file_path();
+    w.str("\n[addresses are module+offset: a signal handler cannot symbolize safely; ");
+    if (*path != '\0') {
+      w.str("`gleak dump ").str(path).str("` names them]\n");
+    } else {
+      w.str("addr2line -f -C -e <module> <offset> names them]\n");
+    }
+  }
+
+ private:
+  // location() finds the mapping that holds pc in the maps text and prints its file
+  // and pc's offset from where the file is loaded (an ELF address for addr2line).
+  void location(Writer& w, uint64_t pc) {
+    const char* p = maps_;
+    const char* end = maps_ + size_;
+    while (p < end) {
+      const char* eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      if (eol == nullptr) eol = end;
+      uint64_t lo = 0, hi = 0, off = 0;
+      const char* q = p;
+      q = parse_hex(q, eol, &lo);
+      if (q < eol && *q == '-') q = parse_hex(q + 1, eol, &hi);
+      q = skip_field(q, eol);  // perms
+      while (q < eol && *q == ' ') ++q;
+      q = parse_hex(q, eol, &off);
+      q = skip_field(skip_field(q, eol), eol);  // dev, inode
+      while (q < eol && *q == ' ') ++q;
+      if (pc >= lo && pc < hi && q < eol && *q == '/') {
+        // The load address: this mapping's start less its file offset, unless the
+        // file is an executable linked at fixed addresses.
+        uint64_t base = lo - off;
+        const auto* ehdr = reinterpret_cast<const Elf64_Ehdr*>(base);
+        bool fixed = off <= lo && readable(base) && std::memcmp(ehdr->e_ident, ELFMAG, SELFMAG) == 0 &&
+                     ehdr->e_type == ET_EXEC;
+        w.str(q, eol - q).ch('+').hex(fixed ? pc : pc - base);
+        return;
+      }
+      p = eol + 1;
+    }
+    w.hex(pc);
+  }
+  // readable() says whether the ELF header at base is in a readable mapping.
+  bool readable(uint64_t base) const {
+    const char* p = maps_;
+    const char* end = maps_ + size_;
+    while (p < end) {
+      const char* eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      if (eol == nullptr) eol = end;
+      uint64_t lo = 0, hi = 0;
+      const char* q = parse_hex(p, eol, &lo);
+      if (q < eol && *q == '-') q = parse_hex(q + 1, eol, &hi);
+      if (q < eol && *q == ' ') ++q;
+      if (base >= lo && base + sizeof(Elf64_Ehdr) <= hi) return q < eol && *q == 'r';
+      p = eol + 1;
+    }
+    return false;
+  }
+  static const char* parse_hex(const char* p, const char* end, uint64_t* out) {
+    uint64_t v = 0;
+    for (; p < end; ++p) {
+      char c = *p;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) break;
+      v = v * 16 + static_cast<uint64_t>(d);
+    }
+    *out = v;
+    return p;
+  }
+  static const char* skip_field(const char* p, const char* end) {
+    while (p < end && *p == ' ') ++p;
+    while (p < end && *p != ' ') ++p;
+    return p;
+  }
+
+  const char* maps_;
+  std::size_t size_;
+  bool any_ = false;
+};
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+bool is_entry_machinery(const std::string& fn) {
+  return starts_with(fn, "void gleak::detail::run_and_destroy") ||
+         starts_with(fn, "gleak::internal::(anonymous namespace)::g_entry") || fn == "make_fcontext";
+}
+
+// SymbolPrinter prints function, file:line and inlined frames with libdw. libdw needs
+// a large stack and is not async-signal-safe: it runs on a thread of its own, never in
+// a signal handler.
+class SymbolPrinter : public Printer {
+ public:
+  SymbolPrinter() : sym_(getpid()) {}
+
+  void stack(Writer& w, const uint64_t* pcs, int n, bool first_is_pc, StackKind kind) override {
+    std::vector<symbolize::Frame> frames;
+    for (int i = 0; i < n; ++i) {
+      const auto& fs = chain(pcs[i], !(first_is_pc && i == 0));
+      frames.insert(frames.end(), fs.begin(), fs.end());
+    }
+    std::size_t begin = 0, end = frames.size();
+    if (!shows_runtime()) trim(frames, kind, &begin, &end);
+    for (std::size_t i = begin; i < end; ++i) frame(w, frames[i]);
+    if (n >= kMaxFrames) w.str("...additional frames elided...\n");
+  }
+
+  void created_by(Writer& w, const char* prefix, uint64_t id, uint64_t pc, uint64_t parent) override {
+    const auto& cs = chain(pc, true);
+    if (cs.empty()) {
+      created_by_head(w, prefix, id);
+      w.str("??");
+      if (parent != 0) w.str(" in goroutine ").dec(static_cast<int64_t>(parent));
+      w.str("\n\t").hex(pc).ch('\n');
+      return;
+    }
+    const symbolize::Frame& c = cs[symbolize::creation_site(cs)];
+    // A goroutine the runtime made itself (run()'s main goroutine) has no creation
+    // site of the user's, like Go's goroutine 1.
+    if (symbolize::is_gleak_frame(c)) return;
+    created_by_head(w, prefix, id);
+    w.str(c.function.empty() ? std::string("??") : c.function);
+    if (parent != 0) w.str(" in goroutine ").dec(static_cast<int64_t>(parent));
+    w.str("\n\t");
+    if (!c.file.empty()) w.str(c.file).ch(':').dec(c.line);
+    w.str(" +").hex(cs.back().offset).ch('\n');
+  }
+
+  void site(Writer& w, uint64_t pc, const uint64_t* pcs, int n) override {
+    // The first frame that is the user's: the throw site of a panic is below
+    // gleak::panic, the recover site is the caller of gleak::recover.
+    if (pcs != nullptr) {
+      for (int i = 0; i < n; ++i) {
+        for (const auto& f : chain(pcs[i], true)) {
+          if (symbolize::is_panic_machinery(f) || symbolize::is_gleak_frame(f)) continue;
+          one_line(w, f);
+          return;
+        }
+      }
+      w.str("??");
+      return;
+    }
+    const auto& fs = chain(pc, true);
+    if (fs.empty()) {
+      w.hex(pc);
+      return;
+    }
+    one_line(w, fs[symbolize::creation_site(fs)]);
+  }
+
+ private:
+  const std::vector<symbolize::Frame>& chain(uint64_t pc, bool is_return) {
+    uint64_t key = pc * 2 + (is_return ? 1 : 0);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    return cache_.emplace(key, sym_.lookup_inlined(pc, is_return)).first->second;
+  }
+
+  static void one_line(Writer& w, const symbolize::Frame& f) {
+    w.str(f.function.empty() ? std::string("??") : f.function).ch(' ');
+    if (!f.file.empty()) {
+      w.str(f.file).ch(':').dec(f.line);
+    } else if (!f.module.empty()) {
+      w.str(f.module);
+    } else {
+      w.hex(f.pc);
+    }
+  }
+
+  static void frame(Writer& w, const symbolize::Frame& f) {
+    w.str(f.function.empty() ? std::string("??") : f.function).str("\n\t");
+    if (!f.file.empty()) {
+      w.str(f.file).ch(':').dec(f.line);
+    } else if (!f.module.empty()) {
+      w.str(f.module);
+    } else {
+      w.hex(f.pc);
+    }
+    // Inlined frames have no offset of their own, as in Go's tracebacks.
+    if (f.offset != 0) w.str(" +").hex(f.offset);
+    w.ch('\n');
+  }
+
+  // trim() narrows [begin, end) to the user's frames, as Go's tracebacks hide the
+  // runtime's.
+  static void trim(const std::vector<symbolize::Frame>& frames, StackKind kind, std::size_t* b, std::size_t* e) {
+    std::size_t begin = 0;
+    if (kind == StackKind::kFailing) {
+      // Down to a __cxa_throw, and then the panic machinery below it, is how this
+      // report came to be written, not what failed.
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i].function == "__cxa_throw") {
+          begin = i + 1;
+          break;
+        }
+      }
+      while (begin < frames.size() && symbolize::is_panic_machinery(frames[begin])) ++begin;
+    }
+    std::size_t end = frames.size();
+    for (std::size_t i = begin; i < frames.size(); ++i) {
+      if (is_entry_machinery(frames[i].function)) {
+        end = i;
+        // Below the user's function sit the go() closure and std::apply: drop them.
+        while (end > begin &&
+               (symbolize::is_gleak_frame(frames[end - 1]) || symbolize::is_std_plumbing(frames[end - 1]))) {
+          --end;
+        }
+        break;
+      }
+    }
+    if (kind == StackKind::kFailing) {
+      // Above the user's frame that failed sit gleak's own (a channel operation that
+      // panicked): hide them, as Go hides runtime.chansend.
+      while (begin + 1 < end && symbolize::is_gleak_frame(frames[begin])) ++begin;
+    } else {
+      // A parked goroutine is inside gleak's park and the primitive it blocks on.
+      while (begin < end && (symbolize::is_gleak_frame(frames[begin]) || symbolize::is_std_plumbing(frames[begin]))) {
+        ++begin;
+      }
+    }
+    *b = begin;
+    *e = end;
+  }
+
+  symbolize::Symbolizer sym_;
+  std::unordered_map<uint64_t, std::vector<symbolize::Frame>> cache_;
+};
+
+// ---- the report ------------------------------------------------------------------------
+
+// Chain is a goroutine's creation chain, as far as its ancestors are alive.
+struct Chain {
+  arena::CrashAncestor ancestors[arena::kMaxAncestors];
+  uint32_t n = 0;
+  uint64_t gone = 0;  // the first ancestor that has exited (0: none)
+};
+Chain g_chain;  // the dying goroutine's: only one thread gets to fill it
+
+// collect_chain() follows r's parents while they are alive, up to one started by a
+// plain thread (run()'s main goroutine among them): its creator is no goroutine.
+void collect_chain(const arena::GoroutineRecord& r, Chain* c) {
+  c->n = 0;
+  c->gone = 0;
+  uint64_t child = r.id;
+  uint64_t ancestor = r.parent_id;
+  GView& v = g_ancestor_view;
+  while (c->n < arena::kMaxAncestors && ancestor != 0 && ancestor < child) {
+    if (!find_g(ancestor, &v)) {
+      c->gone = ancestor;
+      return;
+    }
+    if (v.rec.parent_id == 0 || v.rec.create_pc == 0) return;
+    c->ancestors[c->n++] = {ancestor, v.rec.parent_id, v.rec.create_pc};
+    child = ancestor;
+    ancestor = v.rec.parent_id;
+  }
+}
+
+// creation_chain() prints where goroutine `r` was created, then where each of its
+// live ancestors was: Go prints only the first line.
+void creation_chain(Writer& w, Printer& p, const arena::GoroutineRecord& r, const Chain& c) {
+  if (r.create_pc == 0) return;
+  p.created_by(w, "created by ", 0, r.create_pc, r.parent_id);
+  for (uint32_t i = 0; i < c.n; ++i) {
+    p.created_by(w, "was created by ", c.ancestors[i].goroutine, c.ancestors[i].create_pc, c.ancestors[i].parent);
+  }
+  if (c.gone != 0) {
+    w.str("goroutine ").dec(static_cast<int64_t>(c.gone)).str(" has exited: where it was created is not known\n");
+  }
+}
+
+// recovered_panics() lists the panics that goroutine `id` recovered before, from the
+// arena's ring of recovered panics (the most recent kMaxRecoveredShown).
+void recovered_panics(Writer& w, Printer& p, uint64_t id) {
+  arena::RecoverRecord* ring = arena_recover_ring_if_any();
+  if (ring == nullptr) return;
+  uint64_t written = arena_header()->recover_written.load(std::memory_order_acquire);
+  uint64_t oldest = written > arena::kRecoverRecords ? written - arena::kRecoverRecords : 0;
+  uint64_t shown[kMaxRecoveredShown];
+  int nshown = 0;
+  uint64_t more = 0;
+  for (uint64_t i = written; i-- > oldest;) {
+    const arena::RecoverRecord& r = ring[i % arena::kRecoverRecords];
+    if (r.seq.load(std::memory_order_acquire) != 2 * i + 2 || r.goroutine != id) continue;
+    if (nshown < kMaxRecoveredShown) {
+      shown[nshown++] = i;
+    } else {
+      ++more;
+    }
+  }
+  for (int k = nshown; k-- > 0;) {
+    arena::RecoverRecord& r = g_recover_copy;
+    r = ring[shown[k] % arena::kRecoverRecords];
+    if (r.seq.load(std::memory_order_relaxed) != 2 * shown[k] + 2) continue;
+    r.message[sizeof r.message - 1] = '\0';
+    r.type[sizeof r.type - 1] = '\0';
+    w.str("recovered panic: ").str(r.message);
+    if ((r.flags & arena::kRecoverTruncated) != 0) w.str("...");
+    if (r.type[0] != '\0') w.str(" [").str(r.type).ch(']');
+    w.str("\n\tthrown at ");
+    uint32_t nf = std::min(r.nframes, arena::kRecoverFrames);
+    if (nf > 0) {
+      p.site(w, 0, r.frames, static_cast<int>(nf));
+    } else {
+      w.str("(not known: not a gleak::panic)");
+    }
+    w.str("\n\trecovered in ");
+    p.site(w, r.recover_pc, nullptr, 0);
+    w.ch('\n');
+  }
+  if (more > 0) w.str("(").dec(static_cast<int64_t>(more)).str(" earlier recovered panic(s) not shown)\n");
+}
+
+struct Others {
+  Writer* w;
+  Printer* p;
+  const G* dying;
+  int64_t now;
+};
+
+// other_goroutine() prints one goroutine that was not the one dying, Go's way.
+void other_goroutine(G* g, void* arg) {
+  auto* o = static_cast<Others*>(arg);
+  if (g == o->dying) return;
+  GState s = g->rec.state;
+  if (s == GState::kFree || s == GState::kDead) return;
+  GView& v = g_view;
+  read_g(g, &v);
+  if (v.rec.state == GState::kFree || v.rec.state == GState::kDead) return;
+  Writer& w = *o->w;
+  w.str("\ngoroutine ").dec(static_cast<int64_t>(v.rec.id)).str(" [");
+  status(w, v.rec, o->now);
+  w.str("]:\n");
+  if (v.rec.state == GState::kRunning) {
+    w.str("\tgoroutine running on other thread; stack unavailable\n");
+  } else if (v.nframes == 0) {
+    w.str(v.rec.context == 0 ? "\t(not started yet)\n" : "\t(stack unavailable)\n");
+  } else {
+    o->p->stack(w, v.frames, static_cast<int>(v.nframes), false, StackKind::kParked);
+    if (!v.consistent) w.str("\t(the goroutine ran while it was read: this stack may be mixed)\n");
+  }
+  if (v.rec.create_pc != 0) o->p->created_by(w, "created by ", 0, v.rec.create_pc, v.rec.parent_id);
+}
+
+void write_report(Writer& w, Printer& p, const Death& d, const uintptr_t* pcs, int n, G* g, int tid) {
+  w.str(d.header).ch('\n');
+  if (g_traceback == Traceback::kNone) return;
+  w.ch('\n');
+  if (g != nullptr) {
+    w.str("goroutine ").dec(static_cast<int64_t>(g->rec.id)).str(" [running]:\n");
+  } else {
+    w.str("thread ").dec(tid).str(" [running]:\n");
+  }
+  static_assert(sizeof(uintptr_t) == sizeof(uint64_t));
+  // Every address is a return address: a signal's faulting pc is recorded plus one.
+  p.stack(w, reinterpret_cast<const uint64_t*>(pcs), n, false, StackKind::kFailing);
+  if (g != nullptr) {
+    creation_chain(w, p, g->rec, g_chain);
+    recovered_panics(w, p, g->rec.id);
+  }
+  if (shows_others()) {
+    Others o{&w, &p, g, coarse_now_ns()};
+    for_each_g(other_goroutine, &o);
+  }
+  p.epilogue(w);
+}
+
+// ---- the crash record ------------------------------------------------------------------
+
 struct StackSnapshot {
   char* out;
   uint64_t used;
@@ -238,14 +659,15 @@ struct StackSnapshot {
 
 void snapshot_one(G* g, void* arg) {
   auto* s = static_cast<StackSnapshot*>(arg);
-  GState st = g->rec.state;
-  if (st != GState::kWaiting && st != GState::kRunnable && st != GState::kSyscall) return;
+  if (!parked(g->rec.state)) return;
   std::size_t need = sizeof(arena::CrashStack) + arena::kMaxStackFrames * sizeof(uint64_t);
   if (s->used + need > s->cap) return;
   auto* cs = reinterpret_cast<arena::CrashStack*>(s->out + s->used);
   auto* frames = reinterpret_cast<uint64_t*>(cs + 1);
-  cs->goroutine = g->rec.id;
-  cs->nframes = walk_saved_stack(g, frames, arena::kMaxStackFrames);
+  arena::GoroutineRecord r;
+  std::memcpy(static_cast<void*>(&r), static_cast<const void*>(&g->rec), sizeof r);
+  cs->goroutine = r.id;
+  cs->nframes = walk_saved_stack(r, frames, arena::kMaxStackFrames);
   s->used += sizeof(arena::CrashStack) + cs->nframes * sizeof(uint64_t);
 }
 
@@ -258,7 +680,9 @@ void snapshot_stacks() {
   uint64_t cap = count * (sizeof(arena::CrashStack) + arena::kMaxStackFrames * sizeof(uint64_t));
   if (cap == 0) return;
   uint64_t off = 0;
-  StackSnapshot s{static_cast<char*>(arena_alloc(cap, &off)), 0, cap};
+  auto* out = static_cast<char*>(arena_try_alloc(cap, &off));
+  if (out == nullptr) return;
+  StackSnapshot s{out, 0, cap};
   for_each_g(snapshot_one, &s);
   h->crash_stacks_bytes.store(s.used, std::memory_order_relaxed);
   h->crash_stacks_offset.store(off, std::memory_order_release);
@@ -277,8 +701,11 @@ void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
   cr->fault_address = death.fault_address;
   cr->nframes = static_cast<uint32_t>(std::min<int>(n, arena::kMaxCrashFrames));
   for (uint32_t i = 0; i < cr->nframes; ++i) cr->frames[i] = pcs[i];
-  std::snprintf(cr->message, sizeof cr->message, "%s", death.header.c_str());
-  std::snprintf(cr->exception_type, sizeof cr->exception_type, "%s", death.exception_type.c_str());
+  cr->nancestors = g_chain.n;
+  for (uint32_t i = 0; i < g_chain.n; ++i) cr->ancestors[i] = g_chain.ancestors[i];
+  cr->ancestor_gone = g_chain.gone;
+  copy_text(cr->message, sizeof cr->message, death.header);
+  copy_text(cr->exception_type, sizeof cr->exception_type, death.exception_type);
   cr->present = 1;
   cr->seq.store(s + 2, std::memory_order_release);
   snapshot_stacks();
@@ -286,20 +713,252 @@ void write_crash_record(const Death& death, const uintptr_t* pcs, int n, G* g) {
   h->state.store(static_cast<uint32_t>(arena::ProcessState::kCrashed), std::memory_order_release);
 }
 
+// ---- the handlers ----------------------------------------------------------------------
+
+void message_of_current_exception(Death* d, std::vector<uintptr_t>* panic_stack) {
+  std::exception_ptr ep = std::current_exception();
+  std::string type, msg;
+  const PanicCopy* flying[4];
+  int nflying = panics_in_flight(flying, std::min(4, std::uncaught_exceptions()));
+  if (!ep && nflying > 0) {
+    // A panic escaped a destructor while another was unwinding: neither is caught.
+    // Go prints each panic of the sequence, the later ones indented.
+    const PanicCopy& last = *flying[nflying - 1];
+    panic_stack->assign(last.frames, last.frames + last.nframes);
+    msg = flying[0]->message;
+    for (int i = 1; i < nflying; ++i) msg += std::string("\n\tpanic: ") + flying[i]->message;
+  } else if (!ep) {
+    msg = "std::terminate called without an active exception";
+  } else {
+    if (const std::type_info* ti = abi::__cxa_current_exception_type()) type = symbolize::demangle(ti->name());
+    try {
+      std::rethrow_exception(ep);
+    } catch (const Panic& p) {
+      *panic_stack = p.stack();
+      type.clear();
+      msg = p.what();
+    } catch (const std::exception& e) {
+      msg = e.what();
+    } catch (...) {
+      msg = "exception of type " + type;
+    }
+  }
+  std::string header = "panic: " + msg;
+  if (!type.empty()) header += " [" + type + "]";
+  copy_text(d->header, sizeof d->header, header.c_str());
+  copy_text(d->exception_type, sizeof d->exception_type, type.c_str());
+}
+
+void on_terminate() {
+  // Still on the stack of the throw: nothing was unwound (docs/scheduler.md).
+  uintptr_t pcs[kMaxFrames];
+  int n = capture_stack(pcs, kMaxFrames);
+  std::vector<uintptr_t> panic_stack;
+  Death d;
+  message_of_current_exception(&d, &panic_stack);
+  if (!panic_stack.empty()) {
+    n = static_cast<int>(std::min<std::size_t>(panic_stack.size(), kMaxFrames));
+    std::copy(panic_stack.begin(), panic_stack.begin() + n, pcs);
+  }
+  die(d, pcs, n, current_g(), false);
+}
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV: segmentation violation";
+    case SIGBUS: return "SIGBUS: bus error";
+    case SIGFPE: return "SIGFPE: floating-point exception";
+    case SIGILL: return "SIGILL: illegal instruction";
+    case SIGABRT: return "SIGABRT: abort";
+    default: return "signal";
+  }
+}
+
+// forward() gives a signal that is not a goroutine's to whoever had it before: the
+// previous handler, or the default action.
+void forward(int sig, siginfo_t* info, void* uctx) {
+  const struct sigaction& old = g_old[sig];
+  if ((old.sa_flags & SA_SIGINFO) != 0 && old.sa_sigaction != nullptr) {
+    old.sa_sigaction(sig, info, uctx);
+    return;
+  }
+  if (old.sa_handler == SIG_IGN && info->si_code <= 0) return;  // sent, and ignored as before
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+    old.sa_handler(sig);
+    return;
+  }
+  // The default action: put it back and let the signal take it. A fault comes back
+  // when the instruction runs again; a sent signal is sent again, and arrives as soon
+  // as this handler returns.
+  sigaction(sig, &old, nullptr);
+  if (info->si_code <= 0) raise(sig);
+}
+
+// from_goroutine() says whether a signal is a goroutine's own doing: a fault of its
+// code or of its stack, or its own call of abort().
+bool from_goroutine(int sig, const siginfo_t* info, const G* g, const StackHit& hit) {
+  switch (sig) {
+    case SIGSEGV:
+    case SIGBUS: return info->si_code > 0 && (g != nullptr || hit.in_slab);
+    case SIGFPE:
+    case SIGILL: return info->si_code > 0 && g != nullptr;
+    case SIGABRT: return g != nullptr && info->si_code == SI_TKILL && info->si_pid == getpid();
+    default: return false;
+  }
+}
+
+// walk_interrupted() follows the frame pointers of the goroutine a signal interrupted,
+// from its registers, staying inside its stack.
+void walk_interrupted(const ucontext_t* uc, const G* g, uintptr_t* pcs, int* n) {
+  auto fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
+  uintptr_t lo = g ? static_cast<uintptr_t>(g->rec.stack_lo) : 0;
+  uintptr_t hi = g ? static_cast<uintptr_t>(g->rec.stack_hi) : 0;
+  while (*n < kMaxFrames && fp >= lo && fp + 16 <= hi && fp % 8 == 0) {
+    auto* frame = reinterpret_cast<uintptr_t*>(fp);
+    uintptr_t ret = frame[1];
+    if (ret == 0) break;
+    pcs[(*n)++] = ret;
+    if (frame[0] <= fp) break;
+    fp = frame[0];
+  }
+}
+
+// abort_stack() unwinds a goroutine's own abort() with the unwinder (DWARF), through
+// the signal frame: glibc's raise and abort keep no frame pointers, so a frame-pointer
+// walk from them finds nothing. The unwinder is not async-signal-safe in general — it
+// takes the loader's lock to find unwind tables — but this signal is no interruption
+// at a random point: the goroutine called abort(), which holds neither that lock nor
+// malloc's, and backtrace() was loaded at start-up. It replaces pcs[1..] with the
+// frames past the interrupted one (pcs[0]); false if it cannot find that one.
+bool abort_stack(uintptr_t interrupted_pc, uintptr_t* pcs, int* n) {
+  void* raw[kMaxFrames];
+  int got = backtrace(raw, kMaxFrames);
+  for (int i = 0; i < got; ++i) {
+    // The unwinder reports the interrupted frame by its exact pc (it is a signal
+    // frame), every other one by its return address.
+    if (reinterpret_cast<uintptr_t>(raw[i]) != interrupted_pc) continue;
+    int k = 1;
+    for (int j = i + 1; j < got && k < kMaxFrames; ++j) pcs[k++] = reinterpret_cast<uintptr_t>(raw[j]);
+    *n = k;
+    return true;
+  }
+  return false;
+}
+
+[[maybe_unused]] void on_signal(int sig, siginfo_t* info, void* uctx) {
+  if (g_dying.load(std::memory_order_acquire) != 0 && g_dying_tid.load(std::memory_order_relaxed) == gettid()) {
+    // A fault while this thread writes a crash report: say so and end.
+    static const char kMsg[] = "\nfatal error: fault while writing the crash report\n";
+    (void)!write(2, kMsg, sizeof kMsg - 1);
+    _exit(2);
+  }
+  G* g = current_g();
+  StackHit hit = sig == SIGSEGV || sig == SIGBUS ? stack_classify(info->si_addr) : StackHit{};
+  if (!from_goroutine(sig, info, g, hit)) {
+    forward(sig, info, uctx);
+    return;
+  }
+  // On the alternate signal stack (64 KiB): room for these.
+  Death d;
+  uintptr_t pcs[kMaxFrames];
+  int n = 0;
+  auto* uc = static_cast<ucontext_t*>(uctx);
+  uintptr_t fault_pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  pcs[n++] = fault_pc + 1;  // as a return address, like every other frame
+  if (sig == SIGABRT && abort_stack(fault_pc, pcs, &n)) {
+    // Unwound through libc's frames, which keep no frame pointers.
+  } else {
+    // Walk the goroutine's frame pointers from the interrupted context: unwinding
+    // through the signal frame would need the unwinder, which is not
+    // async-signal-safe.
+    walk_interrupted(uc, g, pcs, &n);
+  }
+  Writer w(d.header, sizeof d.header, -1);
+  if (hit.in_guard) {
+    w.str("runtime: goroutine stack exceeds ").dec(static_cast<int64_t>(stack_size()));
+    w.str("-byte limit\nfatal error: stack overflow");
+  } else {
+    w.str("unexpected signal during goroutine execution\n[signal ").str(signal_name(sig));
+    w.str(" code=").dec(info->si_code);
+    if (sig != SIGABRT) w.str(" addr=").hex(reinterpret_cast<uint64_t>(info->si_addr));
+    w.str(" pc=").hex(fault_pc).ch(']');
+  }
+  d.signal = sig;
+  d.fault_address = sig == SIGABRT ? 0 : reinterpret_cast<uint64_t>(info->si_addr);
+  die(d, pcs, n, g, true);
+}
+
+// finish() ends the process once the report is out: exit status 2, or with
+// GLEAK_TRACEBACK=crash an abort() that the default SIGABRT action turns into a core
+// dump (our own SIGABRT handler is taken away first, or abort() would come back here).
+[[noreturn]] void finish() {
+  if (g_traceback == Traceback::kCrash) {
+    struct sigaction sa {};
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGABRT, &sa, nullptr);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGABRT);
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    abort();
+  }
+  _exit(2);
+}
+
+// wait_if_dying() holds back a normal exit (main returning while another goroutine
+// writes its crash report): the report's _exit(2) must be how the process ends.
+void wait_if_dying() {
+  if (g_dying.load(std::memory_order_acquire) == 0) return;
+  std::atomic<uint32_t> never{0};
+  for (;;) futex_wait(&never, 0);
+}
+
+Traceback parse_traceback(const char* v) {
+  if (v == nullptr || *v == '\0') return Traceback::kSingle;
+  std::string s(v);
+  // Go's names, and its numbers: 0 is none, 1 all, 2 system.
+  if (s == "none" || s == "0") return Traceback::kNone;
+  if (s == "single") return Traceback::kSingle;
+  if (s == "all" || s == "1") return Traceback::kAll;
+  if (s == "system" || s == "2") return Traceback::kSystem;
+  if (s == "crash") return Traceback::kCrash;
+  std::fprintf(stderr, "gleak: GLEAK_TRACEBACK=%s is not none, single, all, system or crash; using single\n", v);
+  return Traceback::kSingle;
+}
+
 }  // namespace
 
-void note_recover(uint64_t throw_pc) {
+void note_recover(const char* message, const char* type, const uintptr_t* frames, std::size_t n,
+                  uintptr_t recover_pc) {
   P* p = current_p();
   G* g = p ? p->current : nullptr;
+  uint64_t id = g ? g->rec.id : 0;
+  arena::RecoverRecord* ring = arena_recover_ring();
+  uint64_t i = arena_header()->recover_written.fetch_add(1, std::memory_order_relaxed);
+  arena::RecoverRecord& r = ring[i % arena::kRecoverRecords];
+  r.seq.store(2 * i + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  r.goroutine = id;
+  r.time_ns = coarse_now_ns();
+  r.recover_pc = recover_pc;
+  r.nframes = static_cast<uint32_t>(std::min<std::size_t>(n, arena::kRecoverFrames));
+  for (uint32_t k = 0; k < r.nframes; ++k) r.frames[k] = frames[k];
+  copy_text(r.type, sizeof r.type, type);
+  copy_text(r.message, sizeof r.message, message);
+  r.flags = std::strlen(message) >= sizeof r.message ? arena::kRecoverTruncated : 0;
+  r.seq.store(2 * i + 2, std::memory_order_release);
+  uint64_t throw_pc = r.nframes > 0 ? r.frames[0] : 0;
+  auto index = static_cast<uint32_t>(i + 1);
   if (g == nullptr) {
-    emit_external(arena::EventKind::kRecover, 0, throw_pc, 0);
+    emit_external(arena::EventKind::kRecover, 0, throw_pc, index);
     return;
   }
   {
     RecordWrite w(g);
     ++g->rec.recovered_panics;
   }
-  ring_emit(p->events, coarse_now_ns(), arena::EventKind::kRecover, g->rec.id, throw_pc, 0);
+  ring_emit(p->events, coarse_now_ns(), arena::EventKind::kRecover, id, throw_pc, index);
 }
 
 int capture_stack(uintptr_t* out, int max) {
@@ -309,22 +968,52 @@ int capture_stack(uintptr_t* out, int max) {
   return n;
 }
 
-void die(const Death& death, const uintptr_t* pcs, int n, G* g) {
+void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {
   if (g_dying.exchange(1) != 0) {
     // Another thread is already reporting; it ends the process.
     std::atomic<uint32_t> never{0};
     for (;;) futex_wait(&never, 0);
   }
+  int tid = gettid();
+  g_dying_tid.store(tid, std::memory_order_relaxed);
+  // The chain is taken once, for the record and the report alike: ancestors may exit
+  // while the report is written.
+  if (g != nullptr) collect_chain(g->rec, &g_chain);
   write_crash_record(death, pcs, n, g);
   if (g != nullptr) {
     if (P* p = current_p()) ring_emit(p->events, coarse_now_ns(), arena::EventKind::kPanic, g->rec.id, 0, 0);
   }
-  std::string report;
-  // libdw needs a big stack, and this may run on a goroutine's: symbolize on a thread.
-  std::thread t([&] { report = format_report(death.header, pcs, n, g); });
-  t.join();
-  write_all(2, report);
-  _exit(2);
+  auto raw_report = [&] {
+    arena::ArenaHeader* h = arena_header();
+    uint32_t size = h->maps_size.load(std::memory_order_acquire);
+    ModulePrinter p(reinterpret_cast<const char*>(h) + h->maps_offset, size);
+    Writer w(g_out, sizeof g_out, 2);
+    write_report(w, p, death, pcs, n, g, tid);
+  };
+  if (in_signal_handler || g_traceback == Traceback::kNone) {
+    // (With none there is no frame to name: no need for the symbolizer.)
+    raw_report();
+  } else {
+    // libdw needs a big stack, and this may run on a goroutine's: symbolize on a
+    // thread of its own.
+    try {
+      std::thread t([&] {
+        // A fault from here on is a fault of the report itself (on_signal).
+        g_dying_tid.store(gettid(), std::memory_order_relaxed);
+        // libdw would ask debuginfod servers for the debug information of modules
+        // without it: a dying process must not wait on the network. (`gleak dump` of
+        // the arena still may.)
+        unsetenv("DEBUGINFOD_URLS");
+        SymbolPrinter p;
+        Writer w(g_out, sizeof g_out, 2);
+        write_report(w, p, death, pcs, n, g, tid);
+      });
+      t.join();
+    } catch (const std::system_error&) {
+      raw_report();  // no thread to be had: addresses it is
+    }
+  }
+  finish();
 }
 
 void die_with_report(const Death& death, const std::string& report) {
@@ -332,9 +1021,15 @@ void die_with_report(const Death& death, const std::string& report) {
     std::atomic<uint32_t> never{0};
     for (;;) futex_wait(&never, 0);
   }
+  g_dying_tid.store(gettid(), std::memory_order_relaxed);
   write_crash_record(death, nullptr, 0, nullptr);
-  write_all(2, death.header + "\n\n" + report);
-  _exit(2);
+  {
+    Writer w(g_out, sizeof g_out, 2);
+    w.str(death.header).ch('\n');
+    // As Go's GOTRACEBACK=none: the message alone.
+    if (g_traceback != Traceback::kNone) w.ch('\n').str(report);
+  }
+  finish();
 }
 
 void install_worker_signal_stack() {
@@ -347,17 +1042,20 @@ void install_worker_signal_stack() {
 }
 
 void install_crash_handlers() {
+  g_traceback = parse_traceback(std::getenv("GLEAK_TRACEBACK"));
   std::set_terminate(on_terminate);
+  std::atexit(wait_if_dying);
   // Make sure backtrace() has loaded its unwinder before any crash needs it.
   void* warm[2];
   backtrace(warm, 2);
 #if !defined(GLEAK_SANITIZE_BUILD)
   struct sigaction sa {};
-  sa.sa_sigaction = on_fault;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sa.sa_sigaction = on_signal;
+  // SA_NODEFER: a fault while the report is written comes back to on_signal, which
+  // says so and ends the process, instead of the kernel killing it silently.
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGSEGV, &sa, &g_old_segv);
-  sigaction(SIGBUS, &sa, &g_old_bus);
+  for (int sig : kSignals) sigaction(sig, &sa, &g_old[sig]);
 #endif
   install_worker_signal_stack();
 }
@@ -365,11 +1063,10 @@ void install_crash_handlers() {
 void check_failed(const char* expr, const char* file, int line, const char* msg) {
   uintptr_t pcs[kMaxFrames];
   int n = capture_stack(pcs, kMaxFrames);
-  char head[512];
-  std::snprintf(head, sizeof head, "fatal error: gleak internal check failed: %s (%s) at %s:%d", msg, expr, file, line);
   Death d;
-  d.header = head;
-  die(d, pcs, n, current_g());
+  std::snprintf(d.header, sizeof d.header, "fatal error: gleak internal check failed: %s (%s) at %s:%d", msg, expr,
+                file, line);
+  die(d, pcs, n, current_g(), false);
 }
 
 }  // namespace gleak::internal

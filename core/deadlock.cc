@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -67,7 +68,7 @@ void check(uint64_t main_id) {
   // image it took, so it holds — unless the main goroutine is another one by now.
   if (main_leaked && j.value("complete", false) && g_main_id.load(std::memory_order_acquire) == main_id) {
     Death d;
-    d.header = "fatal error: all goroutines are asleep - deadlock!";
+    std::snprintf(d.header, sizeof d.header, "fatal error: all goroutines are asleep - deadlock!");
     die_with_report(d, j.value("text", ""));
   }
   g_log->debug("gleak: deadlock check: goroutine {} can still be woken ({} ms)", main_id,

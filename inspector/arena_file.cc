@@ -50,7 +50,7 @@ void validate(const std::string& path, const char* base, std::size_t size) {
   }
   if (h.header_size != sizeof(ArenaHeader) || h.goroutine_record_size != sizeof(GoroutineRecord) ||
       h.object_record_size != sizeof(ObjectRecord) || h.event_size != sizeof(Event) || h.ring_events != kRingEvents ||
-      h.max_chunks != kMaxChunks) {
+      h.max_chunks != kMaxChunks || h.recover_record_size != sizeof(RecoverRecord)) {
     corrupt(path, "record sizes do not match this gleak's layout");
   }
   uint32_t gchunks = h.goroutine_chunks.load(std::memory_order_acquire);

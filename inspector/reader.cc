@@ -112,6 +112,16 @@ struct Reader {
     c.message = std::string(r.message, strnlen(r.message, sizeof r.message));
     c.exception_type = std::string(r.exception_type, strnlen(r.exception_type, sizeof r.exception_type));
     c.time_ns = r.time_ns;
+    c.chain_recorded = r.goroutine != 0;
+    for (uint32_t i = 0; i < std::min(r.nancestors, kMaxAncestors); ++i) {
+      Ancestor a;
+      a.goroutine = r.ancestors[i].goroutine;
+      a.parent_id = r.ancestors[i].parent;
+      a.create_pc = r.ancestors[i].create_pc;
+      if (symbols && a.create_pc) a.created_by = symbols->creation(a.create_pc);
+      c.ancestors.push_back(std::move(a));
+    }
+    c.ancestor_gone = r.ancestor_gone;
     std::vector<uint64_t> pcs(r.frames, r.frames + std::min<uint32_t>(r.nframes, kMaxCrashFrames));
     if (symbols) {
       std::vector<Frame> frames = symbols->stack(pcs, false);
@@ -135,6 +145,52 @@ struct Reader {
       c.stack = std::move(frames);
     }
     snap.crash = std::move(c);
+  }
+
+  // read_recovered() copies the ring of recovered panics: record i is whole and still
+  // record i when its seq reads 2i+2 before and after the copy.
+  void read_recovered() {
+    uint64_t off = h().recover_offset.load(std::memory_order_acquire);
+    const RecoverRecord* ring = off ? file.at<RecoverRecord>(off, kRecoverRecords) : nullptr;
+    if (!ring) return;
+    uint64_t written = h().recover_written.load(std::memory_order_acquire);
+    uint64_t first = written > kRecoverRecords ? written - kRecoverRecords : 0;
+    snap.recovered_lost = first;
+    for (uint64_t i = first; i < written; ++i) {
+      const RecoverRecord& src = ring[i % kRecoverRecords];
+      if (src.seq.load(std::memory_order_acquire) != 2 * i + 2) continue;
+      RecoverRecord r = src;
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (src.seq.load(std::memory_order_relaxed) != 2 * i + 2) continue;
+      RecoveredPanic p;
+      p.index = i;
+      p.goroutine = r.goroutine;
+      p.time_ns = r.time_ns;
+      p.message = std::string(r.message, strnlen(r.message, sizeof r.message));
+      p.truncated = (r.flags & kRecoverTruncated) != 0;
+      p.type = std::string(r.type, strnlen(r.type, sizeof r.type));
+      p.recover_pc = r.recover_pc;
+      std::vector<uint64_t> pcs(r.frames, r.frames + std::min(r.nframes, kRecoverFrames));
+      if (symbols) {
+        std::vector<Frame> frames = symbols->stack(pcs, false);
+        for (auto& f : frames) {
+          if (symbolize::is_panic_machinery({f.pc, f.function, f.file, f.line, f.offset, f.module})) f.runtime = true;
+        }
+        for (const Frame& f : frames) {
+          if (!f.runtime) {
+            p.thrown_at = f;
+            break;
+          }
+        }
+        p.stack = std::move(frames);
+        if (r.recover_pc) p.recovered_in = symbols->creation(r.recover_pc);
+      } else {
+        std::vector<Frame> frames;
+        for (uint64_t pc : pcs) frames.push_back(Frame{pc, "", "", 0, 0, "", false});
+        p.stack = std::move(frames);
+      }
+      snap.recovered.push_back(std::move(p));
+    }
   }
 
   void read_events() {
@@ -636,6 +692,12 @@ struct Reader {
     }
     std::sort(snap.goroutines.begin(), snap.goroutines.end(),
               [](const Goroutine& a, const Goroutine& b) { return a.id < b.id; });
+    for (std::size_t k = 0; k < snap.recovered.size(); ++k) {
+      uint64_t id = snap.recovered[k].goroutine;
+      auto it = std::lower_bound(snap.goroutines.begin(), snap.goroutines.end(), id,
+                                 [](const Goroutine& g, uint64_t x) { return g.id < x; });
+      if (id != 0 && it != snap.goroutines.end() && it->id == id) it->recovered.push_back(static_cast<uint32_t>(k));
+    }
   }
 
   void run() {
@@ -680,6 +742,7 @@ struct Reader {
       if (!symbols->ok()) snap.warnings.push_back("could not read the program's symbols");
     }
     read_crash();
+    read_recovered();
     if (!live && snap.crash) reference_ns = std::max(reference_ns, snap.crash->time_ns);
     snap.taken_monotonic_ns = reference_ns;
     build_goroutines();

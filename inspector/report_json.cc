@@ -111,6 +111,18 @@ Json event_json(const Event& e) {
   return j;
 }
 
+Json ancestors_json(const Crash& c) {
+  if (!c.chain_recorded) return nullptr;
+  Json out = Json::array();
+  for (const Ancestor& a : c.ancestors) {
+    out.push_back(Json{{"goroutine", a.goroutine},
+                       {"parent_id", a.parent_id},
+                       {"create_pc", format_hex(a.create_pc)},
+                       {"created_by", optional_frame_json(a.created_by)}});
+  }
+  return out;
+}
+
 Json crash_json(const Crash& c) {
   return Json{{"goroutine", c.goroutine},
               {"signal", c.signal},
@@ -119,7 +131,21 @@ Json crash_json(const Crash& c) {
               {"message", c.message},
               {"exception_type", c.exception_type},
               {"stack", frames_json(c.stack.frames())},
-              {"time_ns", c.time_ns}};
+              {"time_ns", c.time_ns},
+              {"ancestors", ancestors_json(c)},
+              {"ancestor_gone", c.ancestor_gone}};
+}
+
+Json recovered_json(const RecoveredPanic& r) {
+  return Json{{"index", r.index},
+              {"goroutine", r.goroutine},
+              {"time_ns", r.time_ns},
+              {"message", r.message},
+              {"truncated", r.truncated},
+              {"type", r.type},
+              {"thrown_at", optional_frame_json(r.thrown_at)},
+              {"recovered_in", optional_frame_json(r.recovered_in)},
+              {"stack", frames_json(r.stack.frames())}};
 }
 
 Json bucket_json(const Bucket& b) {
@@ -169,6 +195,10 @@ std::string to_json(const Snapshot& s, const TextOptions& opt) {
   for (const Event& e : s.events) events.push_back(event_json(e));
   j["events"] = std::move(events);
   j["events_lost"] = s.events_lost;
+  Json recovered = Json::array();
+  for (const RecoveredPanic& r : s.recovered) recovered.push_back(recovered_json(r));
+  j["recovered_panics"] = std::move(recovered);
+  j["recovered_lost"] = s.recovered_lost;
   j["warnings"] = s.warnings;
   if (opt.group) {
     Json buckets = Json::array();

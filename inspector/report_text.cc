@@ -17,6 +17,8 @@ namespace {
 
 constexpr int64_t kMinuteNs = 60'000'000'000;
 constexpr size_t kMaxListed = 10;  // ids (and parents) listed in a bucket before eliding
+constexpr size_t kMaxRecoveredShown = 8;  // recovered panics listed per goroutine
+constexpr int kMaxAncestors = 32;         // lines of a creation chain
 
 // shown() says whether a dump prints g: Go skips dead goroutines, and a free slot is
 // not a goroutine at all.
@@ -137,6 +139,69 @@ Bucket crash_thread_bucket(const Snapshot& s, const TextOptions& opt) {
   return b;
 }
 
+// one_line() is a frame on one line: `function file:line`.
+std::string one_line(const std::optional<Frame>& f) {
+  if (!f) return "??";
+  std::string out = function_name(*f) + " ";
+  if (!f->file.empty()) return out + f->file + ":" + std::to_string(f->line);
+  if (!f->module.empty()) return out + f->module;
+  return out + format_hex(f->pc);
+}
+
+// append_recovered() prints one recovered panic as the runtime's crash report does.
+void append_recovered(std::string& out, const RecoveredPanic& r) {
+  out += "recovered panic: " + r.message;
+  if (r.truncated) out += "...";
+  if (!r.type.empty()) out += " [" + r.type + "]";
+  out += "\n\tthrown at ";
+  out += r.stack.empty() ? std::string("(not known: not a gleak::panic)") : one_line(r.thrown_at);
+  out += "\n\trecovered in " + (r.recover_pc ? one_line(r.recovered_in) : std::string("??")) + "\n";
+}
+
+// append_recovered_of() lists the most recent panics goroutine g recovered.
+void append_recovered_of(std::string& out, const Goroutine& g, const Snapshot& s) {
+  std::size_t n = g.recovered.size();
+  std::size_t from = n > kMaxRecoveredShown ? n - kMaxRecoveredShown : 0;
+  for (std::size_t i = from; i < n; ++i) {
+    if (g.recovered[i] < s.recovered.size()) append_recovered(out, s.recovered[g.recovered[i]]);
+  }
+  if (from > 0) out += "(" + std::to_string(from) + " earlier recovered panic(s) not shown)\n";
+}
+
+// append_creation_chain() follows the crashed goroutine's parents that are still in
+// the snapshot, as the runtime's crash report does.
+void append_creation_chain(std::string& out, const Goroutine& g, const Snapshot& s) {
+  auto line = [&](uint64_t id, const std::optional<Frame>& created_by, uint64_t create_pc, uint64_t parent) {
+    Frame unknown;
+    unknown.pc = create_pc;
+    const Frame& f = created_by ? *created_by : unknown;
+    out += "goroutine " + std::to_string(id) + " was created by " + function_name(f) + " in goroutine " +
+           std::to_string(parent) + "\n\t" + location(f) + "\n";
+  };
+  auto gone = [&](uint64_t id) {
+    out += "goroutine " + std::to_string(id) + " has exited: where it was created is not known\n";
+  };
+  if (s.crash && s.crash->chain_recorded && s.crash->goroutine == g.id) {
+    // The chain as it was when the goroutine died.
+    for (const Ancestor& a : s.crash->ancestors) line(a.goroutine, a.created_by, a.create_pc, a.parent_id);
+    if (s.crash->ancestor_gone != 0) gone(s.crash->ancestor_gone);
+    return;
+  }
+  uint64_t child = g.id;
+  uint64_t ancestor = g.parent_id;
+  for (int depth = 0; depth < kMaxAncestors && ancestor != 0 && ancestor < child; ++depth) {
+    const Goroutine* a = s.goroutine(ancestor);
+    if (a == nullptr) {
+      gone(ancestor);
+      return;
+    }
+    if (a->parent_id == 0 || (!a->created_by && a->create_pc == 0)) return;
+    line(ancestor, a->created_by, a->create_pc, a->parent_id);
+    child = ancestor;
+    ancestor = a->parent_id;
+  }
+}
+
 std::string bucket_key(const Bucket& b) {
   std::string key = b.status;
   key += b.torn ? "\x1fT" : "\x1f-";
@@ -145,6 +210,8 @@ std::string bucket_key(const Bucket& b) {
   for (const Frame& f : b.stack) append_frame_key(key, f);
   key += '\x1d';
   if (b.created_by) append_frame_key(key, *b.created_by);
+  // A goroutine that recovered panics is listed with them: alone.
+  if (b.members.size() == 1 && !b.members[0]->recovered.empty()) key += "\x1dR" + std::to_string(b.members[0]->id);
   return key;
 }
 
@@ -217,7 +284,9 @@ void append_bucket(std::string& out, const Bucket& b, const Snapshot& s, const T
   if (b.created_by) {
     out += "created by " + function_name(*b.created_by) + parents_text(b.parent_ids) + "\n\t" +
            location(*b.created_by) + "\n";
+    if (b.crashed && b.members.size() == 1) append_creation_chain(out, *b.members[0], s);
   }
+  if (b.members.size() == 1) append_recovered_of(out, *b.members[0], s);
 
   if (b.members.size() > 1) {
     out += "goroutines:";
@@ -337,6 +406,22 @@ void dump_to(const Snapshot& s, const TextOptions& opt, Flush&& flush) {
     std::vector<const Goroutine*> rest;
     for (const Bucket& b : ordered(s, opt, &rest)) emit(b);
     for (const Goroutine* g : rest) emit(make_bucket(*g, s, opt, false));
+  }
+  // Panics recovered by goroutines the dump does not show (they have exited since), or
+  // by plain threads.
+  bool headed = false;
+  for (const RecoveredPanic& r : s.recovered) {
+    const Goroutine* g = r.goroutine != 0 ? s.goroutine(r.goroutine) : nullptr;
+    if (g != nullptr && shown(*g)) continue;
+    if (!headed) {
+      out += first ? "" : "\n";
+      out += "recovered panics of exited goroutines and plain threads";
+      if (s.recovered_lost > 0) out += " (" + std::to_string(s.recovered_lost) + " older ones overwritten)";
+      out += ":\n";
+      headed = true;
+    }
+    out += r.goroutine != 0 ? "goroutine " + std::to_string(r.goroutine) + " (exited):\n" : "a plain thread:\n";
+    append_recovered(out, r);
   }
   if (!out.empty()) flush(out);
 }

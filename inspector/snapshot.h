@@ -95,6 +95,23 @@ struct Goroutine {
   uint64_t stack_hi = 0;
   uint32_t wait_count = 0;     // select: number of cases at wait_object
   uint32_t group = 0;          // inherited tag (gleak/detail/group.h); 0: none
+  std::vector<uint32_t> recovered;  // its recovered panics still in the arena's ring:
+                                    // indices into Snapshot::recovered, oldest first
+};
+
+// RecoveredPanic is a panic that gleak::recover() stopped, from the arena's ring of the
+// most recent ones (arena::kRecoverRecords).
+struct RecoveredPanic {
+  uint64_t index = 0;          // how many panics the process had recovered before it
+  uint64_t goroutine = 0;      // 0: a plain thread
+  int64_t time_ns = 0;         // CLOCK_MONOTONIC_COARSE
+  std::string message;         // the panic value, maybe cut (truncated)
+  bool truncated = false;
+  std::string type;            // C++ type when it was not a gleak::Panic
+  Stack stack;                 // at the throw, innermost first (empty when not known)
+  std::optional<Frame> thrown_at;     // the user's frame that raised it
+  std::optional<Frame> recovered_in;  // the user's frame that called recover()
+  uint64_t recover_pc = 0;
 };
 
 struct Object {
@@ -118,6 +135,14 @@ struct Event {
   uint32_t aux = 0;
 };
 
+// Ancestor is one goroutine of the crashed goroutine's creation chain.
+struct Ancestor {
+  uint64_t goroutine = 0;
+  uint64_t parent_id = 0;           // the goroutine that created it
+  uint64_t create_pc = 0;
+  std::optional<Frame> created_by;  // the frame of its go() call
+};
+
 struct Crash {
   uint64_t goroutine = 0;  // 0: a plain thread
   int signal = 0;
@@ -127,6 +152,12 @@ struct Crash {
   std::string exception_type;
   Stack stack;
   int64_t time_ns = 0;     // CLOCK_MONOTONIC_COARSE
+  // The creation chain the runtime recorded at the crash (chain_recorded): the crashed
+  // goroutine's parent first, while they were alive; ancestor_gone is the first that
+  // had exited (0: none). Without a recorded chain, reports follow the goroutines.
+  bool chain_recorded = false;
+  std::vector<Ancestor> ancestors;
+  uint64_t ancestor_gone = 0;
 };
 
 // Source says where a snapshot came from.
@@ -153,6 +184,8 @@ struct Snapshot {
   std::vector<Event> events;          // oldest first
   uint64_t events_lost = 0;           // overwritten before they were read
   std::optional<Crash> crash;
+  std::vector<RecoveredPanic> recovered;  // oldest first
+  uint64_t recovered_lost = 0;            // recovered panics overwritten in the ring
   std::vector<std::string> warnings;  // what could not be read, and why
   // A copy of the target's memory for the leak analysis (ReadOptions::memory); null
   // when it was not asked for or cannot be had (a dead process, this process).

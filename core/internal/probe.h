@@ -20,6 +20,18 @@ arena::ArenaHeader* arena_header();
 // offset. Used for table chunks and rings; never freed.
 void* arena_alloc(std::size_t bytes, uint64_t* offset);
 
+// arena_try_alloc() is arena_alloc() for a dying process: it gives up (null) instead
+// of waiting for the allocation lock, which the dying thread itself may hold.
+void* arena_try_alloc(std::size_t bytes, uint64_t* offset);
+
+// arena_file_path() is the arena file's path, or "" when the arena is not a file.
+const char* arena_file_path();
+
+// arena_recover_ring() is the ring of recovered panics, created on first use;
+// arena_recover_ring_if_any() is null until then (and never allocates).
+arena::RecoverRecord* arena_recover_ring();
+arena::RecoverRecord* arena_recover_ring_if_any();
+
 // arena_ring() is the event ring of worker `index` (arena::kExternalRing: the shared
 // ring of plain threads), created on first use.
 arena::Ring* arena_ring(uint32_t index);

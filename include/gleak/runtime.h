@@ -136,16 +136,28 @@ struct PanicInfo {
   std::vector<uintptr_t> stack; // return addresses at the panic site, innermost first
 };
 
+[[noreturn]] void panic(std::string message);
+
 // Panic is the exception gleak::panic() throws. Any other exception that leaves a
 // goroutine's function is a panic too; its message is what() of the exception.
 class Panic : public std::exception {
  public:
+  // Panic() captures the stack from the code that constructs it.
   explicit Panic(std::string message);
+  Panic(const Panic& other);
+  ~Panic() override;
   const char* what() const noexcept override { return message_.c_str(); }
   uint64_t goroutine() const { return goroutine_; }
+  // stack() is the stack at the panic, innermost first; its first address is in the
+  // function that called panic() (or constructed the Panic).
   const std::vector<uintptr_t>& stack() const { return stack_; }
 
  private:
+  friend void panic(std::string message);
+  // Panic(message, site) keeps the stack from the return address `site` on: panic()
+  // passes its own, so that the stack starts at its caller.
+  Panic(std::string message, const void* site);
+
   std::string message_;
   uint64_t goroutine_;
   std::vector<uintptr_t> stack_;

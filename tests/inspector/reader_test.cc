@@ -281,6 +281,112 @@ TEST(DeadProcess, ACrashedProcessIsDumpedWithThePanicFirst) {
   EXPECT_NE(out.find("[running]:\nprocess(int)"), std::string::npos) << out;
 }
 
+// arena_of() is the arena file a target left in the test's arena directory.
+std::string arena_of(const ArenaDir& dir, pid_t pid) { return dir.path() + "/" + std::to_string(pid) + ".arena"; }
+
+TEST(DeadProcess, ThePostMortemDumpShowsTheCreationChainAndTheRecoveredPanic) {
+  ArenaDir dir;
+  Child crasher({GLEAK_CRASHER, "panic"});
+  int status = crasher.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 2);
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + arena_of(dir, crasher.pid()), &out), 0) << out;
+  // After the CLI's `# pid ...` lines, the panic comes first.
+  EXPECT_EQ(out.find("panic: order 8 refused\n\ngoroutine 4 [running]:\n"), out.find("\npanic: ") + 1) << out;
+  EXPECT_LT(out.find("panic: "), out.find("goroutine ")) << out;
+  std::size_t crashed_block = out.find("\n\n", out.find("[running]:"));
+  std::size_t created = out.find("created by (anonymous namespace)::dispatch(gleak::Chan<gleak::Unit>) in goroutine 3\n");
+  std::size_t chain = out.find("goroutine 3 was created by main::{lambda}::{lambda} in goroutine 2\n");
+  std::size_t chain2 = out.find("goroutine 2 was created by main::{lambda} in goroutine 1\n");
+  std::size_t recovered = out.find("recovered panic: order 7 refused\n\tthrown at (anonymous namespace)::refuse_order(int) ");
+  std::size_t recover_site = out.find("\trecovered in (anonymous namespace)::handle_orders(gleak::Chan<gleak::Unit>) ");
+  ASSERT_NE(created, std::string::npos) << out;
+  EXPECT_LT(created, chain) << out;
+  EXPECT_LT(chain, chain2) << out;
+  EXPECT_NE(chain2, std::string::npos) << out;
+  EXPECT_LT(chain2, recovered) << out;
+  EXPECT_NE(recovered, std::string::npos) << out;
+  EXPECT_NE(recover_site, std::string::npos) << out;
+  EXPECT_LT(recover_site, crashed_block) << out;  // all of it in the crashed goroutine's block
+  EXPECT_NE(out.find("crasher.cc:" + std::to_string(marker_line(std::string(GLEAK_SOURCE_DIR) +
+                                                                    "/tests/inspector/targets/crasher.cc",
+                                                                "// recover: handle_orders"))),
+            std::string::npos)
+      << out;
+
+  std::string json;
+  ASSERT_EQ(run_cli("dump --json " + arena_of(dir, crasher.pid()), &json), 0) << json;
+  auto j = nlohmann::json::parse(json);
+  ASSERT_EQ(j["recovered_panics"].size(), 1u) << json;
+  EXPECT_EQ(j["recovered_panics"][0]["goroutine"], 4);
+  EXPECT_EQ(j["recovered_panics"][0]["message"], "order 7 refused");
+  EXPECT_EQ(j["recovered_panics"][0]["thrown_at"]["function"], "(anonymous namespace)::refuse_order(int)");
+  // The creation chain recorded at the crash: goroutine 3 (by 2), goroutine 2 (by 1).
+  const auto& ancestors = j["crash"]["ancestors"];
+  ASSERT_EQ(ancestors.size(), 2u) << json;
+  EXPECT_EQ(ancestors[0]["goroutine"], 3);
+  EXPECT_EQ(ancestors[0]["parent_id"], 2);
+  EXPECT_EQ(ancestors[1]["goroutine"], 2);
+  EXPECT_EQ(ancestors[1]["parent_id"], 1);
+  EXPECT_EQ(j["crash"]["ancestor_gone"], 0);
+}
+
+TEST(DeadProcess, ASignalReportedWithAddressesIsSymbolizedByTheDump) {
+#if defined(__SANITIZE_ADDRESS__) || defined(GLEAK_SANITIZE_BUILD)
+  GTEST_SKIP() << "fatal signals are left to the sanitizer";
+#endif
+  ArenaDir dir;
+  Child crasher({GLEAK_CRASHER, "segv"});
+  int status = crasher.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 2);
+  gi::Snapshot s = gi::read_file(arena_of(dir, crasher.pid()));
+  ASSERT_TRUE(s.crash.has_value());
+  EXPECT_EQ(s.crash->signal, SIGSEGV);
+  EXPECT_EQ(s.crash->goroutine, 2u);
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + arena_of(dir, crasher.pid()), &out), 0) << out;
+  EXPECT_LT(out.find("unexpected signal during goroutine execution\n[signal SIGSEGV: segmentation violation code="),
+            out.find("goroutine 2 [running]:"))
+      << out;
+  EXPECT_NE(out.find("goroutine 2 [running]:\n(anonymous namespace)::write_through_null()\n\t"), std::string::npos) << out;
+}
+
+TEST(ExitedProcess, SafeWorkSurvivesItsPanicAndTheKeptArenaShowsIt) {
+  ArenaDir dir;
+  setenv("GLEAK_KEEP_ARENA", "1", 1);
+  Child work({GLEAK_SAFE_WORK});
+  unsetenv("GLEAK_KEEP_ARENA");
+  std::string all;
+  for (std::string l = work.line(); !l.empty(); l = work.line()) all += l;
+  int status = work.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(all.find("program survived; recovered errors: 1\n"), std::string::npos) << all;
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + arena_of(dir, work.pid()), &out), 0) << out;
+  EXPECT_NE(out.find("recovered panic: cannot process item 3\n\tthrown at process(int) "), std::string::npos) << out;
+  EXPECT_NE(out.find("safe_work.cc:"), std::string::npos) << out;
+  EXPECT_NE(out.find("\trecovered in "), std::string::npos) << out;
+  gi::Snapshot s = gi::read_file(arena_of(dir, work.pid()));
+  EXPECT_EQ(s.state, gi::ProcessState::kExited);
+  ASSERT_EQ(s.recovered.size(), 1u);
+  EXPECT_EQ(s.recovered[0].message, "cannot process item 3");
+  int recover_events = 0;
+  for (const auto& e : s.events) recover_events += e.kind == gleak::arena::EventKind::kRecover;
+  EXPECT_EQ(recover_events, 1);
+}
+
+TEST(ExitedProcess, WithoutKeepArenaANormalExitRemovesTheArena) {
+  ArenaDir dir;
+  Child work({GLEAK_SAFE_WORK});
+  while (!work.line().empty()) {
+  }
+  ASSERT_EQ(work.wait(), 0);
+  EXPECT_NE(access(arena_of(dir, work.pid()).c_str(), F_OK), 0);
+}
+
 TEST(BadInput, ACorruptArenaIsRefusedWithItsOwnExitCode) {
   ArenaDir dir;
   std::string path = dir.path() + "/junk.arena";

@@ -317,6 +317,124 @@ TEST(Dump, GoroutineWithNoParentAndNoCreatePcHasNoCreatedBy) {
   EXPECT_EQ(count(format_dump(of({g}), kPlain), "created by"), 0);
 }
 
+// --- Recovered panics and the creation chain ------------------------------------------
+
+RecoveredPanic recovered(uint64_t goroutine, std::string message) {
+  RecoveredPanic r;
+  r.goroutine = goroutine;
+  r.message = std::move(message);
+  r.stack = {runtime_frame("gleak::panic(std::string)", "/src/gleak/panic.cc", 9, 0x10),
+             frame("parse(int)", "/src/app.cc", 12, 0x2a)};
+  r.thrown_at = frame("parse(int)", "/src/app.cc", 12, 0x2a);
+  r.recover_pc = 0x401500;
+  r.recovered_in = frame("worker()", "/src/app.cc", 30, 0x44);
+  return r;
+}
+
+TEST(Dump, ARecoveredPanicIsListedUnderItsGoroutine) {
+  Goroutine g = goroutine(2, GoroutineState::kRunnable);
+  g.stack = {frame("f()", "/src/app.cc", 1, 0x1)};
+  g.recovered = {0};
+  Snapshot s = of({g});
+  s.recovered = {recovered(2, "bad input")};
+  EXPECT_EQ(format_dump(s, kPlain),
+            "goroutine 2 [runnable]:\nf()\n\t/src/app.cc:1 +0x1\n"
+            "recovered panic: bad input\n"
+            "\tthrown at parse(int) /src/app.cc:12\n"
+            "\trecovered in worker() /src/app.cc:30\n");
+}
+
+TEST(Dump, ARecoveredExceptionSaysItsTypeAndThatItsThrowSiteIsUnknown) {
+  Goroutine g = goroutine(2, GoroutineState::kRunnable);
+  g.recovered = {0};
+  Snapshot s = of({g});
+  RecoveredPanic r = recovered(2, "index 3");
+  r.type = "std::out_of_range";
+  r.truncated = true;
+  r.stack = {};
+  r.thrown_at.reset();
+  s.recovered = {r};
+  std::string out = format_dump(s, kPlain);
+  EXPECT_NE(out.find("recovered panic: index 3... [std::out_of_range]\n\tthrown at (not known: not a gleak::panic)\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(Dump, OnlyTheLastEightRecoveredPanicsOfAGoroutineAreListed) {
+  Goroutine g = goroutine(2, GoroutineState::kRunnable);
+  Snapshot s;
+  for (uint32_t i = 0; i < 10; ++i) {
+    s.recovered.push_back(recovered(2, "failure " + std::to_string(i)));
+    g.recovered.push_back(i);
+  }
+  s.goroutines = {g};
+  std::string out = format_dump(s, kPlain);
+  EXPECT_EQ(count(out, "recovered panic: "), 8) << out;
+  EXPECT_EQ(out.find("failure 1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("failure 9\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("(2 earlier recovered panic(s) not shown)\n"), std::string::npos) << out;
+}
+
+TEST(Dump, PanicsRecoveredByExitedGoroutinesComeLast) {
+  Goroutine g = goroutine(2, GoroutineState::kRunnable);
+  g.stack = {frame("f()", "/src/app.cc", 1, 0x1)};
+  Snapshot s = of({g});
+  s.recovered = {recovered(7, "gone")};
+  s.recovered_lost = 3;
+  EXPECT_EQ(format_dump(s, kPlain),
+            "goroutine 2 [runnable]:\nf()\n\t/src/app.cc:1 +0x1\n\n"
+            "recovered panics of exited goroutines and plain threads (3 older ones overwritten):\n"
+            "goroutine 7 (exited):\n"
+            "recovered panic: gone\n\tthrown at parse(int) /src/app.cc:12\n\trecovered in worker() /src/app.cc:30\n");
+}
+
+TEST(GroupedDump, AGoroutineWithRecoveredPanicsIsNotGroupedWithOthers) {
+  Goroutine a = goroutine(2, GoroutineState::kRunnable);
+  a.stack = {frame("f()", "/src/app.cc", 1, 0x1)};
+  Goroutine b = a;
+  b.id = 3;
+  b.recovered = {0};
+  Snapshot s = of({a, b});
+  s.recovered = {recovered(3, "x")};
+  EXPECT_EQ(group_goroutines(s, kGroup).size(), 2u);
+}
+
+TEST(CrashDump, TheCrashedGoroutinesCreationChainGoesUpItsLiveAncestors) {
+  auto child_of = [](uint64_t id, uint64_t parent, const char* creator) {
+    Goroutine g = goroutine(id, GoroutineState::kWaiting, WaitReason::kChanReceive, kSec);
+    g.parent_id = parent;
+    if (parent != 0) g.created_by = frame(creator, "/src/app.cc", static_cast<int>(id * 10), 0x20);
+    return g;
+  };
+  Goroutine crashed = child_of(4, 3, "level3()");
+  crashed.crashed = true;
+  Snapshot s = of({child_of(1, 0, ""), child_of(2, 1, "main"), child_of(3, 2, "level2()"), crashed});
+  s.crash = Crash{};
+  s.crash->goroutine = 4;
+  s.crash->message = "panic: deep";
+  std::string out = format_dump(s, kPlain);
+  EXPECT_NE(out.find("created by level3() in goroutine 3\n\t/src/app.cc:40 +0x20\n"
+                     "goroutine 3 was created by level2() in goroutine 2\n\t/src/app.cc:30 +0x20\n"
+                     "goroutine 2 was created by main in goroutine 1\n\t/src/app.cc:20 +0x20\n\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(CrashDump, AChainStopsAtAnAncestorThatHasExited) {
+  Goroutine crashed = goroutine(9, GoroutineState::kRunning);
+  crashed.parent_id = 5;
+  crashed.created_by = frame("spawner()", "/src/app.cc", 5, 0x20);
+  crashed.crashed = true;
+  Snapshot s = of({crashed});
+  s.crash = Crash{};
+  s.crash->goroutine = 9;
+  std::string out = format_dump(s, kPlain);
+  EXPECT_NE(out.find("created by spawner() in goroutine 5\n\t/src/app.cc:5 +0x20\n"
+                     "goroutine 5 has exited: where it was created is not known\n"),
+            std::string::npos)
+      << out;
+}
+
 // --- Which goroutines, in which order -----------------------------------------------
 
 TEST(Dump, GoroutinesAreSortedByIdAndSeparatedByABlankLine) {
