@@ -18,6 +18,7 @@
 
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
+#include "inspector/event_follow.h"
 #include "inspector/memory.h"
 #include "inspector/memory_image.h"
 #include "inspector/symbols.h"
@@ -142,18 +143,9 @@ struct Reader {
       uint64_t off = h().ring_offset[r].load(std::memory_order_acquire);
       const Ring* ring = off ? file.at<Ring>(off) : nullptr;
       if (!ring) continue;
-      uint64_t before = ring->written.load(std::memory_order_acquire);
-      uint64_t n = std::min<uint64_t>(before, kRingEvents);
-      std::vector<arena::Event> copy(ring->events, ring->events + kRingEvents);
-      uint64_t after = ring->written.load(std::memory_order_acquire);
-      // Keep only events that were not overwritten while they were copied.
-      uint64_t first = before - n;
-      if (after > kRingEvents && after - kRingEvents > first) first = after - kRingEvents;
-      snap.events_lost += first;
-      for (uint64_t i = first; i < before; ++i) {
-        const arena::Event& e = copy[i % kRingEvents];
-        all.push_back(Event{e.time_ns, r == kExternalRing ? -1 : static_cast<int>(r), e.kind, e.g, e.arg, e.aux});
-      }
+      // Everything the ring holds: what was overwritten before is lost.
+      uint64_t next = 0;
+      snap.events_lost += read_ring(*ring, r == kExternalRing ? -1 : static_cast<int>(r), &next, all);
     }
     std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
     snap.events = std::move(all);
