@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+
 #include <cstdio>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -21,6 +23,7 @@
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
 #include "inspector/leaks.h"
+#include "inspector/pprof.h"
 #include "inspector/reader.h"
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
@@ -77,11 +80,43 @@ int64_t parse_duration(const std::string& text) {
   if (end == text.c_str() || v < 0) return -1;
   std::string unit(end);
   double scale = unit.empty() || unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
-  if (scale < 0) return -1;
+  if (scale < 0 || !std::isfinite(v) || v * scale > 1e18) return -1;
   return static_cast<int64_t>(v * scale);
 }
 
-int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, bool consistent, bool leaks) {
+// Output is stdout, or a file given with -o ("-" is stdout too).
+class Output {
+ public:
+  explicit Output(const std::string& path) : path_(path) {
+    if (path.empty() || path == "-") return;
+    f_ = std::fopen(path.c_str(), "wb");
+    if (!f_) {
+      throw gi::InspectError(gi::ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(errno));
+    }
+  }
+  ~Output() {
+    if (f_) std::fclose(f_);
+  }
+  std::FILE* get() const { return f_ ? f_ : stdout; }
+  // close() closes the file and reports a failure to write it.
+  void close() {
+    if (!f_) return;
+    int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) throw gi::InspectError(gi::ErrorCode::kIo, "writing " + path_ + " failed: " + std::strerror(errno));
+  }
+
+ private:
+  std::string path_;
+  std::FILE* f_ = nullptr;
+};
+
+int cmd_dump(const std::string& target, const std::string& format, const std::string& output,
+             const gi::TextOptions& text, bool consistent, bool leaks) {
+  if (format == "pprof" && (output.empty() || output == "-") && isatty(STDOUT_FILENO)) {
+    std::fprintf(stderr, "gleak: a pprof profile is binary: write it to a file with -o goroutines.pb.gz\n");
+    return kExitUsage;
+  }
   gi::ReadOptions opt;
   opt.consistent = consistent;
   opt.memory = leaks;
@@ -94,21 +129,28 @@ int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, 
     gi::mark_leaked(s, gi::find_leaks(s, lo));
     s.memory.reset();
   }
-  if (json) {
-    std::cout << gi::to_json(s, text) << "\n";
+  Output out(output);
+  if (format == "pprof") {
+    gi::write_goroutine_profile(s, text, out.get());
+  } else if (format == "json") {
+    std::string j = gi::to_json(s, text) + "\n";
+    if (std::fwrite(j.data(), 1, j.size(), out.get()) != j.size() || std::fflush(out.get()) != 0) {
+      throw gi::InspectError(gi::ErrorCode::kIo, std::string("writing the dump failed: ") + std::strerror(errno));
+    }
   } else {
-    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
-    std::printf("# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
-                s.consistent ? "; stopped while read" : "");
-    if (s.consistent) std::printf(" for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
-    std::printf("\n\n");
-    if (!gi::write_dump(s, text, stdout)) {
+    std::FILE* f = out.get();
+    std::fprintf(f, "# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::fprintf(f, "# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
+                 s.consistent ? "; stopped while read" : "");
+    if (s.consistent) std::fprintf(f, " for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
+    std::fprintf(f, "\n\n");
+    if (!gi::write_dump(s, text, f)) {
       print_warnings(s);
       std::fprintf(stderr, "gleak: writing the dump failed: %s\n", std::strerror(errno));
       return static_cast<int>(gi::ErrorCode::kIo);
     }
   }
-  std::cout.flush();
+  out.close();
   print_warnings(s);
   return 0;
 }
@@ -180,7 +222,12 @@ int main(int argc, char** argv) {
   gi::TextOptions text;
   auto* dump = app.add_subcommand("dump", "print every goroutine of a process (live, hung or dead), Go style");
   dump->add_option("target", target, "pid, or the path of an arena file")->required();
-  dump->add_flag("--json", json, "print the versioned JSON schema instead of text");
+  dump->add_flag("--json", json, "print the versioned JSON schema instead of text (--format=json)");
+  std::string format = "text", output;
+  dump->add_option("--format", format, "text, json, or pprof (a gzipped goroutine profile for go tool pprof)")
+      ->check(CLI::IsMember({"text", "json", "pprof"}))
+      ->capture_default_str();
+  dump->add_option("-o,--output", output, "write to this file instead of stdout");
   dump->add_flag("--exact", text.exact, "exact wait durations (2m13.4s) instead of whole minutes");
   dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
   dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
@@ -209,7 +256,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent, mark_leaks);
+    if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks);
     if (leaks->parsed()) {
       gi::LeakOptions lo;
       lo.suspect_after_ns = parse_duration(suspect_after);

@@ -17,3 +17,11 @@ target_compile_definitions(reader_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
   GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>")
+
+# gleak dump --format=pprof: profiles read back with protobuf, and by go tool pprof.
+gleak_inspector_test(pprof_test)
+add_dependencies(pprof_test gleak stuck_server)
+target_link_libraries(pprof_test PRIVATE gleak_pprof_proto)
+target_compile_definitions(pprof_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
