@@ -7,9 +7,11 @@
 #include <CLI/CLI.hpp>
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 
 #include <cstdio>
 #include <cerrno>
@@ -27,6 +29,7 @@
 #include "inspector/reader.h"
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
+#include "inspector/trace.h"
 
 namespace gi = gleak::inspector;
 
@@ -155,6 +158,50 @@ int cmd_dump(const std::string& target, const std::string& format, const std::st
   return 0;
 }
 
+std::atomic<bool> g_interrupted{false};
+
+// arena_of() is the arena file of a target: a pid's, or the path itself. A pid without
+// one gets read_pid()'s error (no such process, not a gleak process...).
+std::string arena_of(const std::string& target) {
+  if (all_digits(target)) {
+    int pid = std::stoi(target);
+    std::string path = gi::find_arena(pid);
+    if (path.empty()) {
+      gi::ReadOptions quick;
+      quick.symbolize = quick.stacks = quick.events = quick.objects = false;
+      quick.consistent = false;
+      gi::read_pid(pid, quick);  // throws the reason
+      throw gi::InspectError(gi::ErrorCode::kNoSuchProcess, "no arena for pid " + target);
+    }
+    return path;
+  }
+  struct stat st;
+  if (stat(target.c_str(), &st) != 0) {
+    throw gi::InspectError(gi::ErrorCode::kNoSuchProcess, target + ": neither a pid nor an arena file");
+  }
+  return target;
+}
+
+int cmd_trace(const std::string& target, const std::string& output, int64_t duration_ns,
+              const gi::TraceOptions& topt) {
+  std::string path = arena_of(target);
+  // Ctrl-C ends the recording early; the trace is still written.
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted.store(true); };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  Output out(output);  // before recording: a bad path should not cost the whole duration
+  gi::TraceInput in = gi::record_trace(path, duration_ns, topt, &g_interrupted);
+  gi::TraceSummary sum = gi::write_trace(in, topt, out.get());
+  out.close();
+  std::fprintf(stderr, "gleak: %s trace of pid %d: %zu goroutines (%zu tracks), %zu spans, %zu arrows, %zu events",
+               in.flight_recorder ? "flight recorder" : "live", in.pid, sum.goroutines, sum.tracks, sum.spans,
+               sum.flows, sum.events_used);
+  std::fprintf(stderr, ", %llu lost to ring overflow\n", static_cast<unsigned long long>(sum.events_lost));
+  for (const std::string& n : sum.notes) std::fprintf(stderr, "gleak: note: %s\n", n.c_str());
+  return 0;
+}
+
 int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text, bool consistent,
               const gi::LeakOptions& lo) {
   gi::ReadOptions opt;
@@ -249,6 +296,21 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("ps", "list the processes of this user that run gleak");
 
+  auto* trace = app.add_subcommand(
+      "trace", "record the event rings as a Chrome/Perfetto trace (a live process for --duration; a dead one's last events)");
+  trace->add_option("target", target, "pid, or the path of an arena file")->required();
+  trace->add_option("-o,--output", output, "the trace file to write (\"-\": stdout)")->required();
+  std::string duration = "5s";
+  trace->add_option("--duration", duration, "how long to follow a live process (Ctrl-C ends it early)")
+      ->capture_default_str();
+  gi::TraceOptions topt;
+  trace->add_option("--max-events", topt.max_events, "keep at most this many events, the most recent")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  trace->add_option("--max-goroutines", topt.max_goroutines, "give at most this many goroutines a track")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -257,6 +319,14 @@ int main(int argc, char** argv) {
   }
   try {
     if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks);
+    if (trace->parsed()) {
+      int64_t d = parse_duration(duration);
+      if (d < 0) {
+        std::fprintf(stderr, "gleak: --duration: not a duration: %s (use 5s, 1500ms, 1m)\n", duration.c_str());
+        return kExitUsage;
+      }
+      return cmd_trace(target, output, d, topt);
+    }
     if (leaks->parsed()) {
       gi::LeakOptions lo;
       lo.suspect_after_ns = parse_duration(suspect_after);

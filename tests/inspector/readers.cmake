@@ -7,6 +7,8 @@ endif()
 # targets/) and read them from outside, as `gleak dump` does.
 add_executable(gleak_target_spinner targets/spinner.cc)
 target_link_libraries(gleak_target_spinner PRIVATE gleak::runtime)
+add_executable(gleak_target_busy targets/busy.cc)
+target_link_libraries(gleak_target_busy PRIVATE gleak::runtime)
 
 gleak_inspector_test(reader_test)
 add_dependencies(reader_test gleak_target_spinner gleak stuck_server panic_crash)
@@ -16,6 +18,16 @@ target_compile_definitions(reader_test PRIVATE
   GLEAK_SPINNER="$<TARGET_FILE:gleak_target_spinner>"
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
+  GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>")
+
+# gleak trace: the Trace Event JSON of hand-made events, of a live process and of a
+# crashed one.
+gleak_inspector_test(trace_test)
+add_dependencies(trace_test gleak_target_busy gleak panic_crash)
+target_link_libraries(trace_test PRIVATE nlohmann_json::nlohmann_json)
+target_compile_definitions(trace_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_BUSY="$<TARGET_FILE:gleak_target_busy>"
   GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>")
 
 # gleak dump --format=pprof: profiles read back with protobuf, and by go tool pprof.
