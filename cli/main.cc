@@ -30,6 +30,7 @@
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
 #include "inspector/trace.h"
+#include "cli/top.h"
 
 namespace gi = gleak::inspector;
 
@@ -311,6 +312,17 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  auto* top = app.add_subcommand("top", "a live view of a process's goroutines, refreshed every second (q quits)");
+  top->add_option("target", target, "pid, or the path of an arena file")->required();
+  std::string refresh = "1s", leaks_every = "10s";
+  long iterations = -1;
+  top->add_option("--refresh", refresh, "time between refreshes")->capture_default_str();
+  top->add_option("--leaks-every", leaks_every,
+                  "how often to run the leak analysis, which stops the target briefly (0: only on the l key)")
+      ->capture_default_str();
+  top->add_option("-n,--iterations", iterations,
+                  "refreshes before exiting (0: until q; default: 0 on a terminal, else 1)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -326,6 +338,25 @@ int main(int argc, char** argv) {
         return kExitUsage;
       }
       return cmd_trace(target, output, d, topt);
+    }
+    if (top->parsed()) {
+      gleak::cli::TopOptions o;
+      o.refresh_ns = parse_duration(refresh);
+      o.leaks_every_ns = parse_duration(leaks_every);
+      o.iterations = iterations;
+      if (o.refresh_ns < 100'000'000) {
+        std::fprintf(stderr, "gleak: --refresh: not a duration of at least 100ms: %s\n", refresh.c_str());
+        return kExitUsage;
+      }
+      if (o.leaks_every_ns < 0) {
+        std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 10s, 1m, 0)\n", leaks_every.c_str());
+        return kExitUsage;
+      }
+      if (iterations < -1) {
+        std::fprintf(stderr, "gleak: --iterations: must be 0 or more\n");
+        return kExitUsage;
+      }
+      return gleak::cli::run_top(arena_of(target), o);
     }
     if (leaks->parsed()) {
       gi::LeakOptions lo;

@@ -37,3 +37,15 @@ target_link_libraries(pprof_test PRIVATE gleak_pprof_proto)
 target_compile_definitions(pprof_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
+
+# gleak top: the rendering, and the command in a pseudo-terminal.
+gleak_inspector_test(top_test)
+add_dependencies(top_test gleak stuck_server)
+if(NOT GLEAK_SANITIZE)
+  add_dependencies(top_test leak_case_leak_early_return_send)
+endif()
+target_link_libraries(top_test PRIVATE util)
+target_compile_definitions(top_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
+  GLEAK_LEAK_CASES_BIN="${PROJECT_BINARY_DIR}/tests/leaks")
