@@ -160,7 +160,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
   uint64_t lost_before = follow.lost();
   int64_t last = now_ns();
   int64_t next_refresh = last + opt.refresh_ns;
-  bool check_now = true;  // the first refresh checks for leaks
+  bool check_now = opt.leaks_every_ns > 0;  // the first refresh checks, unless only l should
   gi::TopFrame frame;
   frame.snapshot = std::move(first);
   bool ended = false;

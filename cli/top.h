@@ -9,7 +9,7 @@ namespace gleak::cli {
 struct TopOptions {
   int64_t refresh_ns = 1'000'000'000;
   // The leak analysis stops the target and copies its memory: it runs on the first
-  // refresh, then this often (0: only when the l key is pressed).
+  // refresh, then this often (0: only when the l key is pressed, never on its own).
   int64_t leaks_every_ns = 10'000'000'000;
   // Refreshes before exiting (0: until q or Ctrl-C). When stdout is not a terminal,
   // the default is one: a plain-text report after one refresh interval.

@@ -83,6 +83,7 @@ class TimelineBuilder {
     } else if (g.state == GoroutineState::kRunnable || g.state == GoroutineState::kRunning) {
       open(start_, true, WaitReason::kNone, 0, true);
     }
+    from_table_ = !t_.spans.empty();
   }
 
   // valid() says whether an event of this kind can come next, given the state.
@@ -97,7 +98,10 @@ class TimelineBuilder {
   // apply() records e; false when it contradicted the state (it is still applied, as
   // well as it can be: events were lost around it).
   bool apply(const Event& e) {
-    bool ok = valid(e.kind);
+    // While the goroutine is still in the state the goroutine table gave at the start,
+    // an event that state already reflects is a repeat, not a contradiction: the table
+    // is read just after the rings' positions are taken.
+    bool ok = valid(e.kind) || (from_table_ && t_.spans.size() == 1);
     ++t_.events;
     t_.last_event = std::max(t_.last_event, e.time_ns);
     if (phase_ == Phase::kDone) return false;
@@ -110,6 +114,7 @@ class TimelineBuilder {
         }
         break;
       case EventKind::kPark: {
+        if (phase_ == Phase::kBlocked && from_table_ && t_.spans.size() == 1 && t_.spans.back().object == e.arg) break;
         if (phase_ == Phase::kUnknown) open(start_, true, WaitReason::kNone, 0, true);
         int64_t b = boundary(e.time_ns);
         close(b);
@@ -178,6 +183,7 @@ class TimelineBuilder {
   int64_t start_;
   int64_t last_;
   Phase phase_ = Phase::kUnknown;
+  bool from_table_ = false;  // the first span is the state the goroutine table gave
 };
 
 // causal_order() is a goroutine's events in an order that can have happened: each
