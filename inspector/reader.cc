@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 #include "inspector/arena_file.h"
@@ -50,6 +51,11 @@ std::string read_link(const std::string& path) {
 bool same_process(int pid, const ArenaHeader& h) {
   if (!process_exists(pid)) return false;
   std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  // A binary replaced on disk while it runs (rebuilt, upgraded) reads as "<path> (deleted)".
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (exe.size() > kDeleted.size() && exe.compare(exe.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+    exe.resize(exe.size() - kDeleted.size());
+  }
   return exe.empty() || exe == std::string(h.exe, strnlen(h.exe, sizeof h.exe));
 }
 

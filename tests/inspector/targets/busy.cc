@@ -6,12 +6,16 @@
 //   recoverer         panics and recovers once per round
 //   stuck(int)        kStuck goroutines parked for good on a channel no one sends to
 //
-// It prints "busy: pid N ready" after the first round, then runs until killed.
+// It prints "busy: pid N ready" after the first round, then runs until killed. With
+// the argument `flood`, pinger and ponger hand the token over without pausing: tens of
+// thousands of events a second per worker, enough to overflow the event rings between
+// two reads of a follower.
 #include <gleak/gleak.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 
 namespace {
 
@@ -25,11 +29,13 @@ constexpr int kWorkersPerRound = 3;
   }
 }
 
+bool flood = false;
+
 [[gnu::noinline]] void ponger(gleak::Chan<int> ping, gleak::Chan<int> pong) {
   for (;;) {
     auto v = ping.recv();
     pong.send(*v);
-    gleak::sleep(std::chrono::milliseconds(2));
+    if (!flood) gleak::sleep(std::chrono::milliseconds(2));
   }
 }
 
@@ -46,8 +52,9 @@ constexpr int kWorkersPerRound = 3;
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  flood = argc > 1 && std::string(argv[1]) == "flood";
   return gleak::run([] {
     gleak::Chan<int> never(0);
     for (int i = 0; i < kStuck; ++i) gleak::go(stuck, i, never);
