@@ -204,16 +204,18 @@ std::vector<const Event*> causal_order(std::vector<const Event*>& evs, TimelineB
   // The state machine is advanced here as well: which event may come next depends on
   // the ones before. The caller applies `out` to a fresh builder.
   while (out.size() < evs.size()) {
+    // A goroutine's spawn comes before anything else it does, whatever the clocks say;
+    // then any event its state allows; an event it does not allow only when nothing
+    // else is left.
     std::size_t best = runs.size();
-    bool best_valid = false;
+    int best_rank = -1;
     for (std::size_t r = 0; r < runs.size(); ++r) {
       if (runs[r].first == runs[r].second) continue;
       const Event* e = evs[runs[r].first];
-      bool v = tl.valid(e->kind);
-      if (best == runs.size() || (v && !best_valid) ||
-          (v == best_valid && e->time_ns < evs[runs[best].first]->time_ns)) {
+      int rank = e->kind == EventKind::kSpawn && tl.valid(e->kind) ? 2 : tl.valid(e->kind) ? 1 : 0;
+      if (rank > best_rank || (rank == best_rank && e->time_ns < evs[runs[best].first]->time_ns)) {
         best = r;
-        best_valid = v;
+        best_rank = rank;
       }
     }
     const Event* e = evs[runs[best].first++];

@@ -199,6 +199,27 @@ TEST(Trace, AnUnparkStampedBeforeItsParkOnAnotherWorkerStillComesAfterIt) {
   EXPECT_EQ(sum.out_of_order, 0u);
 }
 
+TEST(Trace, ASpawnComesFirstEvenWhenAnotherWorkerStampedItsParkAtTheSameTick) {
+  gi::TraceInput in;
+  in.pid = 42;
+  // Worker 0 ran the new goroutine and wrote its park and exit; worker 1 wrote its
+  // spawn and its unpark. All four at one tick of the coarse clock.
+  in.events = {ev(5000, 0, EventKind::kPark, 9, 0x1, kChanRecv, 10), ev(5000, 0, EventKind::kExit, 9, 0, 0, 11),
+               ev(5000, 1, EventKind::kSpawn, 9, 1, 0, 20), ev(5000, 1, EventKind::kUnpark, 9, 1, 0, 21)};
+  in.at_start = {{1, gi::GoroutineState::kRunning, gi::WaitReason::kNone, 0}};
+  in.start_ns = 1000;
+  in.end_ns = 10000;
+  gi::TraceSummary sum;
+  Json j = write_and_parse(in, {}, &sum);
+  EXPECT_EQ(check_trace(j), "");
+  auto g9 = spans_of(j, 9);
+  ASSERT_EQ(g9.size(), 3u) << j.dump(1);
+  EXPECT_EQ(g9[0].first, "running");
+  EXPECT_EQ(g9[1].first, "chan receive");
+  EXPECT_EQ(g9[2].first, "running");
+  EXPECT_EQ(sum.out_of_order, 0u);
+}
+
 TEST(Trace, ManyEventsAtOneCoarseTickStillMakeSpansThatDoNotOverlap) {
   gi::TraceInput in;
   in.pid = 42;
