@@ -146,6 +146,10 @@ int run_top(const std::string& path, const TopOptions& opt) {
     return static_cast<int>(gi::ErrorCode::kNoSuchProcess);
   }
   const int pid = first.pid;
+  // Reading the binaries' symbols is most of a refresh's cost: they are read once,
+  // and again every kSymbolsEvery refreshes for libraries loaded meanwhile.
+  constexpr long kSymbolsEvery = 60;
+  ro.symbols = gi::make_symbols(pid);
 
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_quit.store(true); };
@@ -202,6 +206,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
       ended = true;
       break;
     }
+    if (shown > 0 && shown % kSymbolsEvery == 0) ro.symbols = gi::make_symbols(pid);
     try {
       frame.snapshot = gi::read_file(path, ro);
     } catch (const gi::InspectError&) {

@@ -68,7 +68,7 @@ struct Reader {
   bool live = false;
   bool self = false;
   std::unique_ptr<StopTheWorld> stopped;
-  std::unique_ptr<Symbols> symbols;
+  std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
   std::vector<bool> torn;
   int64_t reference_ns = 0;  // "now" for wait durations (the death time for a dead process)
@@ -666,12 +666,14 @@ struct Reader {
       for (const Event& e : snap.events) reference_ns = std::max(reference_ns, e.time_ns);
     }
     if (opt.symbolize) {
-      if (live) {
-        symbols = std::make_unique<Symbols>(snap.pid);
+      if (live && opt.symbols) {
+        symbols = opt.symbols;
+      } else if (live) {
+        symbols = std::make_shared<Symbols>(snap.pid);
       } else {
         uint32_t size = h().maps_size.load(std::memory_order_acquire);
         const char* maps = file.at<char>(h().maps_offset, std::min<uint32_t>(size, kMapsBytes));
-        symbols = std::make_unique<Symbols>(maps ? std::string(maps, size) : std::string());
+        symbols = std::make_shared<Symbols>(maps ? std::string(maps, size) : std::string());
       }
       if (!symbols->ok()) snap.warnings.push_back("could not read the program's symbols");
     }
@@ -729,6 +731,8 @@ Snapshot read_file(const std::string& path, const ReadOptions& opt) {
   if (s.source == Source::kDeadProcess) s.source = Source::kFile;
   return s;
 }
+
+std::shared_ptr<Symbols> make_symbols(int pid) { return std::make_shared<Symbols>(pid); }
 
 Snapshot read_self(const ReadOptions& opt) {
   std::string path = find_arena(getpid());
