@@ -48,7 +48,16 @@ std::string check_trace(const Json& j) {
     if (!e.contains("pid") || !e["pid"].is_number_integer()) bad << "no pid: " << e.dump() << "; ";
     if (!e.contains("name") || !e["name"].is_string()) bad << "no name: " << e.dump() << "; ";
     if (ph == "M") {
-      if (!e.contains("args") || !e["args"].is_object()) bad << "metadata without args: " << e.dump() << "; ";
+      if (!e.contains("args") || !e["args"].is_object()) {
+        bad << "metadata without args: " << e.dump() << "; ";
+        continue;
+      }
+      // Goroutine tracks are named "g<id>" or "g<id> <function>", after their tid.
+      if (e["name"] == "thread_name" && e["tid"] != 0) {
+        std::string want = "g" + std::to_string(e["tid"].get<long>());
+        std::string name = e["args"].value("name", "");
+        if (name != want && name.rfind(want + " ", 0) != 0) bad << "track " << e["tid"] << " named " << name << "; ";
+      }
       continue;
     }
     if (!e.contains("ts") || !e["ts"].is_number() || e["ts"].get<double>() < 0) bad << "bad ts: " << e.dump() << "; ";
