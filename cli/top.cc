@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -133,6 +134,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
 
   gi::EventFollower follow(path);
   follow.skip_history();
+  int64_t last = now_ns();  // the first rates count from here
   // A refresh reads the goroutine table and the parked goroutines' stacks without
   // stopping the target: cheaper, at the price of a record and its stack being read
   // a moment apart (and running goroutines shown without a stack).
@@ -162,8 +164,9 @@ int run_top(const std::string& path, const TopOptions& opt) {
   LeakCheck leaks;
   std::vector<gi::Event> events;
   uint64_t lost_before = follow.lost();
-  int64_t last = now_ns();
-  int64_t next_refresh = last + opt.refresh_ns;
+  uint64_t created = 0, exited = 0;
+  constexpr int64_t kRingPollNs = 50'000'000;
+  int64_t next_refresh = now_ns() + opt.refresh_ns;
   bool check_now = opt.leaks_every_ns > 0;  // the first refresh checks, unless only l should
   gi::TopFrame frame;
   frame.snapshot = std::move(first);
@@ -173,13 +176,21 @@ int run_top(const std::string& path, const TopOptions& opt) {
     write_all(screen(lines, true));
   }
   for (long shown = 0; iterations == 0 || shown < iterations;) {
-    // Wait for the next refresh or a key.
+    // Wait for the next refresh or a key. The rings are read every kRingPollNs
+    // meanwhile: a busy worker overwrites its ring within a second, and the rates
+    // count events that are read.
     int64_t wait = next_refresh - now_ns();
     bool refresh = wait <= 0;
     if (!refresh) {
       pollfd p{STDIN_FILENO, POLLIN, 0};
-      int n = poll(&p, keys ? 1 : 0, static_cast<int>((wait + 999999) / 1000000));
+      int n = poll(&p, keys ? 1 : 0, static_cast<int>((std::min(wait, kRingPollNs) + 999999) / 1000000));
       if (g_quit.load()) break;
+      if (n == 0 && wait > kRingPollNs) {
+        events.clear();
+        follow.poll(events);
+        gi::count_lifecycle(events, &created, &exited);
+        continue;
+      }
       if (n > 0 && (p.revents & POLLIN)) {
         char c = 0;
         if (::read(STDIN_FILENO, &c, 1) == 1) {
@@ -195,12 +206,10 @@ int run_top(const std::string& path, const TopOptions& opt) {
       if (!refresh) continue;
     }
     int64_t now = now_ns();
-    if (now >= next_refresh) next_refresh = now + opt.refresh_ns;
 
     // The rates: spawn and exit events since the last refresh.
     events.clear();
     follow.poll(events);
-    uint64_t created = 0, exited = 0;
     gi::count_lifecycle(events, &created, &exited);
     if (follow.state() != gi::ProcessState::kRunning || (kill(pid, 0) != 0 && errno == ESRCH)) {
       ended = true;
@@ -213,6 +222,10 @@ int run_top(const std::string& path, const TopOptions& opt) {
       ended = true;  // its arena is gone: it exited
       break;
     }
+    // Reading a process of a hundred thousand goroutines takes about a second of CPU:
+    // the view then refreshes less often rather than keep a core busy.
+    frame.read_ns = now_ns() - now;
+    next_refresh = now + std::max(opt.refresh_ns, 2 * frame.read_ns);
     if (frame.snapshot.source != gi::Source::kLiveProcess) {
       ended = true;
       break;
@@ -225,6 +238,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
     frame.interval_ns = now - last;
     frame.created = created;
     frame.exited = exited;
+    created = exited = 0;
     frame.lost = follow.lost() - lost_before;
     lost_before = follow.lost();
     last = now;

@@ -74,6 +74,7 @@ std::vector<TopLine> render_top(const TopFrame& f, int width, int height) {
   } else {
     std::string l = "created " + rate(f.created, f.interval_ns) + ", exited " + rate(f.exited, f.interval_ns);
     if (f.lost > 0) l += " (at least: " + std::to_string(f.lost) + " events lost to ring overflow)";
+    if (f.read_ns > 0) l += "; read in " + format_duration(f.read_ns);
     out.push_back({l, false});
   }
   std::string every = f.leaks_every_ns > 0 ? "every " + format_duration(f.leaks_every_ns) : "on key l only";

@@ -6,7 +6,7 @@
 //
 //   gleak top - pid 4242: ./server --port 80
 //   goroutines 1012: running 2, runnable 0, waiting 1009, syscall 1
-//   created 35.0/s, exited 34.0/s
+//   created 35.0/s, exited 34.0/s; read in 3ms
 //   leaks: 3 proven (checked 4s ago, target stopped 2.1 ms; every 10s)   l: check now, q: quit
 //
 //    COUNT  STATE                     WAITED          FUNCTION
@@ -34,6 +34,7 @@ struct TopFrame {
   uint64_t created = 0;         // spawn events in that interval
   uint64_t exited = 0;          // exit events in that interval
   uint64_t lost = 0;            // ring events lost in it: the rates are then lower bounds
+  int64_t read_ns = 0;          // how long reading the snapshot took (0: unknown)
   // The last leak check.
   bool leaks_checked = false;
   std::size_t leaks_proven = 0;

@@ -76,6 +76,14 @@ TEST(TopView, CountsStatesAndRatesAndListsTheLargestBucketsFirst) {
   for (const auto& l : lines) EXPECT_FALSE(l.highlight) << l.text;
 }
 
+TEST(TopView, RatesSayWhenEventsWereLostAndHowLongTheReadTook) {
+  gi::TopFrame f = sample_frame();
+  f.lost = 5;
+  f.read_ns = 3'000'000;
+  std::vector<gi::TopLine> lines = gi::render_top(f, 200, 40);
+  EXPECT_EQ(lines[2].text, "created 10.0/s, exited 5.0/s (at least: 5 events lost to ring overflow); read in 3ms");
+}
+
 TEST(TopView, ProvenLeaksAreHighlighted) {
   gi::TopFrame f = sample_frame();
   gi::mark_leaked_ids(f.snapshot, {9, 1});  // 1 runs: it cannot have been a leak

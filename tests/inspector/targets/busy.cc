@@ -4,7 +4,8 @@
 //   worker(int)       short-lived goroutines, started in rounds, that wait on a
 //                     WaitGroup-joined fan-in channel and exit           [chan send]
 //   recoverer         panics and recovers once per round
-//   stuck(int)        kStuck goroutines parked for good on a channel no one sends to
+//   stuck(int)        4 goroutines (or as many as a numeric argument says) parked for
+//                     good on a channel no one sends to
 //
 // It prints "busy: pid N ready" after the first round, then runs until killed. With
 // the argument `flood`, pinger and ponger hand the token over without pausing: tens of
@@ -19,7 +20,7 @@
 
 namespace {
 
-constexpr int kStuck = 4;
+int stuck_count = 4;
 constexpr int kWorkersPerRound = 3;
 
 [[gnu::noinline]] void pinger(gleak::Chan<int> ping, gleak::Chan<int> pong) {
@@ -54,10 +55,14 @@ bool flood = false;
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  flood = argc > 1 && std::string(argv[1]) == "flood";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "flood") flood = true;
+    if (!a.empty() && a.find_first_not_of("0123456789") == std::string::npos) stuck_count = std::stoi(a);
+  }
   return gleak::run([] {
     gleak::Chan<int> never(0);
-    for (int i = 0; i < kStuck; ++i) gleak::go(stuck, i, never);
+    for (int i = 0; i < stuck_count; ++i) gleak::go(stuck, i, never);
     gleak::Chan<int> ping(0), pong(0);
     gleak::go(pinger, ping, pong);
     gleak::go(ponger, ping, pong);
