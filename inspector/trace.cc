@@ -10,12 +10,15 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "inspector/errors.h"
+#include "inspector/arena_file.h"
 #include "inspector/event_follow.h"
 #include "inspector/reader.h"
 #include "inspector/report_text.h"
+#include "inspector/symbols.h"
 
 namespace gleak::inspector {
 
@@ -287,6 +290,63 @@ std::size_t running_span_at(const Track& t, int64_t at) {
 }
 
 int64_t inside(const Span& s, int64_t at) { return std::clamp(at, s.start + 1, s.end - 1); }
+
+// CreationSites remembers where goroutines that the trace saw start were created
+// (GoroutineRecord::create_pc), for those whose stack it never reads: a goroutine that
+// starts and ends between the dumps at the start and the end of a trace is gone before
+// the second. Its record is read from the goroutine table at the next poll, while it
+// lives or after it ended, until its slot is reused; a goroutine whose slot was reused
+// within one poll stays unnamed. A table of more than kMaxChunks chunks is not scanned
+// (too large to read at every poll).
+class CreationSites {
+ public:
+  static constexpr uint32_t kMaxChunks = 64;  // 65,536 goroutine slots
+
+  // want() asks for the creation site of the goroutines spawned in events[from...].
+  void want(const std::vector<Event>& events, std::size_t from, const std::map<uint64_t, std::string>& named) {
+    for (std::size_t i = from; i < events.size(); ++i) {
+      const Event& e = events[i];
+      if (e.kind == EventKind::kSpawn && !named.count(e.goroutine) && !pc_.count(e.goroutine)) wanted_.insert(e.goroutine);
+    }
+  }
+
+  // scan() reads the goroutine table for the goroutines still wanted.
+  void scan(const ArenaFile& f) {
+    if (wanted_.empty()) return;
+    const arena::ArenaHeader& h = f.header();
+    uint32_t chunks = h.goroutine_chunks.load(std::memory_order_acquire);
+    if (chunks > kMaxChunks) return;
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const char* base = f.at<char>(h.goroutine_chunk_offset[c], std::size_t{h.goroutine_stride} * arena::kGoroutinesPerChunk);
+      if (!base) continue;
+      for (uint32_t i = 0; i < arena::kGoroutinesPerChunk; ++i) {
+        const auto* src = reinterpret_cast<const arena::GoroutineRecord*>(base + std::size_t{i} * h.goroutine_stride);
+        // An ended goroutine's slot is marked free at once, but keeps its id and creation
+        // site until it is reused: a matching id is still that goroutine's record.
+        if (src->id == 0 || !wanted_.count(src->id)) continue;
+        arena::GoroutineRecord r;
+        if (read_seqlocked(src, &r) && r.create_pc != 0 && wanted_.erase(r.id)) pc_[r.id] = r.create_pc;
+      }
+    }
+    // Those not found had ended already: not asked for again.
+    wanted_.clear();
+  }
+
+  // name() gives each goroutine found that has no function yet "created by <function>".
+  void name(int pid, std::map<uint64_t, std::string>& functions) const {
+    if (pc_.empty()) return;
+    std::shared_ptr<Symbols> sym = make_symbols(pid);
+    for (const auto& [id, pc] : pc_) {
+      if (functions.count(id)) continue;
+      Frame f = sym->creation(pc);
+      if (!f.function.empty()) functions[id] = "created by " + f.function;
+    }
+  }
+
+ private:
+  std::unordered_set<uint64_t> wanted_;
+  std::unordered_map<uint64_t, uint64_t> pc_;
+};
 
 }  // namespace
 
@@ -575,8 +635,12 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
   }
   int64_t deadline = start + duration_ns;
   bool ended = false;
-  for (;;) {
+  CreationSites sites;
+  for (int round = 0;; ++round) {
+    std::size_t before = in.events.size();
     follow.poll(in.events);
+    sites.want(in.events, before, in.functions);
+    sites.scan(follow.file());
     // Over twice the cap, the oldest are dropped, so that a long trace of a busy
     // process keeps its most recent events in bounded memory.
     if (in.events.size() > 2 * opt.max_events) {
@@ -600,6 +664,7 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
     struct timespec ts{static_cast<time_t>(nap / 1000000000), static_cast<long>(nap % 1000000000)};
     nanosleep(&ts, nullptr);
   }
+  sites.scan(follow.file());
   in.events_lost = follow.lost();
   in.end_ns = coarse_now();
   if (ended) {
@@ -615,6 +680,11 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
     } catch (const InspectError&) {
       // Gone meanwhile: goroutines that started during the trace keep their ids only.
     }
+  }
+  try {
+    sites.name(in.pid, in.functions);
+  } catch (const std::exception&) {
+    // No symbols: those goroutines keep their ids only.
   }
   return in;
 }

@@ -4,7 +4,9 @@
 // What the trace shows (docs/trace.md has the details and the limits):
 //
 // - one track (a "thread" of the target's "process") per goroutine, named
-//   `g7 worker(int)`: its id and the function it started in;
+//   `g7 worker(int)`: its id and the function it started in, or, for a goroutine whose
+//   stack was never read (it started and ended during a live trace), where it was
+//   created: `g418 created by main()`; `g418` alone when neither is known;
 // - on each track, complete events ("X") that never overlap: `running` while the
 //   goroutine can run (the runtime records no event when a runnable goroutine is
 //   picked up, so this includes time spent waiting for a worker), and one span per
@@ -97,8 +99,9 @@ TraceInput trace_from_snapshot(const Snapshot& s);
 // record_trace() follows the rings of the live process whose arena is at path for
 // duration_ns (until *stop becomes true, or the process ends), reading them every
 // poll_ns; the goroutines' functions come from a dump taken at the start and one at
-// the end (without stopping the target). When the process is not alive, it is the
-// flight recorder of what its arena holds. Throws InspectError.
+// the end (without stopping the target), and the creation sites of goroutines started
+// meanwhile from the goroutine table, read at each poll. When the process is not
+// alive, it is the flight recorder of what its arena holds. Throws InspectError.
 TraceInput record_trace(const std::string& path, int64_t duration_ns, const TraceOptions& opt,
                         const std::atomic<bool>* stop = nullptr, int64_t poll_ns = 10'000'000);
 

@@ -367,6 +367,16 @@ TEST(GleakTrace, FollowsALiveProcessAndDrawsWhatItsGoroutinesDo) {
     EXPECT_GT(spans.size(), 2u);
   }
   EXPECT_TRUE(pinger);
+  // Workers start and end between the dumps at the start and the end: those whose
+  // goroutine record was read before its slot was reused are named by where they were
+  // created (over two seconds, some of the hundreds started are).
+  int created_by = 0;
+  for (const Json& e : j["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") {
+      created_by += e["args"]["name"].get<std::string>().find(" created by main") != std::string::npos;
+    }
+  }
+  EXPECT_GT(created_by, 0);
 }
 
 TEST(GleakTrace, ADeadProcessGivesWhatItsRingsHeldAtTheCrash) {
