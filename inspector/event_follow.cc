@@ -46,7 +46,12 @@ void EventFollower::skip_history() {
 
 void EventFollower::remap() {
   uint64_t in_use = file_.header().file_size.load(std::memory_order_acquire);
-  if (in_use > file_.size()) file_ = ArenaFile::open(file_.path());
+  // Once per new size: a header that claims more than the file holds (a damaged arena)
+  // must not make every poll map the file again.
+  if (in_use > file_.size() && in_use != remapped_for_) {
+    remapped_for_ = in_use;
+    file_ = ArenaFile::open(file_.path());
+  }
 }
 
 std::size_t EventFollower::poll(std::vector<Event>& out) {

@@ -56,6 +56,7 @@ class EventFollower {
   ArenaFile file_;
   std::vector<uint64_t> next_;  // per ring: the next event index to read
   uint64_t lost_ = 0;
+  uint64_t remapped_for_ = 0;   // the file size the last remap() was for
 };
 
 }  // namespace gleak::inspector
