@@ -3,6 +3,9 @@
 // and end both exist and bind to a span), on hand-made event sequences, on a live
 // process and on what a crashed process left behind.
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -377,6 +380,42 @@ TEST(GleakTrace, FollowsALiveProcessAndDrawsWhatItsGoroutinesDo) {
     }
   }
   EXPECT_GT(created_by, 0);
+}
+
+TEST(GleakTrace, CtrlCEndsARecordingEarlyAndStillWritesTheTrace) {
+  ArenaDir dir;
+  Child busy({GLEAK_BUSY});
+  ASSERT_TRUE(busy.wait_for("ready"));
+  std::string path = dir.path() + "/trace.json";
+  std::string pid = std::to_string(busy.pid());
+  const char* argv[] = {GLEAK_CLI, "trace", pid.c_str(), "-o", path.c_str(), "--duration", "1h", nullptr};
+  pid_t trace = -1;
+  ASSERT_EQ(posix_spawn(&trace, GLEAK_CLI, nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  // Not left recording for an hour if the test fails half-way.
+  struct Reap {
+    pid_t& pid;
+    ~Reap() {
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } reap{trace};
+  // The output file is created once the interrupt handler is in place, just before the
+  // recording starts.
+  struct stat st;
+  for (int i = 0; i < 100000 && stat(path.c_str(), &st) != 0; ++i) usleep(1000);
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  kill(trace, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(trace, &status, 0), trace);
+  trace = -1;
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  Json j = read_json(path);
+  EXPECT_EQ(check_trace(j), "");
+  EXPECT_EQ(j["otherData"]["source"], "live");
+  EXPECT_LT(j["otherData"]["window_ns"].get<int64_t>(), 3600LL * 1000000000);
 }
 
 TEST(GleakTrace, ADeadProcessGivesWhatItsRingsHeldAtTheCrash) {
