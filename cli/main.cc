@@ -9,11 +9,15 @@
 #include <CLI/CLI.hpp>
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include <cstdio>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -25,9 +29,12 @@
 #include "inspector/errors.h"
 #include "inspector/gate.h"
 #include "inspector/leaks.h"
+#include "inspector/pprof.h"
 #include "inspector/reader.h"
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
+#include "inspector/trace.h"
+#include "cli/top.h"
 
 namespace gi = gleak::inspector;
 
@@ -81,11 +88,43 @@ int64_t parse_duration(const std::string& text) {
   if (end == text.c_str() || v < 0) return -1;
   std::string unit(end);
   double scale = unit.empty() || unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
-  if (scale < 0) return -1;
+  if (scale < 0 || !std::isfinite(v) || v * scale > 1e18) return -1;
   return static_cast<int64_t>(v * scale);
 }
 
-int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, bool consistent, bool leaks) {
+// Output is stdout, or a file given with -o ("-" is stdout too).
+class Output {
+ public:
+  explicit Output(const std::string& path) : path_(path) {
+    if (path.empty() || path == "-") return;
+    f_ = std::fopen(path.c_str(), "wb");
+    if (!f_) {
+      throw gi::InspectError(gi::ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(errno));
+    }
+  }
+  ~Output() {
+    if (f_) std::fclose(f_);
+  }
+  std::FILE* get() const { return f_ ? f_ : stdout; }
+  // close() closes the file and reports a failure to write it.
+  void close() {
+    if (!f_) return;
+    int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) throw gi::InspectError(gi::ErrorCode::kIo, "writing " + path_ + " failed: " + std::strerror(errno));
+  }
+
+ private:
+  std::string path_;
+  std::FILE* f_ = nullptr;
+};
+
+int cmd_dump(const std::string& target, const std::string& format, const std::string& output,
+             const gi::TextOptions& text, bool consistent, bool leaks) {
+  if (format == "pprof" && (output.empty() || output == "-") && isatty(STDOUT_FILENO)) {
+    std::fprintf(stderr, "gleak: a pprof profile is binary: write it to a file with -o goroutines.pb.gz\n");
+    return kExitUsage;
+  }
   gi::ReadOptions opt;
   opt.consistent = consistent;
   opt.memory = leaks;
@@ -98,22 +137,73 @@ int cmd_dump(const std::string& target, bool json, const gi::TextOptions& text, 
     gi::mark_leaked(s, gi::find_leaks(s, lo));
     s.memory.reset();
   }
-  if (json) {
-    std::cout << gi::to_json(s, text) << "\n";
+  Output out(output);
+  if (format == "pprof") {
+    gi::write_goroutine_profile(s, text, out.get());
+  } else if (format == "json") {
+    std::string j = gi::to_json(s, text) + "\n";
+    if (std::fwrite(j.data(), 1, j.size(), out.get()) != j.size() || std::fflush(out.get()) != 0) {
+      throw gi::InspectError(gi::ErrorCode::kIo, std::string("writing the dump failed: ") + std::strerror(errno));
+    }
   } else {
-    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
-    std::printf("# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
-                s.consistent ? "; stopped while read" : "");
-    if (s.consistent) std::printf(" for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
-    std::printf("\n\n");
-    if (!gi::write_dump(s, text, stdout)) {
+    std::FILE* f = out.get();
+    std::fprintf(f, "# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::fprintf(f, "# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
+                 s.consistent ? "; stopped while read" : "");
+    if (s.consistent) std::fprintf(f, " for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
+    std::fprintf(f, "\n\n");
+    if (!gi::write_dump(s, text, f)) {
       print_warnings(s);
       std::fprintf(stderr, "gleak: writing the dump failed: %s\n", std::strerror(errno));
       return static_cast<int>(gi::ErrorCode::kIo);
     }
   }
-  std::cout.flush();
+  out.close();
   print_warnings(s);
+  return 0;
+}
+
+std::atomic<bool> g_interrupted{false};
+
+// arena_of() is the arena file of a target: a pid's, or the path itself. A pid without
+// one gets read_pid()'s error (no such process, not a gleak process...).
+std::string arena_of(const std::string& target) {
+  if (all_digits(target)) {
+    int pid = std::stoi(target);
+    std::string path = gi::find_arena(pid);
+    if (path.empty()) {
+      gi::ReadOptions quick;
+      quick.symbolize = quick.stacks = quick.events = quick.objects = false;
+      quick.consistent = false;
+      gi::read_pid(pid, quick);  // throws the reason
+      throw gi::InspectError(gi::ErrorCode::kNoSuchProcess, "no arena for pid " + target);
+    }
+    return path;
+  }
+  struct stat st;
+  if (stat(target.c_str(), &st) != 0) {
+    throw gi::InspectError(gi::ErrorCode::kNoSuchProcess, target + ": neither a pid nor an arena file");
+  }
+  return target;
+}
+
+int cmd_trace(const std::string& target, const std::string& output, int64_t duration_ns,
+              const gi::TraceOptions& topt) {
+  std::string path = arena_of(target);
+  // Ctrl-C ends the recording early; the trace is still written.
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted.store(true); };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  Output out(output);  // before recording: a bad path should not cost the whole duration
+  gi::TraceInput in = gi::record_trace(path, duration_ns, topt, &g_interrupted);
+  gi::TraceSummary sum = gi::write_trace(in, topt, out.get());
+  out.close();
+  std::fprintf(stderr, "gleak: %s trace of pid %d: %zu goroutines (%zu tracks), %zu spans, %zu arrows, %zu events",
+               in.flight_recorder ? "flight recorder" : "live", in.pid, sum.goroutines, sum.tracks, sum.spans,
+               sum.flows, sum.events_used);
+  std::fprintf(stderr, ", %llu lost to ring overflow\n", static_cast<unsigned long long>(sum.events_lost));
+  for (const std::string& n : sum.notes) std::fprintf(stderr, "gleak: note: %s\n", n.c_str());
   return 0;
 }
 
@@ -227,7 +317,12 @@ int main(int argc, char** argv) {
   gi::TextOptions text;
   auto* dump = app.add_subcommand("dump", "print every goroutine of a process (live, hung or dead), Go style");
   dump->add_option("target", target, "pid, or the path of an arena file")->required();
-  dump->add_flag("--json", json, "print the versioned JSON schema instead of text");
+  dump->add_flag("--json", json, "print the versioned JSON schema instead of text (--format=json)");
+  std::string format = "text", output;
+  dump->add_option("--format", format, "text, json, or pprof (a gzipped goroutine profile for go tool pprof)")
+      ->check(CLI::IsMember({"text", "json", "pprof"}))
+      ->capture_default_str();
+  dump->add_option("-o,--output", output, "write to this file instead of stdout");
   dump->add_flag("--exact", text.exact, "exact wait durations (2m13.4s) instead of whole minutes");
   dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
   dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
@@ -250,7 +345,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("ps", "list the processes of this user that run gleak");
 
   std::vector<std::string> command;
-  std::string junit, json_out, baseline, output;
+  std::string junit, json_out, baseline;
   bool strict = false;
   auto* run = app.add_subcommand(
       "run", "run a command; fail on goroutine leaks, deadlocks and panics of the gleak programs it runs (a CI gate)");
@@ -265,6 +360,32 @@ int main(int argc, char** argv) {
   base->add_option("-o,--output", output, "the baseline file to write (default: standard output)");
   base->add_flag("--strict", strict, "also list goroutines left at exit that are not proven leaked");
 
+  auto* trace = app.add_subcommand(
+      "trace", "record the event rings as a Chrome/Perfetto trace (a live process for --duration; a dead one's last events)");
+  trace->add_option("target", target, "pid, or the path of an arena file")->required();
+  trace->add_option("-o,--output", output, "the trace file to write (\"-\": stdout)")->required();
+  std::string duration = "5s";
+  trace->add_option("--duration", duration, "how long to follow a live process (Ctrl-C ends it early)")
+      ->capture_default_str();
+  gi::TraceOptions topt;
+  trace->add_option("--max-events", topt.max_events, "keep at most this many events, the most recent")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  trace->add_option("--max-goroutines", topt.max_goroutines, "give at most this many goroutines a track")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  auto* top = app.add_subcommand("top", "a live view of a process's goroutines, refreshed every second (q quits)");
+  top->add_option("target", target, "pid, or the path of an arena file")->required();
+  std::string refresh = "1s", leaks_every = "10s";
+  long iterations = -1;
+  top->add_option("--refresh", refresh, "time between refreshes")->capture_default_str();
+  top->add_option("--leaks-every", leaks_every,
+                  "how often to run the leak analysis, which stops the target briefly (0: only on the l key)")
+      ->capture_default_str();
+  top->add_option("-n,--iterations", iterations,
+                  "refreshes before exiting (0: until q; default: 0 on a terminal, else 1)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -272,7 +393,34 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json, text, !no_consistent, mark_leaks);
+    if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks);
+    if (trace->parsed()) {
+      int64_t d = parse_duration(duration);
+      if (d < 0) {
+        std::fprintf(stderr, "gleak: --duration: not a duration: %s (use 5s, 1500ms, 1m)\n", duration.c_str());
+        return kExitUsage;
+      }
+      return cmd_trace(target, output, d, topt);
+    }
+    if (top->parsed()) {
+      gleak::cli::TopOptions o;
+      o.refresh_ns = parse_duration(refresh);
+      o.leaks_every_ns = parse_duration(leaks_every);
+      o.iterations = iterations;
+      if (o.refresh_ns < 100'000'000) {
+        std::fprintf(stderr, "gleak: --refresh: not a duration of at least 100ms: %s\n", refresh.c_str());
+        return kExitUsage;
+      }
+      if (o.leaks_every_ns < 0) {
+        std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 10s, 1m, 0)\n", leaks_every.c_str());
+        return kExitUsage;
+      }
+      if (iterations < -1) {
+        std::fprintf(stderr, "gleak: --iterations: must be 0 or more\n");
+        return kExitUsage;
+      }
+      return gleak::cli::run_top(arena_of(target), o);
+    }
     if (leaks->parsed()) {
       gi::LeakOptions lo;
       lo.suspect_after_ns = parse_duration(suspect_after);

@@ -14,10 +14,12 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
+#include "inspector/event_follow.h"
 #include "inspector/memory.h"
 #include "inspector/memory_image.h"
 #include "inspector/symbols.h"
@@ -49,6 +51,11 @@ std::string read_link(const std::string& path) {
 bool same_process(int pid, const ArenaHeader& h) {
   if (!process_exists(pid)) return false;
   std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  // A binary replaced on disk while it runs (rebuilt, upgraded) reads as "<path> (deleted)".
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (exe.size() > kDeleted.size() && exe.compare(exe.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+    exe.resize(exe.size() - kDeleted.size());
+  }
   return exe.empty() || exe == std::string(h.exe, strnlen(h.exe, sizeof h.exe));
 }
 
@@ -61,7 +68,7 @@ struct Reader {
   bool live = false;
   bool self = false;
   std::unique_ptr<StopTheWorld> stopped;
-  std::unique_ptr<Symbols> symbols;
+  std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
   std::vector<bool> torn;
   int64_t reference_ns = 0;  // "now" for wait durations (the death time for a dead process)
@@ -199,18 +206,9 @@ struct Reader {
       uint64_t off = h().ring_offset[r].load(std::memory_order_acquire);
       const Ring* ring = off ? file.at<Ring>(off) : nullptr;
       if (!ring) continue;
-      uint64_t before = ring->written.load(std::memory_order_acquire);
-      uint64_t n = std::min<uint64_t>(before, kRingEvents);
-      std::vector<arena::Event> copy(ring->events, ring->events + kRingEvents);
-      uint64_t after = ring->written.load(std::memory_order_acquire);
-      // Keep only events that were not overwritten while they were copied.
-      uint64_t first = before - n;
-      if (after > kRingEvents && after - kRingEvents > first) first = after - kRingEvents;
-      snap.events_lost += first;
-      for (uint64_t i = first; i < before; ++i) {
-        const arena::Event& e = copy[i % kRingEvents];
-        all.push_back(Event{e.time_ns, r == kExternalRing ? -1 : static_cast<int>(r), e.kind, e.g, e.arg, e.aux});
-      }
+      // Everything the ring holds: what was overwritten before is lost.
+      uint64_t next = 0;
+      snap.events_lost += read_ring(*ring, r == kExternalRing ? -1 : static_cast<int>(r), &next, all);
     }
     std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
     snap.events = std::move(all);
@@ -732,12 +730,14 @@ struct Reader {
       for (const Event& e : snap.events) reference_ns = std::max(reference_ns, e.time_ns);
     }
     if (opt.symbolize) {
-      if (live) {
-        symbols = std::make_unique<Symbols>(snap.pid);
+      if (live && opt.symbols) {
+        symbols = opt.symbols;
+      } else if (live) {
+        symbols = std::make_shared<Symbols>(snap.pid);
       } else {
         uint32_t size = h().maps_size.load(std::memory_order_acquire);
         const char* maps = file.at<char>(h().maps_offset, std::min<uint32_t>(size, kMapsBytes));
-        symbols = std::make_unique<Symbols>(maps ? std::string(maps, size) : std::string());
+        symbols = std::make_shared<Symbols>(maps ? std::string(maps, size) : std::string());
       }
       if (!symbols->ok()) snap.warnings.push_back("could not read the program's symbols");
     }
@@ -796,6 +796,8 @@ Snapshot read_file(const std::string& path, const ReadOptions& opt) {
   if (s.source == Source::kDeadProcess) s.source = Source::kFile;
   return s;
 }
+
+std::shared_ptr<Symbols> make_symbols(int pid) { return std::make_shared<Symbols>(pid); }
 
 Snapshot read_self(const ReadOptions& opt) {
   std::string path = find_arena(getpid());

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "inspector/snapshot.h"
 
 namespace gleak::inspector {
+
+class Symbols;
 
 struct ReadOptions {
   // consistent: stop a live target (ptrace) while it is read, so that every record and
@@ -21,7 +24,14 @@ struct ReadOptions {
   // for the leak analysis. Live targets only; needs stacks.
   bool memory = false;
   std::size_t max_frames = 64;
+  // symbols: reuse this symbolizer of the target (from make_symbols()) instead of
+  // reading its binaries' symbols again; for a view that reads the same live process
+  // every second. It knows the modules mapped when it was made.
+  std::shared_ptr<Symbols> symbols;
 };
+
+// make_symbols() is a symbolizer of live process pid, for ReadOptions::symbols.
+std::shared_ptr<Symbols> make_symbols(int pid);
 
 // read_pid() reads process pid: live, or — when it has died — the arena it left.
 // Throws InspectError.

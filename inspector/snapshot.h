@@ -133,6 +133,7 @@ struct Event {
   uint64_t goroutine = 0;
   uint64_t arg = 0;
   uint32_t aux = 0;
+  uint64_t position = 0;  // its index in its ring: the order its worker wrote it in
 };
 
 // Ancestor is one goroutine of the crashed goroutine's creation chain.

@@ -9,6 +9,8 @@ add_executable(gleak_target_spinner targets/spinner.cc)
 target_link_libraries(gleak_target_spinner PRIVATE gleak::runtime)
 add_executable(gleak_target_crasher targets/crasher.cc)
 target_link_libraries(gleak_target_crasher PRIVATE gleak::runtime)
+add_executable(gleak_target_busy targets/busy.cc)
+target_link_libraries(gleak_target_busy PRIVATE gleak::runtime)
 
 gleak_inspector_test(reader_test)
 add_dependencies(reader_test gleak_target_spinner gleak_target_crasher gleak stuck_server panic_crash safe_work)
@@ -21,3 +23,33 @@ target_compile_definitions(reader_test PRIVATE
   GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>"
   GLEAK_SAFE_WORK="$<TARGET_FILE:safe_work>"
   GLEAK_CRASHER="$<TARGET_FILE:gleak_target_crasher>")
+
+# gleak trace: the Trace Event JSON of hand-made events, of a live process and of a
+# crashed one.
+gleak_inspector_test(trace_test)
+add_dependencies(trace_test gleak_target_busy gleak panic_crash)
+target_link_libraries(trace_test PRIVATE nlohmann_json::nlohmann_json)
+target_compile_definitions(trace_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_BUSY="$<TARGET_FILE:gleak_target_busy>"
+  GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>")
+
+# gleak dump --format=pprof: profiles read back with protobuf, and by go tool pprof.
+gleak_inspector_test(pprof_test)
+add_dependencies(pprof_test gleak stuck_server)
+target_link_libraries(pprof_test PRIVATE gleak_pprof_proto)
+target_compile_definitions(pprof_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
+
+# gleak top: the rendering, and the command in a pseudo-terminal.
+gleak_inspector_test(top_test)
+add_dependencies(top_test gleak stuck_server)
+if(NOT GLEAK_SANITIZE)
+  add_dependencies(top_test leak_case_leak_early_return_send)
+endif()
+target_link_libraries(top_test PRIVATE util)
+target_compile_definitions(top_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
+  GLEAK_LEAK_CASES_BIN="${PROJECT_BINARY_DIR}/tests/leaks")
