@@ -223,7 +223,8 @@ class Listener : public ::testing::EmptyTestEventListener {
     }
     std::string who = std::string(info.test_suite_name()) + "." + info.name();
     ::testing::AssertionResult r = detail::verify_group(group_, o, who);
-    if (!r) ADD_FAILURE() << r.message();
+    // Located at the test's definition: the test is what failed, not this listener.
+    if (!r) ADD_FAILURE_AT(info.file(), info.line()) << r.message();
     group_ = 0;
   }
 

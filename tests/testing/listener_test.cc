@@ -89,6 +89,9 @@ TEST_F(Listener, ATestThatLeavesAGoroutineFailsWithItsDump) {
             std::string::npos)
       << t.message;
   EXPECT_NE(t.message.find("[chan send"), std::string::npos) << t.message;
+  // The failure points at the test, not at the listener.
+  EXPECT_NE(t.message.find("listener_target.cc:"), std::string::npos) << t.message;
+  EXPECT_EQ(t.message.find("testing.cc:"), std::string::npos) << t.message;
   EXPECT_NE(t.message.find("created by Leaky_LeavesASenderWhoseReceiverGaveUp_Test::TestBody"), std::string::npos)
       << t.message;
 }
