@@ -61,6 +61,11 @@ void ProcessMemory::read_all(std::vector<Range>& ranges) const {
       if (done < n) ++done;  // partially read or failed: leave ok == false
     }
   }
+  // The addresses read (goroutine stacks) must not outlive the call in freed heap
+  // memory, where a later leak analysis of this same process would take them for
+  // references (see wipe() in reader.cc).
+  explicit_bzero(static_cast<void*>(remote.data()), remote.size() * sizeof(iovec));
+  explicit_bzero(static_cast<void*>(local.data()), local.size() * sizeof(iovec));
 }
 
 bool ProcessMemory::read(uint64_t address, void* out, std::size_t size) const {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "inspector/arena_file.h"
@@ -59,8 +60,23 @@ bool same_process(int pid, const ArenaHeader& h) {
   return exe.empty() || exe == std::string(h.exe, strnlen(h.exe, sizeof h.exe));
 }
 
+// wipe() zeroes a vector's elements before it lets them go. A process that reads
+// itself and then runs the leak analysis on itself (gleak::testing's proofs) must not
+// leave goroutine addresses in freed heap blocks: the analysis scans small freed
+// blocks (glibc's tcache looks allocated) and would take them for references.
+// For plain-data elements only (records, ranges).
+template <class T>
+void wipe(std::vector<T>& v) {
+  if (!v.empty()) explicit_bzero(static_cast<void*>(v.data()), v.size() * sizeof(T));
+  v.clear();
+  v.shrink_to_fit();
+}
+
 struct Reader {
   Reader(const ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
+  ~Reader() { wipe(records); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   const ArenaFile& file;
   const ReadOptions& opt;
@@ -321,7 +337,7 @@ struct Reader {
       stacks[i] = walk_frame_pointers(rip, rbp, copy, ranges[k].address, ranges[k].size, opt.max_frames);
     }
     stack_copies.reset();
-    ranges = {};
+    wipe(ranges);  // saved contexts: pointers into the goroutines' stacks
     owner = {};
   }
 

@@ -26,7 +26,9 @@
 // failing, the check retries with capped exponential backoff (max_retries, max_wait),
 // so goroutines that are just finishing do not fail a test. The failure message is the
 // dump of the goroutines left, Go style, with their creation sites, followed by the
-// leak proof when a LeakProofHook is set. docs/testing.md says more.
+// leak proof of those that can never finish (by default from gleak::find_leaks(), the
+// leak analysis run on this process; see set_leak_proof_hook()). docs/testing.md says
+// more.
 //
 // Options are types; each function accepts only those that mean something to it, and
 // passing another one does not compile:
@@ -131,7 +133,9 @@ struct Options {
 using LeakProofHook = std::string (*)(const std::vector<uint64_t>& goroutines);
 
 // set_leak_proof_hook() sets the hook whose text ends every failure message (null:
-// none); returns the previous hook.
+// none) and returns the previous one. The default runs gleak::find_leaks() and lists
+// the goroutines it proves leaked, each with the reason; it costs a run of the gleak
+// command, paid only when a check fails.
 LeakProofHook set_leak_proof_hook(LeakProofHook hook);
 
 namespace detail {

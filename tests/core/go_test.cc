@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "gleak/detail/group.h"
 #include "gleak/gleak.h"
 #include "test_util.h"
 
@@ -202,6 +203,78 @@ TEST_P(GoTest, AGoroutineKeepsItsIdAcrossParking) {
     EXPECT_NE(ids.first, 0u);
     EXPECT_EQ(ids.first, ids.second);
   });
+}
+
+TEST_P(GoTest, AGoroutineTakesTheGroupOfTheThreadOrGoroutineThatStartedIt) {
+  const uint32_t group = gleak::detail::new_group();
+  const uint32_t before = gleak::detail::set_current_group(group);
+  Chan<uint32_t> seen(3);
+  run([seen] {
+    seen.send(gleak::detail::current_group());  // run()'s main goroutine, started on this thread
+    gleak::WaitGroup wg;
+    wg.add(1);
+    gleak::go([&wg, seen] {
+      gleak::WaitGroup inner;
+      inner.add(1);
+      gleak::go([&inner, seen] {
+        seen.send(gleak::detail::current_group());
+        inner.done();
+      });
+      inner.wait();
+      // Changing a goroutine's group changes it for what it starts from then on.
+      const uint32_t other = gleak::detail::new_group();
+      gleak::detail::set_current_group(other);
+      inner.add(1);
+      gleak::go([&inner, seen, other] {
+        seen.send(gleak::detail::current_group() == other ? 1u : 0u);
+        inner.done();
+      });
+      inner.wait();
+      wg.done();
+    });
+    wg.wait();
+  });
+  gleak::detail::set_current_group(before);
+  EXPECT_EQ(seen.recv(), group);
+  EXPECT_EQ(seen.recv(), group);
+  EXPECT_EQ(seen.recv(), 1u);
+}
+
+TEST_P(GoTest, WhatABlockingCallStartsBelongsToTheCallersGroup) {
+  run([] {
+    const uint32_t group = gleak::detail::new_group();
+    gleak::detail::set_current_group(group);
+    Chan<uint32_t> seen(1);
+    gleak::blocking([seen] { gleak::go([seen] { seen.send(gleak::detail::current_group()); }); });
+    EXPECT_EQ(seen.recv(), group);
+  });
+}
+
+TEST(Groups, NewGroupsAreDistinctAndNeverZero) {
+  std::set<uint32_t> groups;
+  for (int i = 0; i < 1000; ++i) groups.insert(gleak::detail::new_group());
+  EXPECT_EQ(groups.size(), 1000u);
+  EXPECT_EQ(groups.count(0), 0u);
+}
+
+TEST(Groups, LiveGoroutinesListsAGroupsGoroutinesUntilTheyExit) {
+  const uint32_t group = gleak::detail::new_group();
+  const uint32_t before = gleak::detail::set_current_group(group);
+  Chan<Unit> release(0);
+  Chan<uint64_t> id(1);
+  gleak::go([release, id] {
+    id.send(gleak::goroutine_id());
+    release.recv();
+  });
+  gleak::detail::set_current_group(before);
+  const uint64_t started = *id.recv();
+  std::vector<gleak::detail::GoroutineBrief> live = gleak::detail::live_goroutines(group);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].id, started);
+  EXPECT_EQ(live[0].group, group);
+  release.close();
+  // It exits on its own now; the first look that misses it ends the wait.
+  while (!gleak::detail::live_goroutines(group).empty()) gleak::yield();
 }
 
 TEST(GoroutineId, IsZeroOnAPlainThread) {

@@ -23,7 +23,7 @@ const std::string kGleak = GLEAK_CLI;
 const std::string kLeakyExit = std::string(GLEAK_SAMPLES_BIN) + "/leaky_exit";
 const std::string kForkJoin = std::string(GLEAK_SAMPLES_BIN) + "/fork_join";
 const std::string kPanicCrash = std::string(GLEAK_SAMPLES_BIN) + "/panic_crash";
-const std::string kDeadlock = std::string(GLEAK_GATE_BIN) + "/gate_deadlock_target";
+const std::string kDeadlock = std::string(GLEAK_SAMPLES_BIN) + "/deadlock";
 const std::string kLeft = std::string(GLEAK_GATE_BIN) + "/gate_left_target";
 const std::string kPlainThread = std::string(GLEAK_GATE_BIN) + "/gate_plain_thread_target";
 
@@ -66,6 +66,7 @@ TEST_F(Gate, ADeadlockFailsWithEleven) {
   EXPECT_EQ(gleak("run -- " + kDeadlock), 11) << out_;
   EXPECT_NE(out_.find("=== deadlock in pid "), std::string::npos) << out_;
   EXPECT_NE(out_.find("fatal error: all goroutines are asleep - deadlock!"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("consumer: giving up after 3"), std::string::npos) << out_;
 }
 
 TEST_F(Gate, APanicFailsWithTwelve) {

@@ -89,6 +89,14 @@ TEST_F(Listener, ATestThatLeavesAGoroutineFailsWithItsDump) {
             std::string::npos)
       << t.message;
   EXPECT_NE(t.message.find("[chan send"), std::string::npos) << t.message;
+  // The default proof: the leak analysis of the test process (gleak::find_leaks()).
+  EXPECT_NE(t.message.find("\nleak proof:\ngoroutine "), std::string::npos) << t.message;
+  EXPECT_NE(t.message.find(" [chan send] can never finish (no-exit-path): nothing that can still run refers to"),
+            std::string::npos)
+      << t.message;
+  // The failure points at the test, not at the listener.
+  EXPECT_NE(t.message.find("listener_target.cc:"), std::string::npos) << t.message;
+  EXPECT_EQ(t.message.find("testing.cc:"), std::string::npos) << t.message;
   EXPECT_NE(t.message.find("created by Leaky_LeavesASenderWhoseReceiverGaveUp_Test::TestBody"), std::string::npos)
       << t.message;
 }
