@@ -440,8 +440,8 @@ class SymbolPrinter : public Printer {
     return cache_.emplace(key, sym_.lookup_inlined(pc, is_return)).first->second;
   }
 
-  static void one_line(Writer& w, const symbolize::Frame& f) {
-    w.str(f.function.empty() ? std::string("??") : f.function).ch(' ');
+  // location() is where f is: file:line, else its module, else its address.
+  static void location(Writer& w, const symbolize::Frame& f) {
     if (!f.file.empty()) {
       w.str(f.file).ch(':').dec(f.line);
     } else if (!f.module.empty()) {
@@ -451,15 +451,14 @@ class SymbolPrinter : public Printer {
     }
   }
 
+  static void one_line(Writer& w, const symbolize::Frame& f) {
+    w.str(f.function.empty() ? std::string("??") : f.function).ch(' ');
+    location(w, f);
+  }
+
   static void frame(Writer& w, const symbolize::Frame& f) {
     w.str(f.function.empty() ? std::string("??") : f.function).str("\n\t");
-    if (!f.file.empty()) {
-      w.str(f.file).ch(':').dec(f.line);
-    } else if (!f.module.empty()) {
-      w.str(f.module);
-    } else {
-      w.hex(f.pc);
-    }
+    location(w, f);
     // Inlined frames have no offset of their own, as in Go's tracebacks.
     if (f.offset != 0) w.str(" +").hex(f.offset);
     w.ch('\n');
