@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -49,27 +48,19 @@ bool disabled_by_env() {
 // check() runs the analysis; it returns only when the main goroutine can still be
 // woken (or the analysis could not say).
 void check(uint64_t main_id) {
-  std::string json, error;
+  LeakReport r;
+  std::string error;
   int64_t started = now_ns();
-  if (!run_leak_cli(g_cli, 0, &json, &error)) {
+  if (!analyse_self(g_cli, 0, &r, &error)) {
     g_log->warn("gleak: the deadlock check could not analyse the process: {}", error);
     return;
   }
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
-  if (j.is_discarded()) {
-    g_log->warn("gleak: the deadlock check could not read the output of {}", g_cli);
-    return;
-  }
-  bool main_leaked = false;
-  for (const auto& f : j.value("findings", nlohmann::json::array())) {
-    if (f.value("goroutine", uint64_t{0}) == main_id && f.value("certainty", "") == "proven") main_leaked = true;
-  }
   // The main goroutine may have been woken while the analysis ran: the proof is of the
   // image it took, so it holds — unless the main goroutine is another one by now.
-  if (main_leaked && j.value("complete", false) && g_main_id.load(std::memory_order_acquire) == main_id) {
+  if (r.complete && r.proven(main_id) && g_main_id.load(std::memory_order_acquire) == main_id) {
     Death d;
     std::snprintf(d.header, sizeof d.header, "fatal error: all goroutines are asleep - deadlock!");
-    die_with_report(d, j.value("text", ""));
+    die_with_report(d, r.text);
   }
   g_log->debug("gleak: deadlock check: goroutine {} can still be woken ({} ms)", main_id,
                 (now_ns() - started) / 1000000);

@@ -161,23 +161,18 @@ std::size_t LeakReport::count(LeakCertainty certainty) const {
                                                 [certainty](const LeakFinding& f) { return f.certainty == certainty; }));
 }
 
-LeakReport find_leaks(const FindLeaksOptions& options) {
-  // One analysis at a time: each stops the whole process.
-  static std::mutex serial;
-  std::string cli = internal::leak_cli_path();
-  if (cli.empty()) {
-    throw LeakAnalysisError("find_leaks: the gleak command was not found (set GLEAK_CLI to its path)");
-  }
-  std::string json, error;
-  bool ok = blocking([&] {
-    std::lock_guard<std::mutex> lk(serial);
-    return internal::run_leak_cli(cli, options.suspect_after.count(), &json, &error);
-  });
-  if (!ok) throw LeakAnalysisError("find_leaks: " + error);
+namespace internal {
+
+bool analyse_self(const std::string& cli, int64_t suspect_after_ns, LeakReport* out, std::string* error) {
+  std::string json;
+  if (!run_leak_cli(cli, suspect_after_ns, &json, error)) return false;
   LeakReport r;
   try {
     nlohmann::json j = nlohmann::json::parse(json);
-    if (j.value("schema", "") != "gleak.leaks") throw LeakAnalysisError("find_leaks: unexpected output of " + cli);
+    if (j.value("schema", "") != "gleak.leaks") {
+      *error = "unexpected output of " + cli;
+      return false;
+    }
     r.complete = j.value("complete", false);
     for (const auto& f : j.at("findings")) {
       LeakFinding lf;
@@ -194,9 +189,30 @@ LeakReport find_leaks(const FindLeaksOptions& options) {
     r.cycles = j.at("cycles").size();
     r.text = j.value("text", "");
   } catch (const nlohmann::json::exception& e) {
-    throw LeakAnalysisError(std::string("find_leaks: cannot read the output of ") + cli + ": " + e.what());
+    *error = "cannot read the output of " + cli + ": " + e.what();
+    return false;
   }
   r.json = std::move(json);
+  *out = std::move(r);
+  return true;
+}
+
+}  // namespace internal
+
+LeakReport find_leaks(const FindLeaksOptions& options) {
+  // One analysis at a time: each stops the whole process.
+  static std::mutex serial;
+  std::string cli = internal::leak_cli_path();
+  if (cli.empty()) {
+    throw LeakAnalysisError("find_leaks: the gleak command was not found (set GLEAK_CLI to its path)");
+  }
+  LeakReport r;
+  std::string error;
+  bool ok = blocking([&] {
+    std::lock_guard<std::mutex> lk(serial);
+    return internal::analyse_self(cli, options.suspect_after.count(), &r, &error);
+  });
+  if (!ok) throw LeakAnalysisError("find_leaks: " + error);
   return r;
 }
 

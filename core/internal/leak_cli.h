@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "gleak/leaks.h"
+
 namespace gleak::internal {
 
 // leak_cli_path() is the gleak command to run: $GLEAK_CLI, else the one this build
@@ -16,5 +18,9 @@ std::string leak_cli_path();
 // false with the reason in *error. Must run on a thread with a normal stack (not a
 // goroutine's): it forks.
 bool run_leak_cli(const std::string& cli, int64_t suspect_after_ns, std::string* json, std::string* error);
+
+// analyse_self() is run_leak_cli() with its JSON read into *out (find_leaks() and the
+// deadlock check); false with the reason in *error.
+bool analyse_self(const std::string& cli, int64_t suspect_after_ns, LeakReport* out, std::string* error);
 
 }  // namespace gleak::internal
