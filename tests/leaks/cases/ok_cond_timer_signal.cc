@@ -44,20 +44,8 @@ void batch_timer(std::atomic<bool>* stop, gleak::WaitGroup* reached, gleak::Wait
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup reached, all;
-    reached.add(2);
-    all.add(1);
-    gleak::go(batch_timer, &stop, &reached, &all);
-    reached.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(2, 1, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    gleak::go(batch_timer, stop, ready, all);
   });
 }

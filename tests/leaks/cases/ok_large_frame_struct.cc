@@ -38,20 +38,8 @@ void run_job(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::WaitGrou
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(2);
-    all.add(1);
-    gleak::go(run_job, &stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);  // the worker sees it on its next wake-up
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(2, 1, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    gleak::go(run_job, stop, ready, all);
   });
 }

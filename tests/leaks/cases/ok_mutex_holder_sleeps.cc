@@ -40,20 +40,8 @@ void flush_loop(std::atomic<bool>* stop, gleak::WaitGroup* reached, gleak::WaitG
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup reached, all;
-    reached.add(2);
-    all.add(1);
-    gleak::go(flush_loop, &stop, &reached, &all);
-    reached.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(2, 1, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    gleak::go(flush_loop, stop, ready, all);
   });
 }

@@ -36,20 +36,8 @@ void feed_documents(gleak::Chan<std::string> docs, std::atomic<bool>* stop, glea
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(1);
-    all.add(2);
-    start_indexer(&stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(1, 2, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    start_indexer(stop, ready, all);
   });
 }

@@ -51,20 +51,8 @@ void release_timer(std::shared_ptr<Batch> b, std::atomic<bool>* stop, gleak::Wai
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(4);
-    all.add(2);
-    start_batch(&stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(4, 2, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    start_batch(stop, ready, all);
   });
 }

@@ -39,20 +39,8 @@ void await_report(gleak::Chan<int> report, gleak::WaitGroup* started, gleak::Wai
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(2);
-    all.add(2);
-    start_health(&stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);  // the sleeper sees it on its next wake-up
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(2, 2, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    start_health(stop, ready, all);
   });
 }

@@ -36,20 +36,8 @@ void consume_slowly(gleak::Chan<int> in, std::atomic<bool>* stop, gleak::WaitGro
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup reached, all;
-    reached.add(1);
-    all.add(2);
-    start_batches(&stop, &reached, &all);
-    reached.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(1, 2, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    start_batches(stop, ready, all);
   });
 }

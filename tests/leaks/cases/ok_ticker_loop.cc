@@ -28,20 +28,8 @@ void heartbeat_loop(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::W
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(1);
-    all.add(1);
-    gleak::go(heartbeat_loop, &stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(1, 1, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    gleak::go(heartbeat_loop, stop, ready, all);
   });
 }

@@ -37,20 +37,8 @@ void wait_for_ticker(std::atomic<bool>* stop, gleak::WaitGroup* started, gleak::
 }  // namespace
 
 int main() {
-  leak_case::block_stop_signals();
-  return gleak::run([] {
-    std::atomic<bool> stop{false};
-    gleak::WaitGroup started, all;
-    started.add(2);
-    all.add(1);
-    gleak::go(wait_for_ticker, &stop, &started, &all);
-    started.wait();
-    leak_case::announce_ready();
-    leak_case::await_stop_signal();
-    stop.store(true);  // the ticker sees it on its next wake-up
-    all.wait();
-    std::printf("clean exit\n");
-    std::fflush(stdout);
-    return 0;
+  return leak_case::run_until_stopped(2, 1, [](std::atomic<bool>* stop, gleak::WaitGroup* ready,
+                                              gleak::WaitGroup* all) {
+    gleak::go(wait_for_ticker, stop, ready, all);
   });
 }
