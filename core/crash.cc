@@ -967,14 +967,20 @@ int capture_stack(uintptr_t* out, int max) {
   return n;
 }
 
-void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {
+// become_the_reporter() lets the first dying thread through and parks every later one
+// for good: the first ends the process. Returns the reporter's thread id.
+static int become_the_reporter() {
   if (g_dying.exchange(1) != 0) {
-    // Another thread is already reporting; it ends the process.
     std::atomic<uint32_t> never{0};
     for (;;) futex_wait(&never, 0);
   }
   int tid = gettid();
   g_dying_tid.store(tid, std::memory_order_relaxed);
+  return tid;
+}
+
+void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {
+  int tid = become_the_reporter();
   // The chain is taken once, for the record and the report alike: ancestors may exit
   // while the report is written.
   if (g != nullptr) collect_chain(g->rec, &g_chain);
@@ -1016,11 +1022,7 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
 }
 
 void die_with_report(const Death& death, const std::string& report) {
-  if (g_dying.exchange(1) != 0) {
-    std::atomic<uint32_t> never{0};
-    for (;;) futex_wait(&never, 0);
-  }
-  g_dying_tid.store(gettid(), std::memory_order_relaxed);
+  become_the_reporter();
   write_crash_record(death, nullptr, 0, nullptr);
   {
     Writer w(g_out, sizeof g_out, 2);
