@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <map>
 
+#include "inspector/frame_roots.h"
 #include "inspector/heap_walk.h"
 #include "inspector/memory_image.h"
 
@@ -243,7 +244,18 @@ class Marker {
     set.mark[i] = mode_ + 1;
     if (mode_ != 0) touched_.push_back(unit(&set == &stacks_ ? kStackUnit : kClosureUnit, i));
     const Span& sp = set.spans[i];
-    if (const MemoryRegion* u = sp.used) work_.push_back({u->data, u->end - u->start, sp.lo, sp.hi});
+    const MemoryRegion* u = sp.used;
+    if (!u) return;
+    // A parked goroutine's stack: its dead slots (frame_roots.h) are not roots.
+    uint64_t at = u->start;
+    if (u->roots) {
+      for (const StackSlot& d : u->roots->dead) {
+        if (d.lo < at || d.hi > u->end) continue;
+        if (d.lo > at) work_.push_back({u->data + (at - u->start), d.lo - at, sp.lo, sp.hi});
+        at = d.hi;
+      }
+    }
+    if (at < u->end) work_.push_back({u->data + (at - u->start), u->end - at, sp.lo, sp.hi});
   }
 
   // open_window() handles a pointer into the stack of a goroutine that is still not

@@ -16,6 +16,9 @@
 
 namespace gleak::inspector {
 
+struct StackRoots;
+struct SlotNote;
+
 enum class RegionKind {
   kRoot,     // globals, thread stacks, TLS, anonymous memory: scanned whole
   kHeap,     // a glibc heap (the main arena's [heap]); walked chunk by chunk
@@ -30,6 +33,9 @@ struct MemoryRegion {
   uint64_t goroutine = 0;     // kStack, kClosure: whose
   std::string name;           // the mapping's path or pseudo-name ("[heap]", "" for anonymous)
   const char* data = nullptr; // end - start bytes copied from the target
+  // kStack of a parked goroutine: which of its words are live, dead or unknown
+  // (inspector/frame_roots.h); null when that could not be worked out.
+  std::shared_ptr<const StackRoots> roots;
 };
 
 struct MemoryImage {
@@ -37,6 +43,8 @@ struct MemoryImage {
   std::vector<uint64_t> register_words;   // every stopped thread's general registers
   std::vector<std::string> unreadable;    // mappings that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied
+  std::shared_ptr<const std::vector<SlotNote>> slot_notes;  // what StackSlot::note indexes
+  std::string roots_note;                 // why stacks could not be classified, if so
   std::vector<std::shared_ptr<void>> buffers;  // own the copies `data` points into
 };
 

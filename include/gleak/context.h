@@ -28,6 +28,19 @@ class Context {
  public:
   // Context() is background(): never cancelled, no deadline.
   Context() = default;
+  Context(const Context&) = default;
+  Context& operator=(const Context&) = default;
+  Context(Context&& o) noexcept : s_(std::move(o.s_)) { detail::touched(&o.s_); }
+  Context& operator=(Context&& o) noexcept {
+    s_ = std::move(o.s_);
+    detail::touched(&o.s_);
+    return *this;
+  }
+  // A destroyed Context leaves no address behind (detail::forget()).
+  ~Context() {
+    s_.reset();
+    detail::touched(&s_);
+  }
 
   // done() is closed once the context is cancelled. For background() it is the nil
   // channel, which never becomes ready, as in Go.
@@ -47,6 +60,18 @@ class Context {
 class CancelFunc {
  public:
   CancelFunc() = default;
+  CancelFunc(const CancelFunc&) = default;
+  CancelFunc& operator=(const CancelFunc&) = default;
+  CancelFunc(CancelFunc&& o) noexcept : s_(std::move(o.s_)) { detail::touched(&o.s_); }
+  CancelFunc& operator=(CancelFunc&& o) noexcept {
+    s_ = std::move(o.s_);
+    detail::touched(&o.s_);
+    return *this;
+  }
+  ~CancelFunc() {
+    s_.reset();
+    detail::touched(&s_);
+  }
   void operator()() const;
 
  private:

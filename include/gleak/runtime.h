@@ -46,10 +46,16 @@ struct Config {
 // from goroutines and from plain threads; starts the runtime if it is not running.
 template <class F, class... Args>
 [[gnu::always_inline]] inline void go(F&& f, Args&&... args) {
-  detail::spawn([fn = std::decay_t<F>(std::forward<F>(f)),
-                 tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable {
-    std::apply(fn, std::move(tup));
-  });
+  // The closure is built in place, in the goroutine's own storage: no staging copy is
+  // left in the caller's frame, and what the caller passed as an rvalue is left moved
+  // from in memory (its handles null), so no stale address remains there either.
+  using Closure = detail::GoClosure<std::decay_t<F>, std::decay_t<Args>...>;
+  void* handle;
+  void* storage = detail::spawn_prepare(sizeof(Closure), alignof(Closure), &handle);
+  ::new (storage) Closure(std::forward<F>(f), std::forward<Args>(args)...);
+  detail::moved_from<F>(f);
+  (detail::moved_from<Args>(args), ...);
+  detail::spawn_commit(handle, &detail::run_and_destroy<Closure>);
 }
 
 namespace detail {

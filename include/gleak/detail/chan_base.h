@@ -39,7 +39,19 @@ void chan_close(ChanState* c);
 std::size_t chan_len(const ChanState* c) noexcept;
 std::size_t chan_cap(const ChanState* c) noexcept;
 
-// ChanRef is a counted reference to a ChanState; null is the nil channel.
+// forget() overwrites a handle's pointer bytes at *p with zeros in memory, in a way the
+// optimizer cannot drop (the empty asm may read them). A destroyed or moved-from handle
+// then leaves no stale copy of the address in the frame it lived in, which would keep
+// what it pointed to "reachable" to the leak analysis (docs/leaks.md, handle hygiene).
+template <class T>
+[[gnu::always_inline]] inline void forget(T* p) noexcept {
+  static_assert(std::is_trivially_copyable_v<T>, "forget() clears plain pointer words only");
+  *p = T{};
+  asm volatile("" : : "r"(p) : "memory");
+}
+
+// ChanRef is a counted reference to a ChanState; null is the nil channel. Destroyed or
+// moved from, it leaves null behind in memory (forget()).
 class ChanRef {
  public:
   ChanRef() = default;
@@ -47,13 +59,14 @@ class ChanRef {
   ChanRef(const ChanRef& o) noexcept : c_(o.c_) {
     if (c_) chan_retain(c_);
   }
-  ChanRef(ChanRef&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  ChanRef(ChanRef&& o) noexcept : c_(o.c_) { forget(&o.c_); }
   ChanRef& operator=(ChanRef o) noexcept {
     std::swap(c_, o.c_);
     return *this;
   }
   ~ChanRef() {
     if (c_) chan_release(c_);
+    forget(&c_);
   }
   ChanState* get() const { return c_; }
 
@@ -147,6 +160,14 @@ int select_cases(Cases&&... cases) {
   bool ok = false;
   int chosen_op = select_ops(ops, kOps, kDefaults == 1, &ok);
   int chosen = chosen_op < 0 ? default_index : case_of_op[chosen_op];
+  // The cases and their ops are temporaries in the caller's frame: leave no channel
+  // address behind in them once the select is done (forget()).
+  for (int k = 0; k < kOps; ++k) forget(&ops[k].chan);
+  (
+      [&](auto& c) {
+        if constexpr (!kIsDefault<std::decay_t<decltype(c)>>) forget(&c.chan);
+      }(cases),
+      ...);
   int i = 0;
   (
       [&](auto& c) {
