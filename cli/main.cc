@@ -215,6 +215,14 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
   gi::Snapshot s = read_target(target, opt);
   gi::LeakReport r = gi::find_leaks(s, lo);
   gi::mark_leaked(s, r);
+  if (lo.why != 0) {
+    // --why: only the explanation; the exit status still says whether a leak is proven.
+    std::cout << (json ? gi::why_to_json(s, r) + "\n" : gi::format_why(s, r));
+    std::cout.flush();
+    print_warnings(s);
+    if (!r.why) return kExitUsage;
+    return r.count(gi::Certainty::kProven) > 0 ? kExitLeaks : 0;
+  }
   if (json) {
     std::cout << gi::leaks_to_json(s, r, text) << "\n";
   } else {
@@ -337,6 +345,10 @@ int main(int argc, char** argv) {
   leaks->add_flag("--exact", text.exact, "exact wait durations");
   leaks->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
   leaks->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
+  uint64_t why = 0;
+  leaks->add_option("--why", why,
+                    "explain why goroutine N is not leaked: the chain from a root to what it waits on")
+      ->check(CLI::PositiveNumber);
   std::string suspect_after = std::to_string(gi::LeakOptions{}.suspect_after_ns / 1000000000) + "s";
   leaks->add_option("--suspect-after", suspect_after,
                     "report goroutines blocked this long on a still reachable object as suspected (0: never)")
@@ -428,6 +440,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "gleak: --suspect-after: not a duration: %s (use 90s, 10m, 1h)\n", suspect_after.c_str());
         return kExitUsage;
       }
+      lo.why = why;
       return cmd_leaks(target, json, text, !no_consistent, lo);
     }
     if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);

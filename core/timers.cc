@@ -13,9 +13,13 @@
 namespace gleak::internal {
 namespace {
 
+// The heap's slots past n are null: a vector's spare capacity would hold whatever its
+// memory held before, and a stale address of a timer on a goroutine's stack makes the
+// leak analysis scan a frame that is long gone.
 struct Heap {
   SpinLock lock;
-  std::vector<Timer*> h;
+  std::vector<Timer*> h;  // size() is the capacity; n are in use
+  std::size_t n = 0;
   std::atomic<int64_t> next_when{LLONG_MAX};
 };
 
@@ -45,7 +49,7 @@ void sift_up(std::size_t i) {
 
 void sift_down(std::size_t i) {
   auto& h = heap()->h;
-  std::size_t n = h.size();
+  std::size_t n = heap()->n;
   Timer* t = h[i];
   for (;;) {
     std::size_t l = 2 * i + 1;
@@ -61,10 +65,11 @@ void sift_down(std::size_t i) {
 void remove_at(std::size_t i) {
   auto& h = heap()->h;
   Timer* t = h[i];
-  Timer* last = h.back();
-  h.pop_back();
+  std::size_t& n = heap()->n;
+  Timer* last = h[n - 1];
+  h[--n] = nullptr;
   t->heap_index = -1;
-  if (i < h.size()) {
+  if (i < n) {
     place(i, last);
     sift_down(i);
     sift_up(static_cast<std::size_t>(last->heap_index));
@@ -72,13 +77,15 @@ void remove_at(std::size_t i) {
 }
 
 void publish_next() {
-  heap()->next_when.store(heap()->h.empty() ? LLONG_MAX : heap()->h[0]->when, std::memory_order_release);
+  heap()->next_when.store(heap()->n == 0 ? LLONG_MAX : heap()->h[0]->when, std::memory_order_release);
 }
 
 // push() adds t; returns true when it became the earliest timer.
 bool push(Timer* t) {
-  heap()->h.push_back(t);
-  sift_up(heap()->h.size() - 1);
+  Heap* hp = heap();
+  if (hp->n == hp->h.size()) hp->h.resize(hp->h.empty() ? 64 : 2 * hp->h.size(), nullptr);
+  hp->h[hp->n++] = t;
+  sift_up(hp->n - 1);
   publish_next();
   return heap()->h[0] == t;
 }
@@ -135,7 +142,7 @@ void poll_timers() {
   {
     std::lock_guard<SpinLock> lk(heap()->lock);
     auto& h = heap()->h;
-    while (n < kBatch && !h.empty() && h[0]->when <= now) {
+    while (n < kBatch && heap()->n > 0 && h[0]->when <= now) {
       Timer* t = h[0];
       remove_at(0);
       if (t->period > 0) t->firing = true;

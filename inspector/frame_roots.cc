@@ -57,6 +57,8 @@ struct Layout {
   std::array<RegUse, kSavedRegs> use{};
   std::string function;
   bool holes_known = false;
+  std::vector<int32_t> stale;  // CFA-relative words no path from the pc reads before overwriting
+  uint32_t stale_note = 0;
   std::vector<std::pair<int64_t, int64_t>> written;  // CFA-relative: what the function may write
   uint32_t hole_note = 0;
 };
@@ -91,7 +93,9 @@ struct Insn {
   uint64_t target = 0;       // direct branch target (0: none)
   uint8_t reads = 0;         // saved registers read (bit per kDwarfReg index)
   uint8_t kills = 0;         // saved registers fully overwritten without being read
-  enum Flow : uint8_t { kNext, kJump, kCond, kStop, kGiveUp } flow = kNext;
+  enum Flow : uint8_t { kNext, kJump, kCond, kStop, kRet, kGiveUp } flow = kNext;
+  // Frame words (CFA-relative offsets, multiples of 8) it reads, or overwrites whole.
+  std::vector<int32_t> slot_reads, slot_kills;
 };
 
 // Code is a function's decoded instructions, by address, and the parts of its frame
@@ -107,6 +111,9 @@ struct Code {
   bool frame_known = false;
   std::vector<std::pair<int64_t, int64_t>> writes;  // direct writes
   std::vector<int64_t> taken;                       // addresses taken (lea)
+  std::vector<std::pair<int64_t, int64_t>> rsp_writes;  // writes relative to rsp (outgoing arguments)
+  int64_t rsp_cfa = 0;                              // rsp in the body, relative to the CFA
+  int pushes = 0;                                   // callee-saved registers pushed after rbp
 };
 
 // FrameWrites follows a function's use of rsp and rbp while it is decoded.
@@ -117,11 +124,12 @@ struct FrameWrites {
   int64_t rsp_cfa = -16;    // rsp relative to the CFA once the prologue is done
   std::vector<std::pair<int64_t, int64_t>> writes;
   std::vector<int64_t> taken;  // CFA-relative addresses whose address is taken
+  std::vector<std::pair<int64_t, int64_t>> rsp_writes;
 };
 
 bool frame_reg(unsigned r) { return r == X86_REG_RBP || r == X86_REG_RSP || r == X86_REG_EBP || r == X86_REG_ESP; }
 
-void note_frame_use(const cs_insn* insn, FrameWrites& fw) {
+void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
   const cs_x86& x = insn->detail->x86;
   unsigned id = insn->id;
   if (id == X86_INS_PUSH) {
@@ -172,10 +180,23 @@ void note_frame_use(const cs_insn* insn, FrameWrites& fw) {
       fw.give_up = true;  // rsp-relative before the frame is known
       return;
     }
+    int64_t size = op.size ? op.size : 8;
     if (id == X86_INS_LEA) {
       fw.taken.push_back(at);
-    } else if (op.access & CS_AC_WRITE) {
-      fw.writes.emplace_back(at, at + (op.size ? op.size : 8));
+      continue;
+    }
+    if (op.access & CS_AC_WRITE) {
+      fw.writes.emplace_back(at, at + size);
+      if (base != X86_REG_RBP && base != X86_REG_EBP) fw.rsp_writes.emplace_back(at, at + size);
+    }
+    // Per word: a read, or a whole overwrite (a partial one leaves old bytes: a read).
+    for (int64_t w = at & ~int64_t{7}; w < at + size; w += 8) {
+      bool whole = at <= w && w + 8 <= at + size;
+      if ((op.access & CS_AC_READ) || !whole) {
+        d.slot_reads.push_back(static_cast<int32_t>(w));
+      } else if (op.access & CS_AC_WRITE) {
+        d.slot_kills.push_back(static_cast<int32_t>(w));
+      }
     }
   }
   // String stores write through rdi, which an lea of the frame set up: taken already.
@@ -185,6 +206,9 @@ void finish_frame(FrameWrites& fw, Code& out) {
   if (fw.give_up) return;
   out.writes = std::move(fw.writes);
   out.taken = std::move(fw.taken);
+  out.rsp_writes = std::move(fw.rsp_writes);
+  out.rsp_cfa = fw.rsp_cfa;
+  out.pushes = fw.pushes;
   std::sort(out.taken.begin(), out.taken.end());
   out.frame_known = true;
 }
@@ -232,8 +256,8 @@ bool decode_function(csh cs, const unsigned char* bytes, uint64_t lo, uint64_t h
   FrameWrites fw;
   while (size > 0) {
     if (!cs_disasm_iter(cs, &p, &size, &addr, insn)) break;
-    note_frame_use(insn, fw);
     Insn d;
+    note_frame_use(insn, fw, d);
     d.next = insn->address + insn->size;
     cs_regs rr, ww;
     uint8_t nr = 0, nw = 0;
@@ -260,9 +284,7 @@ bool decode_function(csh cs, const unsigned char* bytes, uint64_t lo, uint64_t h
     bool direct = x.op_count == 1 && x.operands[0].type == X86_OP_IMM;
     switch (insn->id) {
       case X86_INS_RET: case X86_INS_RETF:
-        // Returning with a callee-saved register not restored hands it to the caller:
-        // never the case for a register this frame saved, but be safe.
-        d.flow = Insn::kGiveUp;
+        d.flow = Insn::kRet;
         break;
       case X86_INS_JMP:
         if (direct) {
@@ -344,6 +366,9 @@ std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
           break;
         case Insn::kStop:
           break;
+        case Insn::kRet:
+          // Returning with a callee-saved register not restored hands it to the caller:
+          // never the case for a register this frame saved, but be safe.
         case Insn::kGiveUp:
           verdict = RegUse::kUnknown;
           break;
@@ -352,6 +377,74 @@ std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
     use[k] = verdict;
   }
   return use;
+}
+
+// slot_use() is reg_use() for one word of the frame (CFA-relative offset w): live if a
+// path from pc reads it before overwriting it.
+RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
+  std::vector<uint64_t> todo{pc};
+  std::unordered_set<uint64_t> seen;
+  while (!todo.empty()) {
+    uint64_t a = todo.back();
+    todo.pop_back();
+    if (!seen.insert(a).second) continue;
+    if (seen.size() > 20000) return RegUse::kUnknown;
+    auto it = code.insns.find(a);
+    if (it == code.insns.end()) return RegUse::kUnknown;
+    const Insn& d = it->second;
+    if (std::find(d.slot_reads.begin(), d.slot_reads.end(), w) != d.slot_reads.end()) return RegUse::kLive;
+    if (std::find(d.slot_kills.begin(), d.slot_kills.end(), w) != d.slot_kills.end()) continue;
+    switch (d.flow) {
+      case Insn::kNext:
+        if (d.next < code.hi) todo.push_back(d.next);
+        break;
+      case Insn::kJump:
+        todo.push_back(d.target);
+        break;
+      case Insn::kCond:
+        todo.push_back(d.target);
+        todo.push_back(d.next);
+        break;
+      case Insn::kStop:
+      case Insn::kRet:  // the frame ends: its words are read no more
+        break;
+      case Insn::kGiveUp:  // a jump table, a tail call: not followed
+        return RegUse::kUnknown;
+    }
+  }
+  return RegUse::kDead;
+}
+
+// stale_words() are the words of the frame whose content is dead at pc: no path from pc
+// reads them before overwriting them. Left out: words whose address the function takes
+// (a callee may read them), its outgoing arguments (a callee that runs reads them), and
+// its callee-saved register slots (the caller's values: see the register rules).
+std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<std::pair<int64_t, int64_t>>& homes) {
+  std::vector<int32_t> out;
+  if (!c.frame_known || c.rsp_cfa >= 0 || c.rsp_cfa < -(1 << 16)) return out;
+  std::vector<std::pair<int64_t, int64_t>> keep = c.rsp_writes;
+  for (std::size_t i = 0; i < c.taken.size(); ++i) {
+    int64_t t = c.taken[i];
+    int64_t end = i + 1 < c.taken.size() ? c.taken[i + 1] : -16;
+    bool in_home = false;
+    for (const auto& [lo, hi] : homes) {
+      if (t >= lo && t < hi) {
+        keep.emplace_back(lo, hi);
+        in_home = true;
+      } else if (lo > t && lo < end) {
+        end = lo;
+      }
+    }
+    if (!in_home) keep.emplace_back(t, std::max(end, t + 8));
+  }
+  int64_t top = -16 - 8 * static_cast<int64_t>(c.pushes);
+  for (int64_t w = c.rsp_cfa & ~int64_t{7}; w + 8 <= top; w += 8) {
+    bool kept = false;
+    for (const auto& [lo, hi] : keep) kept = kept || (w < hi && w + 8 > lo);
+    if (kept) continue;
+    if (slot_use(c, pc, static_cast<int32_t>(w)) == RegUse::kDead) out.push_back(static_cast<int32_t>(w));
+  }
+  return out;
 }
 
 // CFA-relative address that a CFI location expression computes, if it is one.
@@ -634,6 +727,9 @@ struct FrameRoots::Impl {
           if (code.frame_known) {
             L.written = written(code, all_homes);
             L.holes_known = true;
+            L.stale = stale_words(code, pc, all_homes);
+            L.stale_note = note(false, "a spill or temporary that no path from here reads before overwriting",
+                                L.function, "");
           }
         } else {
           regs_in_use = 0xff;
@@ -724,6 +820,10 @@ StackRoots FrameRoots::classify_stack(const MemoryRegion& u) {
         w = std::max(w, b);
       }
       if (w < end) dead.push_back({(w + 7) & ~uint64_t{7}, end, L.hole_note});
+    }
+    for (int32_t o : L.stale) {
+      uint64_t a = static_cast<uint64_t>(static_cast<int64_t>(cfa) + o);
+      if (a >= frame_lo && a + 8 <= cfa - 16) dead.push_back({a, a + 8, L.stale_note});
     }
     for (int k = 0; k < kSavedRegs; ++k) {
       const RegRule& r = L.rules[k];

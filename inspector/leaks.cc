@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <unordered_map>
@@ -90,8 +91,19 @@ class Marker {
     closures_.init(std::move(closures), ngoroutines);
   }
 
-  void scan(const char* data, uint64_t len) {
+  // scan() marks what the words at data point to; addr is where they lie in the
+  // target (remembered only when tracking).
+  void scan(const char* data, uint64_t len, uint64_t addr = 0) {
     bytes_ += len;
+    if (track_) {
+      for (uint64_t off = 0; off + 8 <= len; off += 8) {
+        uint64_t v;
+        std::memcpy(&v, data + off, 8);
+        cur_addr_ = addr + off;
+        word(v);
+      }
+      return;
+    }
     for (uint64_t off = 0; off + 8 <= len; off += 8) {
       uint64_t v;
       std::memcpy(&v, data + off, 8);
@@ -108,7 +120,8 @@ class Marker {
         if (block_mark_[i] != mode_ + 1) {
           block_mark_[i] = mode_ + 1;
           if (mode_ != 0) touched_.push_back(unit(kBlockUnit, i));
-          work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start, 0, 0});
+          if (track_) block_parent_[i] = cur_addr_;
+          work_.push_back({blocks_[i].data, blocks_[i].end - blocks_[i].start, 0, 0, blocks_[i].start});
         }
         return;
       }
@@ -116,7 +129,10 @@ class Marker {
     // A stack's words mostly point into itself (saved frame pointers): no lookup.
     if (v >= scan_lo_ && v < scan_hi_) return;
     std::size_t i = stacks_.index(v);
-    if (i != kNone && stacks_.mark[i] != mode_ + 1) pending_windows_.push_back({i, v & ~uint64_t{7}});
+    if (i != kNone && stacks_.mark[i] != mode_ + 1) {
+      pending_windows_.push_back({i, v & ~uint64_t{7}});
+      if (track_) pending_parent_.push_back(cur_addr_);
+    }
   }
 
   // mark_goroutine() makes goroutine g's used stack and its closure reachable.
@@ -131,7 +147,7 @@ class Marker {
       work_.pop_back();
       scan_lo_ = w.self_lo;
       scan_hi_ = w.self_hi;
-      scan(w.data, w.len);
+      scan(w.data, w.len, w.addr);
     }
     scan_lo_ = scan_hi_ = 0;
   }
@@ -145,7 +161,14 @@ class Marker {
     while (!pending_windows_.empty()) {
       std::vector<std::pair<std::size_t, uint64_t>> pending;
       pending.swap(pending_windows_);
-      for (auto [i, lo] : pending) any = open_window(i, lo) || any;
+      std::vector<uint64_t> parents;
+      parents.swap(pending_parent_);
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        auto [i, lo] = pending[k];
+        bool opened = open_window(i, lo);
+        if (opened && track_ && mode_ == 0 && k < parents.size()) window_parent_[lo] = parents[k];
+        any = opened || any;
+      }
       drain();
     }
     return any;
@@ -187,6 +210,65 @@ class Marker {
     return kNoUnit;
   }
   const std::vector<uint64_t>& touched() const { return touched_; }
+
+  static constexpr uint64_t kRegisterWord = 1;
+  // track() makes the analysis (mode 0) remember what marked what, for why_alive().
+  void track() {
+    track_ = true;
+    block_parent_.assign(blocks_.size(), 0);
+  }
+  void set_source(uint64_t addr) { cur_addr_ = addr; }
+
+  // Where addr lies, for explanations.
+  struct Place {
+    enum Kind { kNowhere, kBlock, kClosure, kStack, kWindow } kind = kNowhere;
+    uint64_t lo = 0, hi = 0;   // the block, closure, stack or window
+    std::size_t g = 0;         // kClosure, kStack, kWindow: the goroutine's index
+    uint64_t parent = 0;       // kBlock, kWindow: the word that marked it
+  };
+  Place place(uint64_t addr) const {
+    Place p;
+    if (addr >= heap_lo_ && addr < heap_hi_) {
+      std::size_t i = block_index(addr);
+      if (i != kNone && block_mark_[i] == 1) {
+        p.kind = Place::kBlock;
+        p.lo = blocks_[i].start;
+        p.hi = blocks_[i].end;
+        p.parent = track_ ? block_parent_[i] : 0;
+        return p;
+      }
+    }
+    if (std::size_t c = closures_.index(addr); c != kNone && closures_.mark[c] == 1) {
+      p.kind = Place::kClosure;
+      p.lo = closures_.spans[c].lo;
+      p.hi = closures_.spans[c].hi;
+      p.g = closures_.spans[c].g;
+      return p;
+    }
+    std::size_t i = stacks_.index(addr);
+    if (i == kNone) return p;
+    p.g = stacks_.spans[i].g;
+    // A window was opened before its stack became reachable whole, if both happened:
+    // it is what marked the words in it first.
+    auto it = windows_.upper_bound({0, addr});
+    if (it != windows_.begin()) {
+      --it;
+      if (it->first.first == 0 && addr < it->second) {
+        p.kind = Place::kWindow;
+        p.lo = it->first.second;
+        p.hi = it->second;
+        auto wp = window_parent_.find(p.lo);
+        p.parent = wp == window_parent_.end() ? 0 : wp->second;
+        return p;
+      }
+    }
+    if (stacks_.mark[i] == 1) {
+      p.kind = Place::kStack;
+      p.lo = stacks_.spans[i].lo;
+      p.hi = stacks_.spans[i].hi;
+    }
+    return p;
+  }
 
   uint64_t bytes() const { return bytes_; }
   std::size_t blocks() const { return blocks_.size(); }
@@ -251,11 +333,11 @@ class Marker {
     if (u->roots) {
       for (const StackSlot& d : u->roots->dead) {
         if (d.lo < at || d.hi > u->end) continue;
-        if (d.lo > at) work_.push_back({u->data + (at - u->start), d.lo - at, sp.lo, sp.hi});
+        if (d.lo > at) work_.push_back({u->data + (at - u->start), d.lo - at, sp.lo, sp.hi, at});
         at = d.hi;
       }
     }
-    if (at < u->end) work_.push_back({u->data + (at - u->start), u->end - at, sp.lo, sp.hi});
+    if (at < u->end) work_.push_back({u->data + (at - u->start), u->end - at, sp.lo, sp.hi, at});
   }
 
   // open_window() handles a pointer into the stack of a goroutine that is still not
@@ -278,7 +360,7 @@ class Marker {
     if (mode_ != 0) touched_.push_back(unit(kStackUnit, i));
     if (u) {
       uint64_t from = std::max(lo, u->start), to = std::min(hi, u->end);
-      if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi});
+      if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi, from});
     }
     return true;
   }
@@ -309,6 +391,7 @@ class Marker {
     const char* data;
     uint64_t len;
     uint64_t self_lo, self_hi;  // the stack slot the bytes belong to, if any
+    uint64_t addr;              // where data lies in the target
   };
 
   uint32_t mode_ = 0;
@@ -324,6 +407,13 @@ class Marker {
   std::vector<uint64_t> touched_;
   uint64_t scan_lo_ = 0, scan_hi_ = 0;
   uint64_t bytes_ = 0;
+  // Tracking (explanations): the address of the word that first marked each heap block
+  // or opened each window (kRegisterWord: a register).
+  bool track_ = false;
+  uint64_t cur_addr_ = 0;
+  std::vector<uint64_t> block_parent_;
+  std::vector<uint64_t> pending_parent_;
+  std::map<uint64_t, uint64_t> window_parent_;
 };
 
 // ---- the analysis ------------------------------------------------------------------------
@@ -337,6 +427,7 @@ struct Analysis {
   std::unordered_map<uint64_t, int> object_at;
   std::vector<char> decided;   // a finding was made for it
   std::vector<char> live;      // can run, now or once something that runs completes its wait
+  std::vector<uint64_t> woken_by;  // live and blocked: the reachable object that made it live
   std::vector<std::vector<WaitTarget>> targets;  // per blocked goroutine
   std::vector<char> targets_known;               // false: a select's cases could not be read
   std::vector<const MemoryRegion*> roots;
@@ -352,6 +443,7 @@ struct Analysis {
     for (std::size_t i = 0; i < s.objects.size(); ++i) object_at[s.objects[i].address] = static_cast<int>(i);
     decided.assign(gs.size(), 0);
     live.assign(gs.size(), 0);
+    woken_by.assign(gs.size(), 0);
     targets.assign(gs.size(), {});
     targets_known.assign(gs.size(), 1);
   }
@@ -520,6 +612,141 @@ std::string goroutine_list(const Analysis& a, const std::vector<uint64_t>& ids, 
   return out;
 }
 
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// stack_word() names a word of goroutine g's stack: its frame's function and, where the
+// debug information says, the variable that lives there.
+std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
+  const MemoryRegion* region = nullptr;
+  for (const MemoryRegion& r : a.s.memory->regions) {
+    if (r.kind == RegionKind::kStack && r.goroutine == g.id && addr >= r.start && addr < r.end) region = &r;
+  }
+  std::string where = "at " + hex(addr);
+  if (!region || !region->roots) return where + " (no frame information)";
+  for (const StackFrame& f : region->roots->frames) {
+    if (addr < f.lo || addr >= f.hi) continue;
+    std::string fn;
+    for (const Frame& fr : g.stack) {
+      if (fr.pc == f.pc) fn = fr.function;  // the last one with this pc: the function itself
+    }
+    if (fn.empty()) fn = "pc " + hex(f.pc);
+    const auto& notes = a.s.memory->slot_notes;
+    for (const StackSlot& l : region->roots->live) {
+      if (addr >= l.lo && addr < l.hi && notes && l.note < notes->size()) {
+        const SlotNote& n = (*notes)[l.note];
+        return "frame " + fn + ", " + (n.variable.rfind("register ", 0) == 0 ? n.variable : "variable `" + n.variable + "`") +
+               (n.function != fn && !n.function.empty() ? " of " + n.function : "") +
+               (n.scope.empty() ? "" : " (" + n.scope + ")") + ", " + where;
+      }
+    }
+    char off[32];
+    std::snprintf(off, sizeof off, "CFA-0x%llx", static_cast<unsigned long long>(f.hi - addr));
+    return "frame " + fn + ", an undescribed word (a spill, temporary or saved register) at " + off + ", " + where;
+  }
+  return where + " (above the frames that could be described)";
+}
+
+std::string root_word(const MemoryRegion& r, uint64_t addr) {
+  std::string where = hex(addr);
+  if (r.name == "[stack]") return "the main thread's stack, at " + where;
+  if (r.name.empty()) return "anonymous memory (a thread's stack, TLS or another allocator's heap), at " + where;
+  if (r.name[0] == '/') return "a global of " + r.name.substr(r.name.rfind('/') + 1) + ", at " + where;
+  return r.name + ", at " + where;
+}
+
+// explain() builds LeakReport::why for LeakOptions::why, after the fixpoint: the chain
+// of what marked what, from the object the goroutine waits on back to a root.
+void explain(Analysis& a) {
+  WhyAlive w;
+  w.goroutine = a.opt.why;
+  std::size_t i = a.index_of(a.opt.why);
+  if (i == a.gs.size()) {
+    w.summary = "there is no goroutine " + std::to_string(a.opt.why);
+    a.out.why = std::move(w);
+    return;
+  }
+  const Goroutine& g = *a.gs[i];
+  if (!blocked(g)) {
+    w.summary = "goroutine " + std::to_string(g.id) + " [" + goroutine_status(g) +
+                "] is not blocked on anything the analysis follows: it can run, and is a root";
+  } else if (!a.targets_known[i]) {
+    w.summary = "the cases of goroutine " + std::to_string(g.id) + "'s select could not be read: it counts as able to run";
+  } else if (!a.live[i]) {
+    w.leaked = true;
+    w.summary = "goroutine " + std::to_string(g.id) + " is leaked: nothing that can still run refers to what it waits on";
+  } else {
+    w.summary = "goroutine " + std::to_string(g.id) + " [" + goroutine_status(g) +
+                "] is not leaked: what it waits on is reachable from a root";
+    std::vector<WhyStep> back;
+    std::vector<char> seen(a.gs.size(), 0);
+    uint64_t cur = a.woken_by[i];
+    back.push_back({"it waits on " + hex(cur), cur});
+    seen[i] = 1;
+    auto goroutine_root = [&](std::size_t h) {
+      const Goroutine& gh = *a.gs[h];
+      if (a.woken_by[h] == 0 || seen[h]) {
+        back.push_back({"goroutine " + std::to_string(gh.id) + " [" + goroutine_status(gh) + "] can run", 0});
+        return false;
+      }
+      seen[h] = 1;
+      back.push_back({"goroutine " + std::to_string(gh.id) + " [" + goroutine_status(gh) +
+                          "] is blocked, but can be woken: what it waits on is reachable",
+                      0});
+      cur = a.woken_by[h];
+      back.push_back({"it waits on " + hex(cur), cur});
+      return true;
+    };
+    for (int n = 0; n < 256; ++n) {
+      if (cur == Marker::kRegisterWord) {
+        back.push_back({"a register of a stopped thread that runs user code", 0});
+        break;
+      }
+      const MemoryRegion* root = nullptr;
+      auto it = std::upper_bound(a.roots.begin(), a.roots.end(), cur,
+                                 [](uint64_t x, const MemoryRegion* r) { return x < r->start; });
+      if (it != a.roots.begin() && cur < (*std::prev(it))->end) root = *std::prev(it);
+      if (root) {
+        back.push_back({root_word(*root, cur), cur});
+        break;
+      }
+      Marker::Place p = a.marker.place(cur);
+      if (p.kind == Marker::Place::kBlock) {
+        back.push_back({"heap block " + hex(p.lo) + " (" + std::to_string(p.hi - p.lo) + " bytes), at +" +
+                            std::to_string(cur - p.lo),
+                        cur});
+        if (p.parent == 0) {
+          back.push_back({"(what marked it was not recorded)", 0});
+          break;
+        }
+        cur = p.parent;
+      } else if (p.kind == Marker::Place::kClosure) {
+        back.push_back({"the closure (captured values) of goroutine " + std::to_string(a.gs[p.g]->id) + ", at +" +
+                            std::to_string(cur - p.lo),
+                        cur});
+        if (!goroutine_root(p.g)) break;
+      } else if (p.kind == Marker::Place::kStack) {
+        back.push_back({"goroutine " + std::to_string(a.gs[p.g]->id) + "'s stack: " + stack_word(a, *a.gs[p.g], cur), cur});
+        if (!goroutine_root(p.g)) break;
+      } else if (p.kind == Marker::Place::kWindow) {
+        back.push_back({"goroutine " + std::to_string(a.gs[p.g]->id) + "'s stack, in a frame a pointer reaches: " +
+                            stack_word(a, *a.gs[p.g], cur),
+                        cur});
+        if (p.parent == 0) break;
+        cur = p.parent;
+      } else {
+        back.push_back({"(the chain could not be followed further)", cur});
+        break;
+      }
+    }
+    w.path.assign(back.rbegin(), back.rend());
+  }
+  a.out.why = std::move(w);
+}
+
 void check_no_exit_path(Analysis& a) {
   if (!a.have_memory) {
     a.out.notes.push_back(
@@ -529,7 +756,9 @@ void check_no_exit_path(Analysis& a) {
   }
   Marker& m = a.marker;
   m.begin(0);
-  for (const MemoryRegion* r : a.roots) m.scan(r->data, r->end - r->start);
+  if (a.opt.why != 0) m.track();
+  for (const MemoryRegion* r : a.roots) m.scan(r->data, r->end - r->start, r->start);
+  m.set_source(Marker::kRegisterWord);
   for (uint64_t w : a.s.memory->register_words) m.word(w);
   for (std::size_t i = 0; i < a.gs.size(); ++i) {
     bool can_run = !blocked(*a.gs[i]) || (!a.decided[i] && !a.targets_known[i]);
@@ -546,6 +775,7 @@ void check_no_exit_path(Analysis& a) {
       for (const WaitTarget& t : a.targets[i]) {
         if (a.reachable(t.address)) {
           a.live[i] = 1;
+          a.woken_by[i] = t.address;
           changed = true;
           m.mark_goroutine(i);
           break;
@@ -555,6 +785,7 @@ void check_no_exit_path(Analysis& a) {
     m.drain();
     if (!changed) changed = m.flush_windows();
   }
+  if (a.opt.why != 0) explain(a);
   a.out.memory_analysed = true;
   a.out.bytes_scanned = m.bytes();
   a.out.heap_blocks = m.blocks();

@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,24 @@ struct LeakOptions {
   // Leaked goroutines whose references are traced one by one (for the holders in each
   // proof and the cycles); the others are still reported, with fewer details.
   std::size_t max_holder_scans = 4096;
+  // Explain this goroutine (0: none): why it is not leaked (LeakReport::why).
+  uint64_t why = 0;
+};
+
+// WhyStep is one link of the chain that keeps an object reachable.
+struct WhyStep {
+  std::string what;      // "heap block 0x… (48 bytes), at +16", "goroutine 1 [sleep] can run", …
+  uint64_t address = 0;  // the word (or object) this step is about; 0 when none
+};
+
+// WhyAlive explains one goroutine: leaked, able to run, or kept able to run by a chain
+// from a root (a goroutine that can run, a global, a thread's stack or register) to
+// what it waits on.
+struct WhyAlive {
+  uint64_t goroutine = 0;
+  bool leaked = false;
+  std::string summary;
+  std::vector<WhyStep> path;  // from the root to the object it waits on
 };
 
 enum class Certainty { kProven, kSuspected };
@@ -89,6 +108,7 @@ struct LeakReport {
   uint64_t heap_blocks = 0;
   uint64_t heap_blocks_marked = 0;
   int64_t analysis_ns = 0;
+  std::optional<WhyAlive> why;        // LeakOptions::why's explanation
 
   std::size_t count(Certainty c) const;
   const LeakFinding* find(uint64_t goroutine) const;
@@ -105,6 +125,10 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
 
 // leaks_to_json() is the same as JSON (schema "gleak.leaks", docs/json-schema.md).
 std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOptions& opt);
+
+// format_why() and why_to_json() print LeakReport::why (schema "gleak.why").
+std::string format_why(const Snapshot& s, const LeakReport& r);
+std::string why_to_json(const Snapshot& s, const LeakReport& r);
 
 // own_function() is the function of the first frame that is not gleak's (the first
 // frame a dump prints), or "" when there is none.

@@ -186,4 +186,32 @@ std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOpti
   return j.dump(2);
 }
 
+std::string format_why(const Snapshot& s, const LeakReport& r) {
+  (void)s;
+  if (!r.why) return "# why: the target's memory was not analysed (a dead process, or this one): nothing to explain\n";
+  const WhyAlive& w = *r.why;
+  std::string out = "# why goroutine " + std::to_string(w.goroutine) + ": " + w.summary + "\n";
+  for (std::size_t k = 0; k < w.path.size(); ++k) {
+    out += std::string(k == 0 ? "  " : "  -> ") + w.path[k].what + "\n";
+  }
+  return out;
+}
+
+std::string why_to_json(const Snapshot& s, const LeakReport& r) {
+  Json j;
+  j["schema"] = "gleak.why";
+  j["version"] = 1;
+  j["pid"] = s.pid;
+  j["memory_analysed"] = r.memory_analysed;
+  if (r.why) {
+    j["goroutine"] = r.why->goroutine;
+    j["leaked"] = r.why->leaked;
+    j["summary"] = r.why->summary;
+    Json path = Json::array();
+    for (const WhyStep& st : r.why->path) path.push_back(Json{{"what", st.what}, {"address", st.address}});
+    j["path"] = path;
+  }
+  return j.dump(2);
+}
+
 }  // namespace gleak::inspector

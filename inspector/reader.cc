@@ -466,13 +466,22 @@ struct Reader {
     }
     // Running goroutines: their stack from the thread's stack pointer (less the red
     // zone) up; registers of every thread.
+    // A goroutine that is parking (switching) still runs on its worker: its saved
+    // context is the previous one until the next context publishes the new one. It is
+    // read like a running goroutine; if its thread has already left its stack, where its
+    // frames end is not known, and the analysis is incomplete.
     for (std::size_t i = 0; i < records.size(); ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state != GoroutineState::kRunning || r.stack_hi == 0) continue;
-      uint64_t lo = r.stack_lo;
+      if ((r.state != GoroutineState::kRunning && !switching(r)) || r.stack_hi == 0) continue;
+      uint64_t lo = r.state == GoroutineState::kRunning ? r.stack_lo : r.context;
       int tid = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings) ? h().worker_tid[r.worker].load() : 0;
       const user_regs_struct* regs = stopped && tid ? stopped->regs(tid) : nullptr;
-      if (regs && regs->rsp >= r.stack_lo + 128 && regs->rsp < r.stack_hi) lo = regs->rsp - 128;
+      if (regs && regs->rsp >= r.stack_lo + 128 && regs->rsp < r.stack_hi) {
+        lo = regs->rsp - 128;
+      } else if (switching(r)) {
+        img->unreadable.push_back("goroutine " + std::to_string(r.id) + "'s stack (it was switching)");
+      }
+      if (lo < r.stack_lo || lo >= r.stack_hi) lo = r.stack_lo;
       regions.push_back({lo, r.stack_hi, RegionKind::kStack, r.id, "", nullptr, {}});
     }
     // Closures kept inline in the goroutine descriptors lie in the arena, which this
@@ -532,7 +541,7 @@ struct Reader {
       std::vector<bool> busy(kMaxRings, false);
       for (const GoroutineRecord& r : records) {
         bool on_worker = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings);
-        if (r.state == GoroutineState::kRunning && on_worker) busy[r.worker] = true;
+        if ((r.state == GoroutineState::kRunning || switching(r)) && on_worker) busy[r.worker] = true;
       }
       std::vector<pid_t> idle_workers;
       for (uint32_t w = 0; w < kMaxRings; ++w) {
@@ -576,7 +585,7 @@ struct Reader {
     // Parked goroutines' stacks: the copies live_stacks() made, from the saved context
     // (which holds the callee-saved registers) up.
     for (std::size_t k = 0; k < ranges.size(); ++k) {
-      if (!ranges[k].ok) continue;
+      if (!ranges[k].ok || switching(records[owner[k]])) continue;  // read like a running one
       img->regions.push_back({ranges[k].address, ranges[k].address + ranges[k].size, RegionKind::kStack,
                               records[owner[k]].id, "", ranges[k].out, {}});
     }
@@ -589,6 +598,13 @@ struct Reader {
       return a.start < b.start;
     });
     snap.memory = std::move(img);
+  }
+
+  // switching() says whether a goroutine recorded as not running is still on its
+  // worker: it has parked, but the next context has not yet published its saved
+  // context (finish_switch() in core/scheduler.cc clears the worker then).
+  static bool switching(const GoroutineRecord& r) {
+    return r.state != GoroutineState::kRunning && r.worker >= 0 && r.worker < static_cast<int>(kMaxRings);
   }
 
   // classify_stacks() tells the live, dead and unknown words of every parked
@@ -607,7 +623,9 @@ struct Reader {
     for (MemoryRegion& r : img.regions) {
       if (r.kind != RegionKind::kStack || !r.data) continue;
       auto it = index.find(r.goroutine);
-      if (it == index.end() || records[it->second].state == GoroutineState::kRunning) continue;
+      if (it == index.end() || records[it->second].state == GoroutineState::kRunning || switching(records[it->second])) {
+        continue;
+      }
       auto roots = std::make_shared<StackRoots>(fr.classify_stack(r));
       if (!roots->frames.empty()) r.roots = std::move(roots);
     }
