@@ -629,6 +629,21 @@ struct FrameRoots::Impl {
         if (in_scope) mark_regs(expr, len, regs_in_use);
         continue;
       }
+      // Every slot a location list ever puts the variable in bounds what an address
+      // taken there may reach (written(), stale_words()).
+      {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        Dwarf_Op* e = nullptr;
+        size_t elen = 0;
+        ptrdiff_t off = 0;
+        int guard = 0;
+        while ((off = dwarf_getlocations(&loc, off, &base, &start, &end, &e, &elen)) > 0 && ++guard < 4096) {
+          if (elen == 1 && e[0].atom == DW_OP_fbreg) {
+            int64_t o = static_cast<int64_t>(e[0].number);
+            all_homes->emplace_back(o, o + static_cast<int64_t>(type_size(&it.die)));
+          }
+        }
+      }
       if (!in_scope) continue;
       Dwarf_Op* exprs[8];
       size_t lens[8];

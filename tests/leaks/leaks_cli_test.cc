@@ -116,6 +116,38 @@ TEST(GleakLeaks, ATargetThatRanWhileItWasReadGivesOnlySuspectedFindings) {
   EXPECT_EQ(j["proven"], 0);
 }
 
+TEST(GleakLeaks, WhyNamesTheRootThatKeepsABlockedGoroutineAlive) {
+  ArenaDir dir;
+  Case c("ok_global_chan");
+  ASSERT_TRUE(c.ready());
+  // serve_requests is goroutine 2: its channel is a global of the program.
+  std::string out;
+  EXPECT_EQ(leaks(c.pid() + " --why 2", &out), 0) << out;
+  EXPECT_NE(out.find("# why goroutine 2: goroutine 2 [chan receive] is not leaked"), std::string::npos) << out;
+  EXPECT_NE(out.find("  a global of leak_case_ok_global_chan, at 0x"), std::string::npos) << out;
+  EXPECT_NE(out.find("  -> it waits on 0x"), std::string::npos) << out;
+  std::string js;
+  EXPECT_EQ(leaks(c.pid() + " --why 2 --json", &js), 0) << js;
+  auto j = nlohmann::json::parse(js);
+  EXPECT_EQ(j["schema"], "gleak.why");
+  EXPECT_EQ(j["goroutine"], 2);
+  EXPECT_EQ(j["leaked"], false);
+  ASSERT_GE(j["path"].size(), 2u);
+  EXPECT_NE(j["path"][0]["what"].get<std::string>().find("a global of"), std::string::npos) << js;
+}
+
+TEST(GleakLeaks, WhySaysWhenTheGoroutineIsLeaked) {
+  ArenaDir dir;
+  Case c("leak_early_return_send");
+  ASSERT_TRUE(c.ready());
+  std::string out;
+  int status = leaks(c.pid() + " --why 2", &out);
+  for (int i = 0; i < 2 && status == 0; ++i) status = leaks(c.pid() + " --why 2", &out);  // see corpus_test.cc
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("goroutine 2 is leaked: nothing that can still run refers to what it waits on"), std::string::npos)
+      << out;
+}
+
 TEST(GleakLeaks, ABadDurationIsAUsageError) {
   std::string out;
   EXPECT_EQ(leaks("--suspect-after soon 1", &out), 2);
