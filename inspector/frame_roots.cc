@@ -493,6 +493,16 @@ bool slots_exclusive(Dwarf_Die* cu) {
   return o == std::string::npos || p.compare(o, 4, " -O0") == 0;
 }
 
+// Where a variable is declared, for notes: "declared at file.cc:12".
+std::string declared_at(Dwarf_Die* var) {
+  const char* file = dwarf_decl_file(var);
+  int line = 0;
+  if (!file || dwarf_decl_line(var, &line) != 0) return "";
+  std::string f = file;
+  if (auto s = f.rfind('/'); s != std::string::npos) f = f.substr(s + 1);
+  return "declared at " + f + ":" + std::to_string(line);
+}
+
 // One lexical scope's lines, for notes: "file.cc:12-30".
 std::string scope_lines(Dwarf_Die* scope) {
   Dwarf_Addr lo = 0, hi = 0;
@@ -621,8 +631,10 @@ struct FrameRoots::Impl {
           uint64_t size = type_size(&it.die);
           all_homes->emplace_back(off, off + static_cast<int64_t>(size));
           if (in_scope || trust_dead) {
+            std::string where = declared_at(&it.die);
+            if (!in_scope) where += (where.empty() ? "" : ", ") + std::string("in a scope that has ended (") + scope_lines(&it.scope) + ")";
             out.homes.push_back({off, off + static_cast<int64_t>(size), in_scope,
-                                 note(in_scope, vname ? vname : "?", owner, scope_lines(&it.scope))});
+                                 note(in_scope, vname ? vname : "?", owner, where)});
           }
           continue;
         }
@@ -652,7 +664,7 @@ struct FrameRoots::Impl {
         if (lens[e] == 1 && exprs[e][0].atom == DW_OP_fbreg) {
           int64_t off = static_cast<int64_t>(exprs[e][0].number);
           out.homes.push_back({off, off + static_cast<int64_t>(type_size(&it.die)), true,
-                               note(true, vname ? vname : "?", owner, scope_lines(&it.scope))});
+                               note(true, vname ? vname : "?", owner, declared_at(&it.die))});
         } else {
           mark_regs(exprs[e], lens[e], regs_in_use);
         }

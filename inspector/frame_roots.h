@@ -39,7 +39,7 @@ struct SlotNote {
   bool live = false;
   std::string variable;  // "acct", or "register rbx" for a saved register
   std::string function;  // the function (or inlined function) the variable belongs to
-  std::string scope;     // "server.cc:35-41": the lines of the scope it was declared in
+  std::string scope;     // "declared at server.cc:35", and for a dead one the scope that ended
 };
 
 // StackSlot is one classified range [lo, hi) of a stack; note indexes StackRoots::notes.

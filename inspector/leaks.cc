@@ -270,6 +270,16 @@ class Marker {
     return p;
   }
 
+  // block_range() gives the heap block addr lies in, marked or not.
+  bool block_range(uint64_t addr, uint64_t* lo, uint64_t* hi) const {
+    if (addr < heap_lo_ || addr >= heap_hi_) return false;
+    std::size_t i = block_index(addr);
+    if (i == kNone) return false;
+    *lo = blocks_[i].start;
+    *hi = blocks_[i].end;
+    return true;
+  }
+
   uint64_t bytes() const { return bytes_; }
   std::size_t blocks() const { return blocks_.size(); }
   std::size_t blocks_marked(uint32_t mode) const {
@@ -747,6 +757,42 @@ void explain(Analysis& a) {
   a.out.why = std::move(w);
 }
 
+// name_stale_copies() adds to each proven finding's targets the dead stack slots (of
+// goroutines that can run) that still hold an address in the target's heap block: what
+// a conservative scan would have taken for a reference.
+void name_stale_copies(Analysis& a) {
+  const auto& notes = a.s.memory->slot_notes;
+  if (!notes) return;
+  for (LeakFinding& f : a.out.findings) {
+    if (f.check != std::string("no-exit-path")) continue;
+    for (WaitTarget& t : f.waits) {
+      uint64_t lo = t.address, hi = t.address + 1;
+      a.marker.block_range(t.address, &lo, &hi);
+      for (const MemoryRegion& r : a.s.memory->regions) {
+        if (r.kind != RegionKind::kStack || !r.roots || r.roots->dead.empty()) continue;
+        std::size_t g = a.index_of(r.goroutine);
+        if (g == a.gs.size() || !a.live[g]) continue;
+        for (const StackSlot& d : r.roots->dead) {
+          for (uint64_t w = d.lo; w + 8 <= d.hi && t.stale.size() < 8; w += 8) {
+            if (w < r.start || w + 8 > r.end) continue;
+            uint64_t v;
+            std::memcpy(&v, r.data + (w - r.start), 8);
+            if (v < lo || v >= hi) continue;
+            const SlotNote& n = d.note < notes->size() ? (*notes)[d.note] : SlotNote{};
+            std::string what = n.variable.rfind("register ", 0) == 0 || n.variable.rfind("a ", 0) == 0
+                                   ? n.variable
+                                   : "variable `" + n.variable + "`";
+            t.stale.push_back("goroutine " + std::to_string(r.goroutine) +
+                              (n.function.empty() ? "" : ", frame " + n.function) + ": " + what +
+                              (n.scope.empty() ? "" : " (" + n.scope + ")") + " still holds " + hex(v) +
+                              " (a stale copy)");
+          }
+        }
+      }
+    }
+  }
+}
+
 void check_no_exit_path(Analysis& a) {
   if (!a.have_memory) {
     a.out.notes.push_back(
@@ -799,6 +845,7 @@ void check_no_exit_path(Analysis& a) {
                       ": not the goroutines that can run (" + (roots.empty() ? "none" : roots) +
                       "), not globals, thread stacks, registers or the heap they reach");
   }
+  name_stale_copies(a);
 }
 
 void check_blocked_long(Analysis& a) {

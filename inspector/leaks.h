@@ -76,6 +76,11 @@ struct WaitTarget {
   std::vector<uint64_t> holders;  // leaked goroutines that refer to it (themselves excluded)
   bool held_by_self = false;      // the waiting goroutine refers to it itself
   uint64_t owner = 0;             // a Mutex: the goroutine holding it (0: none known)
+  // Dead stack slots (frame_roots.h) of goroutines that can run that still hold its
+  // address: stale copies the analysis did not count, e.g. "goroutine 1, frame main,
+  // variable `acct` (declared at server.cc:35, in a scope that has ended (…)) still
+  // holds 0x7f…, a stale copy".
+  std::vector<std::string> stale;
 };
 
 struct LeakFinding {

@@ -57,12 +57,13 @@ std::string proof_lines(const Snapshot& s, const LeakFinding& f) {
       }
       out += "    referred to by: " + (held.empty() ? std::string("no goroutine") : held) + "\n";
     }
+    for (const std::string& st : t.stale) out += "    not counted: " + st + "\n";
   }
   return out;
 }
 
 Json target_json(const Snapshot& s, const WaitTarget& t) {
-  Json j{{"address", format_hex(t.address)}, {"reachable", t.reachable}};
+  Json j{{"address", format_hex(t.address)}, {"reachable", t.reachable}, {"stale_copies", t.stale}};
   if (t.object >= 0) {
     const Object& o = s.objects[static_cast<std::size_t>(t.object)];
     j["kind"] = arena::object_kind_name(o.kind);

@@ -2,6 +2,9 @@
 // look-alike that does not leak, and what happens when the target is not stopped.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -154,3 +157,42 @@ TEST(GleakLeaks, ABadDurationIsAUsageError) {
 }
 
 }  // namespace
+
+#ifdef GLEAK_LEAKY_SERVICE
+namespace {
+
+// The demo's service: it keeps serving while five of its goroutines have leaked; its
+// pool workers are blocked but not leaked.
+TEST(GleakLeaks, ProvesEveryLeakOfAServiceThatKeepsServing) {
+  ArenaDir dir;
+  Child c({GLEAK_LEAKY_SERVICE});
+  ASSERT_TRUE(c.wait_for("serving"));
+  std::string pid = std::to_string(c.pid());
+  // The price lookups block once their backend answers (50 ms after their timeout):
+  // read until all five leaks are proven, for at most ~5 s.
+  nlohmann::json j;
+  for (int i = 0; i < 100; ++i) {
+    std::string out;
+    leaks("--json " + pid, &out);
+    j = nlohmann::json::parse(out);
+    if (j["proven"] == 5) break;
+    usleep(50000);
+  }
+  ASSERT_EQ(j["proven"], 5) << j.dump(2);
+  std::map<std::string, int> by_reason;
+  for (const auto& f : j["findings"]) {
+    if (f["certainty"] == "proven") ++by_reason[f["wait_reason"].get<std::string>()];
+  }
+  EXPECT_EQ(by_reason["chan send"], 2);
+  EXPECT_EQ(by_reason["sync.Mutex.Lock"], 2);
+  EXPECT_EQ(by_reason["sync.WaitGroup.Wait"], 1);
+  // Goroutine 2 is a pool worker waiting for a job main still feeds.
+  std::string why;
+  leaks(pid + " --why 2", &why);
+  EXPECT_NE(why.find("goroutine 2 [chan receive] is not leaked"), std::string::npos) << why;
+  EXPECT_NE(why.find("  goroutine 1 [sleep] can run\n  -> goroutine 1's stack: frame "), std::string::npos) << why;
+  EXPECT_NE(why.find("variable `jobs`"), std::string::npos) << why;
+}
+
+}  // namespace
+#endif
