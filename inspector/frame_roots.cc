@@ -31,6 +31,8 @@ constexpr std::array<uint32_t, kSavedRegs> kContextOffset = {arena::kContextRbx,
                                                              arena::kContextR14, arena::kContextR15};
 constexpr std::array<const char*, kSavedRegs> kRegName = {"rbx", "r12", "r13", "r14", "r15"};
 constexpr std::size_t kMaxFrames = 1024;
+// Bytes at the bottom of a frame that may hold a running callee's stack arguments.
+constexpr int64_t kOutgoingArgs = 64;
 
 enum class RegUse : uint8_t { kUnknown, kLive, kDead };
 
@@ -217,21 +219,37 @@ void finish_frame(FrameWrites& fw, Code& out) {
 // address it takes, the variable there (its DWARF home), or else everything from it up
 // to the next address taken or variable (a callee fills an object whose size the code
 // does not say), at most to the saved rbp.
-std::vector<std::pair<int64_t, int64_t>> written(const Code& c, const std::vector<std::pair<int64_t, int64_t>>& homes) {
+// HomeRange is a slot some variable lives in (single: for its whole scope; else for a
+// range of a location list), CFA-relative.
+struct HomeRange {
+  int64_t lo = 0, hi = 0;
+  bool single = false;
+};
+
+// taken_range() is what an address taken at t may reach: the variable there (one that
+// lives there for its whole scope first, the smallest first), or else everything from
+// t up to the next address taken or variable.
+std::pair<int64_t, int64_t> taken_range(int64_t t, int64_t next, const std::vector<HomeRange>& homes) {
+  const HomeRange* best = nullptr;
+  for (const HomeRange& h : homes) {
+    if (t < h.lo || t >= h.hi) continue;
+    if (!best || (h.single && !best->single) ||
+        (h.single == best->single && h.hi - h.lo < best->hi - best->lo)) {
+      best = &h;
+    }
+  }
+  if (best) return {best->lo, best->hi};
+  int64_t end = next;
+  for (const HomeRange& h : homes) {
+    if (h.lo > t && h.lo < end) end = h.lo;
+  }
+  return {t, std::max(end, t + 8)};
+}
+
+std::vector<std::pair<int64_t, int64_t>> written(const Code& c, const std::vector<HomeRange>& homes) {
   std::vector<std::pair<int64_t, int64_t>> w = c.writes;
   for (std::size_t i = 0; i < c.taken.size(); ++i) {
-    int64_t t = c.taken[i];
-    int64_t end = i + 1 < c.taken.size() ? c.taken[i + 1] : -16;
-    bool in_home = false;
-    for (const auto& [lo, hi] : homes) {
-      if (t >= lo && t < hi) {
-        w.emplace_back(lo, hi);
-        in_home = true;
-      } else if (lo > t && lo < end) {
-        end = lo;
-      }
-    }
-    if (!in_home) w.emplace_back(t, std::max(end, t + 8));
+    w.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
   }
   std::sort(w.begin(), w.end());
   std::vector<std::pair<int64_t, int64_t>> out;
@@ -419,23 +437,18 @@ RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
 // reads them before overwriting them. Left out: words whose address the function takes
 // (a callee may read them), its outgoing arguments (a callee that runs reads them), and
 // its callee-saved register slots (the caller's values: see the register rules).
-std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<std::pair<int64_t, int64_t>>& homes) {
+std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<HomeRange>& homes) {
   std::vector<int32_t> out;
   if (!c.frame_known || c.rsp_cfa >= 0 || c.rsp_cfa < -(1 << 16)) return out;
-  std::vector<std::pair<int64_t, int64_t>> keep = c.rsp_writes;
+  // Outgoing arguments lie at the bottom of the frame: a callee that still runs reads
+  // its stack-passed arguments there (those its debug information describes are live
+  // slots of its own frame too, see classify_stack()).
+  std::vector<std::pair<int64_t, int64_t>> keep;
+  for (const auto& [lo, hi] : c.rsp_writes) {
+    if (lo < c.rsp_cfa + kOutgoingArgs) keep.emplace_back(lo, hi);
+  }
   for (std::size_t i = 0; i < c.taken.size(); ++i) {
-    int64_t t = c.taken[i];
-    int64_t end = i + 1 < c.taken.size() ? c.taken[i + 1] : -16;
-    bool in_home = false;
-    for (const auto& [lo, hi] : homes) {
-      if (t >= lo && t < hi) {
-        keep.emplace_back(lo, hi);
-        in_home = true;
-      } else if (lo > t && lo < end) {
-        end = lo;
-      }
-    }
-    if (!in_home) keep.emplace_back(t, std::max(end, t + 8));
+    keep.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
   }
   int64_t top = -16 - 8 * static_cast<int64_t>(c.pushes);
   for (int64_t w = c.rsp_cfa & ~int64_t{7}; w + 8 <= top; w += 8) {
@@ -531,6 +544,34 @@ std::string scope_lines(Dwarf_Die* scope) {
   return f + ":" + std::to_string(a) + (b > a ? "-" + std::to_string(b) : "");
 }
 
+// concrete_function() finds the out-of-line function (DW_TAG_subprogram with code)
+// whose ranges hold pc, at any depth of the unit (member functions of local classes
+// nest in their enclosing function).
+bool concrete_function(Dwarf_Die* cu, Dwarf_Addr pc, Dwarf_Die* out) {
+  std::vector<Dwarf_Die> todo;
+  Dwarf_Die child;
+  if (dwarf_child(cu, &child) == 0) todo.push_back(child);
+  std::size_t visited = 0;
+  while (!todo.empty() && ++visited < 2000000) {
+    Dwarf_Die d = todo.back();
+    todo.pop_back();
+    Dwarf_Die sib;
+    if (dwarf_siblingof(&d, &sib) == 0) todo.push_back(sib);
+    int tag = dwarf_tag(&d);
+    if (tag == DW_TAG_subprogram && dwarf_haspc(&d, pc) == 1) {
+      *out = d;
+      return true;
+    }
+    // Functions nest in namespaces, classes and (local classes) other functions.
+    if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram || tag == DW_TAG_class_type ||
+        tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_lexical_block) {
+      Dwarf_Die c;
+      if (dwarf_child(&d, &c) == 0) todo.push_back(c);
+    }
+  }
+  return false;
+}
+
 std::string die_function_name(Dwarf_Die* die) {
   Dwarf_Attribute a;
   const char* link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
@@ -590,32 +631,40 @@ struct FrameRoots::Impl {
 
   // variables() records the home slots of every variable of the function whose DIE is
   // `fn`, and which registers in-scope variables occupy at pc.
-  void variables(Dwarf_Die* fn, const std::unordered_set<Dwarf_Off>& scopes, Dwarf_Addr rel_pc, bool trust_dead,
-                 const std::string& function, Layout& out, uint8_t* regs_in_use,
-                 std::vector<std::pair<int64_t, int64_t>>* all_homes) {
+  //
+  // A scope contains the frame when its ranges hold the call (rel_pc - 1) or the return
+  // address (rel_pc), and so does every scope around it; the function's own scope always
+  // does. A scope whose ranges cannot be read counts as containing it.
+  void variables(Dwarf_Die* fn, Dwarf_Addr rel_pc, bool trust_dead, const std::string& function, Layout& out,
+                 uint8_t* regs_in_use, std::vector<HomeRange>* all_homes) {
     struct Item {
       Dwarf_Die die;
       Dwarf_Die scope;
+      bool scope_in;  // the scope contains the frame's pc
+    };
+    auto contains = [&](Dwarf_Die* d) {
+      int a = dwarf_haspc(d, rel_pc - 1), b = dwarf_haspc(d, rel_pc);
+      return a != 0 || b != 0;  // 1: yes, -1: unknown (kept in scope)
     };
     std::vector<Item> todo;
     Dwarf_Die child;
-    if (dwarf_child(fn, &child) == 0) todo.push_back({child, *fn});
+    if (dwarf_child(fn, &child) == 0) todo.push_back({child, *fn, true});
     std::size_t visited = 0;
     while (!todo.empty() && ++visited < 200000) {
       Item it = todo.back();
       todo.pop_back();
       Dwarf_Die sib;
-      if (dwarf_siblingof(&it.die, &sib) == 0) todo.push_back({sib, it.scope});
+      if (dwarf_siblingof(&it.die, &sib) == 0) todo.push_back({sib, it.scope, it.scope_in});
       int tag = dwarf_tag(&it.die);
       if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
         Dwarf_Die c;
-        if (dwarf_child(&it.die, &c) == 0) todo.push_back({c, it.die});
+        if (dwarf_child(&it.die, &c) == 0) todo.push_back({c, it.die, it.scope_in && contains(&it.die)});
         continue;
       }
       if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) continue;
       Dwarf_Attribute loc;
       if (!dwarf_attr(&it.die, DW_AT_location, &loc)) continue;
-      bool in_scope = scopes.count(dwarf_dieoffset(&it.scope)) != 0;
+      bool in_scope = it.scope_in;
       const char* vname = dwarf_diename(&it.die);
       std::string owner = function;
       if (dwarf_tag(&it.scope) == DW_TAG_inlined_subroutine) owner = die_function_name(&it.scope);
@@ -629,7 +678,7 @@ struct FrameRoots::Impl {
         if (len == 1 && expr[0].atom == DW_OP_fbreg) {
           int64_t off = static_cast<int64_t>(expr[0].number);
           uint64_t size = type_size(&it.die);
-          all_homes->emplace_back(off, off + static_cast<int64_t>(size));
+          all_homes->push_back({off, off + static_cast<int64_t>(size), true});
           if (in_scope || trust_dead) {
             std::string where = declared_at(&it.die);
             if (!in_scope) where += (where.empty() ? "" : ", ") + std::string("in a scope that has ended (") + scope_lines(&it.scope) + ")";
@@ -652,7 +701,7 @@ struct FrameRoots::Impl {
         while ((off = dwarf_getlocations(&loc, off, &base, &start, &end, &e, &elen)) > 0 && ++guard < 4096) {
           if (elen == 1 && e[0].atom == DW_OP_fbreg) {
             int64_t o = static_cast<int64_t>(e[0].number);
-            all_homes->emplace_back(o, o + static_cast<int64_t>(type_size(&it.die)));
+            all_homes->push_back({o, o + static_cast<int64_t>(type_size(&it.die)), false});
           }
         }
       }
@@ -729,17 +778,12 @@ struct FrameRoots::Impl {
     Dwarf_Die* cu = dwfl_module_addrdie(mod, at, &bias);
     uint8_t regs_in_use = 0;
     if (cu) {
-      Dwarf_Die* scopes = nullptr;
-      int n = dwarf_getscopes(cu, at - bias, &scopes);
-      Dwarf_Die* after = nullptr;
-      int n2 = dwarf_getscopes(cu, pc - bias, &after);
-      std::unordered_set<Dwarf_Off> in;
-      Dwarf_Die* fn = nullptr;
-      for (int i = 0; i < n; ++i) {
-        in.insert(dwarf_dieoffset(&scopes[i]));
-        if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram && !fn) fn = &scopes[i];
-      }
-      for (int i = 0; i < n2; ++i) in.insert(dwarf_dieoffset(&after[i]));
+      // The function whose code holds the pc, looked up among the unit's functions:
+      // dwarf_getscopes() does not list it when the pc lies in an inlined function (it
+      // follows the inlined function's abstract definition instead), and lists nothing
+      // for some pcs. Which scopes contain the pc, variables() works out itself.
+      Dwarf_Die fn_die;
+      Dwarf_Die* fn = concrete_function(cu, at - bias, &fn_die) ? &fn_die : nullptr;
       if (fn) {
         Dwarf_Attribute fb;
         Dwarf_Op* fbops = nullptr;
@@ -749,8 +793,8 @@ struct FrameRoots::Impl {
         L.function = die_function_name(fn);
         L.hole_note = note(false, "a word no instruction of the function writes (padding or a hole)", L.function, "");
         if (fb_cfa) {
-          std::vector<std::pair<int64_t, int64_t>> all_homes;
-          variables(fn, in, pc - bias, slots_exclusive(cu), L.function, L, &regs_in_use, &all_homes);
+          std::vector<HomeRange> all_homes;
+          variables(fn, pc - bias, slots_exclusive(cu), L.function, L, &regs_in_use, &all_homes);
           if (code.frame_known) {
             L.written = written(code, all_homes);
             L.holes_known = true;
@@ -764,8 +808,6 @@ struct FrameRoots::Impl {
       } else {
         regs_in_use = 0xff;
       }
-      free(scopes);
-      free(after);
     } else {
       regs_in_use = 0xff;  // no debug information: no register is known free
     }
@@ -829,8 +871,15 @@ StackRoots FrameRoots::classify_stack(const MemoryRegion& u) {
     out.frames.push_back({frame_lo, cfa, pc, true});
     for (const Home& h : L.homes) {
       int64_t lo = static_cast<int64_t>(cfa) + h.lo, hi = static_cast<int64_t>(cfa) + h.hi;
-      lo = std::max<int64_t>(lo, static_cast<int64_t>(frame_lo));
-      hi = std::min<int64_t>(hi, static_cast<int64_t>(cfa) - 16);  // never the saved rbp and return address
+      if (h.live) {
+        // A parameter passed on the stack lies above the CFA, in the caller's frame: it
+        // is live there too.
+        lo = std::max<int64_t>(lo, static_cast<int64_t>(frame_lo));
+        hi = std::min<int64_t>(hi, static_cast<int64_t>(u.end));
+      } else {
+        lo = std::max<int64_t>(lo, static_cast<int64_t>(frame_lo));
+        hi = std::min<int64_t>(hi, static_cast<int64_t>(cfa) - 16);  // never the saved rbp and return address
+      }
       if (lo >= hi) continue;
       (h.live ? live : dead).push_back({static_cast<uint64_t>(lo), static_cast<uint64_t>(hi), h.note});
     }
