@@ -763,31 +763,48 @@ void explain(Analysis& a) {
 void name_stale_copies(Analysis& a) {
   const auto& notes = a.s.memory->slot_notes;
   if (!notes) return;
+  bool any = false;
+  for (const LeakFinding& f : a.out.findings) any = any || f.check == std::string("no-exit-path");
+  if (!any) return;
+  // One pass over the dead words of the goroutines that can run: which heap block each
+  // points into (a few per block are kept).
+  struct Stale {
+    uint64_t goroutine, value;
+    uint32_t note;
+  };
+  std::unordered_map<uint64_t, std::vector<Stale>> by_block;
+  for (const MemoryRegion& r : a.s.memory->regions) {
+    if (r.kind != RegionKind::kStack || !r.roots || r.roots->dead.empty()) continue;
+    std::size_t g = a.index_of(r.goroutine);
+    if (g == a.gs.size() || !a.live[g]) continue;
+    for (const StackSlot& d : r.roots->dead) {
+      for (uint64_t w = d.lo; w + 8 <= d.hi; w += 8) {
+        if (w < r.start || w + 8 > r.end) continue;
+        uint64_t v, lo, hi;
+        std::memcpy(&v, r.data + (w - r.start), 8);
+        if (!a.marker.block_range(v, &lo, &hi)) continue;
+        std::vector<Stale>& list = by_block[lo];
+        if (list.size() < 8) list.push_back({r.goroutine, v, d.note});
+      }
+    }
+  }
+  if (by_block.empty()) return;
   for (LeakFinding& f : a.out.findings) {
     if (f.check != std::string("no-exit-path")) continue;
     for (WaitTarget& t : f.waits) {
-      uint64_t lo = t.address, hi = t.address + 1;
-      a.marker.block_range(t.address, &lo, &hi);
-      for (const MemoryRegion& r : a.s.memory->regions) {
-        if (r.kind != RegionKind::kStack || !r.roots || r.roots->dead.empty()) continue;
-        std::size_t g = a.index_of(r.goroutine);
-        if (g == a.gs.size() || !a.live[g]) continue;
-        for (const StackSlot& d : r.roots->dead) {
-          for (uint64_t w = d.lo; w + 8 <= d.hi && t.stale.size() < 8; w += 8) {
-            if (w < r.start || w + 8 > r.end) continue;
-            uint64_t v;
-            std::memcpy(&v, r.data + (w - r.start), 8);
-            if (v < lo || v >= hi) continue;
-            const SlotNote& n = d.note < notes->size() ? (*notes)[d.note] : SlotNote{};
-            std::string what = n.variable.rfind("register ", 0) == 0 || n.variable.rfind("a ", 0) == 0
-                                   ? n.variable
-                                   : "variable `" + n.variable + "`";
-            t.stale.push_back("goroutine " + std::to_string(r.goroutine) +
-                              (n.function.empty() ? "" : ", frame " + n.function) + ": " + what +
-                              (n.scope.empty() ? "" : " (" + n.scope + ")") + " still holds " + hex(v) +
-                              " (a stale copy)");
-          }
-        }
+      uint64_t lo, hi;
+      if (!a.marker.block_range(t.address, &lo, &hi)) continue;
+      auto it = by_block.find(lo);
+      if (it == by_block.end()) continue;
+      for (const Stale& st : it->second) {
+        const SlotNote& n = st.note < notes->size() ? (*notes)[st.note] : SlotNote{};
+        std::string what = n.variable.rfind("register ", 0) == 0 || n.variable.rfind("a ", 0) == 0
+                               ? n.variable
+                               : "variable `" + n.variable + "`";
+        t.stale.push_back("goroutine " + std::to_string(st.goroutine) +
+                          (n.function.empty() ? "" : ", frame " + n.function) + ": " + what +
+                          (n.scope.empty() ? "" : " (" + n.scope + ")") + " still holds " + hex(st.value) +
+                          " (a stale copy)");
       }
     }
   }
