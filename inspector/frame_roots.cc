@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -541,7 +542,13 @@ std::string scope_lines(Dwarf_Die* scope) {
   if (l2) dwarf_lineno(l2, &b);
   std::string f = file ? file : "?";
   if (auto s = f.rfind('/'); s != std::string::npos) f = f.substr(s + 1);
-  return f + ":" + std::to_string(a) + (b > a ? "-" + std::to_string(b) : "");
+  char lines[48];
+  if (b > a) {
+    std::snprintf(lines, sizeof lines, ":%d-%d", a, b);
+  } else {
+    std::snprintf(lines, sizeof lines, ":%d", a);
+  }
+  return f + lines;
 }
 
 // concrete_function() finds the out-of-line function (DW_TAG_subprogram with code)
@@ -600,6 +607,7 @@ struct FrameRoots::Impl {
   bool cs_ok = false;
   std::unordered_map<uint64_t, Layout> layouts;  // by pc (a return address)
   std::unordered_map<uint64_t, Code> code;       // by function start
+  std::unordered_map<std::string, std::shared_ptr<const StackRoots>> shapes;  // classify_stack()'s, by shape
   std::shared_ptr<std::vector<SlotNote>> notes = std::make_shared<std::vector<SlotNote>>();
   std::unordered_map<std::string, uint32_t> note_ids;
 
@@ -847,9 +855,48 @@ const SlotNote& FrameRoots::note(uint32_t i) const { return (*impl_->notes)[i]; 
 
 std::shared_ptr<const std::vector<SlotNote>> FrameRoots::notes() const { return impl_->notes; }
 
-StackRoots FrameRoots::classify_stack(const MemoryRegion& u) {
+std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion& u) {
+  if (!ok() || !u.data || u.end - u.start < arena::kContextSize) return nullptr;
+  // The classification depends only on the frames' pcs and their offsets from the
+  // region's start (and its size): goroutines parked alike share it.
+  std::string shape;
+  {
+    auto put = [&](uint64_t v) { shape.append(reinterpret_cast<const char*>(&v), 8); };
+    put(u.end - u.start);
+    uint64_t pc = 0, fp = 0;
+    std::memcpy(&pc, u.data + arena::kContextRip, 8);
+    std::memcpy(&fp, u.data + arena::kContextRbp, 8);
+    uint64_t frame_lo = u.start + arena::kContextSize;
+    for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
+      if (fp < frame_lo || fp + 16 > u.end || fp % 8 != 0) break;
+      if (!impl_->layout(pc).cfa_is_rbp16) break;
+      put(pc);
+      put(fp - u.start);
+      uint64_t next_pc = 0, next_fp = 0;
+      std::memcpy(&next_pc, u.data + (fp + 8 - u.start), 8);
+      std::memcpy(&next_fp, u.data + (fp - u.start), 8);
+      frame_lo = fp + 16;
+      if (next_fp <= fp) break;
+      pc = next_pc;
+      fp = next_fp;
+    }
+  }
+  auto cached = impl_->shapes.find(shape);
+  if (cached != impl_->shapes.end()) return cached->second;
+  StackRoots abs = classify_at(u);
+  std::shared_ptr<StackRoots> rel;
+  if (!abs.frames.empty()) {
+    rel = std::make_shared<StackRoots>(std::move(abs));
+    for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
+    for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
+    for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
+  }
+  impl_->shapes.emplace(std::move(shape), rel);
+  return rel;
+}
+
+StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
   StackRoots out;
-  if (!ok() || !u.data || u.end - u.start < arena::kContextSize) return out;
   auto word = [&](uint64_t a, uint64_t* v) {
     if (a < u.start || a + 8 > u.end) return false;
     std::memcpy(v, u.data + (a - u.start), 8);

@@ -42,20 +42,24 @@ struct SlotNote {
   std::string scope;     // "declared at server.cc:35", and for a dead one the scope that ended
 };
 
-// StackSlot is one classified range [lo, hi) of a stack; note indexes StackRoots::notes.
+// StackSlot is one classified range [lo, hi) of a stack, as offsets from the start of
+// its region (MemoryRegion::start); note indexes the notes (FrameRoots::notes()).
 struct StackSlot {
   uint64_t lo = 0, hi = 0;
   uint32_t note = 0;
 };
 
-// StackFrame is one frame of a parked goroutine's stack: [lo, hi) with hi its CFA.
+// StackFrame is one frame of a parked goroutine's stack: [lo, hi) with hi its CFA, as
+// offsets from the start of its region.
 struct StackFrame {
   uint64_t lo = 0, hi = 0;
   uint64_t pc = 0;       // its pc (a return address, except the innermost)
   bool described = false;  // its liveness could be worked out
 };
 
-// StackRoots is the classification of one goroutine's used stack.
+// StackRoots is the classification of a goroutine's used stack. It holds offsets, not
+// addresses: goroutines parked at the same place, with frames at the same offsets from
+// their saved context, share one (100,000 goroutines in a few stacks hold a few).
 struct StackRoots {
   std::vector<StackSlot> dead;   // sorted, disjoint: not roots
   std::vector<StackSlot> live;   // sorted: in-scope variables (for explanations)
@@ -75,7 +79,8 @@ class FrameRoots {
   // classify_stack() classifies the used stack of a parked goroutine: `stack` starts at
   // the saved context (arena::kContextSize bytes: callee-saved registers, then the
   // resume address), and runs to the top of the stack.
-  StackRoots classify_stack(const MemoryRegion& stack);
+  // Null when no frame could be described.
+  std::shared_ptr<const StackRoots> classify_stack(const MemoryRegion& stack);
 
   // note() is what a StackSlot's note index stands for.
   const SlotNote& note(uint32_t i) const;
@@ -84,6 +89,8 @@ class FrameRoots {
   std::shared_ptr<const std::vector<SlotNote>> notes() const;
 
  private:
+  // classify_at() classifies one stack, in addresses.
+  StackRoots classify_at(const MemoryRegion& stack);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

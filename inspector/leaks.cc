@@ -341,10 +341,11 @@ class Marker {
     // A parked goroutine's stack: its dead slots (frame_roots.h) are not roots.
     uint64_t at = u->start;
     if (u->roots) {
-      for (const StackSlot& d : u->roots->dead) {
-        if (d.lo < at || d.hi > u->end) continue;
-        if (d.lo > at) work_.push_back({u->data + (at - u->start), d.lo - at, sp.lo, sp.hi, at});
-        at = d.hi;
+      for (const StackSlot& rel : u->roots->dead) {  // offsets from u->start
+        uint64_t lo = u->start + rel.lo, hi = u->start + rel.hi;
+        if (lo < at || hi > u->end) continue;
+        if (lo > at) work_.push_back({u->data + (at - u->start), lo - at, sp.lo, sp.hi, at});
+        at = hi;
       }
     }
     if (at < u->end) work_.push_back({u->data + (at - u->start), u->end - at, sp.lo, sp.hi, at});
@@ -637,8 +638,9 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
   }
   std::string where = "at " + hex(addr);
   if (!region || !region->roots) return where + " (no frame information)";
+  uint64_t rel = addr - region->start;  // StackRoots holds offsets from the region's start
   for (const StackFrame& f : region->roots->frames) {
-    if (addr < f.lo || addr >= f.hi) continue;
+    if (rel < f.lo || rel >= f.hi) continue;
     std::string fn;
     for (const Frame& fr : g.stack) {
       if (fr.pc == f.pc) fn = fr.function;  // the last one with this pc: the function itself
@@ -646,7 +648,7 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
     if (fn.empty()) fn = "pc " + hex(f.pc);
     const auto& notes = a.s.memory->slot_notes;
     for (const StackSlot& l : region->roots->live) {
-      if (addr >= l.lo && addr < l.hi && notes && l.note < notes->size()) {
+      if (rel >= l.lo && rel < l.hi && notes && l.note < notes->size()) {
         const SlotNote& n = (*notes)[l.note];
         return "frame " + fn + ", " + (n.variable.rfind("register ", 0) == 0 ? n.variable : "variable `" + n.variable + "`") +
                (n.function != fn && !n.function.empty() ? " of " + n.function : "") +
@@ -654,7 +656,7 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
       }
     }
     char off[32];
-    std::snprintf(off, sizeof off, "CFA-0x%llx", static_cast<unsigned long long>(f.hi - addr));
+    std::snprintf(off, sizeof off, "CFA-0x%llx", static_cast<unsigned long long>(f.hi - rel));
     return "frame " + fn + ", an undescribed word (a spill, temporary or saved register) at " + off + ", " + where;
   }
   return where + " (above the frames that could be described)";
@@ -778,7 +780,7 @@ void name_stale_copies(Analysis& a) {
     std::size_t g = a.index_of(r.goroutine);
     if (g == a.gs.size() || !a.live[g]) continue;
     for (const StackSlot& d : r.roots->dead) {
-      for (uint64_t w = d.lo; w + 8 <= d.hi; w += 8) {
+      for (uint64_t w = r.start + d.lo; w + 8 <= r.start + d.hi; w += 8) {
         if (w < r.start || w + 8 > r.end) continue;
         uint64_t v, lo, hi;
         std::memcpy(&v, r.data + (w - r.start), 8);

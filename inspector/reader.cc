@@ -626,8 +626,7 @@ struct Reader {
       if (it == index.end() || records[it->second].state == GoroutineState::kRunning || switching(records[it->second])) {
         continue;
       }
-      auto roots = std::make_shared<StackRoots>(fr.classify_stack(r));
-      if (!roots->frames.empty()) r.roots = std::move(roots);
+      r.roots = fr.classify_stack(r);
     }
     img.slot_notes = fr.notes();
   }
