@@ -339,68 +339,13 @@ bool decode_function(csh cs, const unsigned char* bytes, uint64_t lo, uint64_t h
   return out.ok;
 }
 
-// reg_use() walks every path from pc through the function's code: a saved register is
-// live if some path reads it before overwriting it, dead if every path overwrites it
-// first (or ends without reading it), unknown if a path leaves what can be followed.
-std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
-  std::array<RegUse, kSavedRegs> use{};
-  use.fill(RegUse::kUnknown);
-  if (!code.ok) return use;
-  for (int k = 0; k < kSavedRegs; ++k) {
-    uint8_t bit = uint8_t(1u << k);
-    std::vector<uint64_t> todo{pc};
-    std::unordered_set<uint64_t> seen;
-    RegUse verdict = RegUse::kDead;
-    while (!todo.empty() && verdict == RegUse::kDead) {
-      uint64_t a = todo.back();
-      todo.pop_back();
-      if (!seen.insert(a).second) continue;
-      if (seen.size() > 20000) {
-        verdict = RegUse::kUnknown;
-        break;
-      }
-      auto it = code.insns.find(a);
-      if (it == code.insns.end()) {
-        verdict = RegUse::kUnknown;  // outside the function, or mid-instruction
-        break;
-      }
-      const Insn& d = it->second;
-      if (d.reads & bit) {
-        verdict = RegUse::kLive;
-        break;
-      }
-      if (d.kills & bit) continue;
-      switch (d.flow) {
-        case Insn::kNext:
-          // A call returns here with callee-saved registers intact; a call that never
-          // returns ends the function's code, and so the path.
-          if (d.next < code.hi) todo.push_back(d.next);
-          break;
-        case Insn::kJump:
-          todo.push_back(d.target);
-          break;
-        case Insn::kCond:
-          todo.push_back(d.target);
-          todo.push_back(d.next);
-          break;
-        case Insn::kStop:
-          break;
-        case Insn::kRet:
-          // Returning with a callee-saved register not restored hands it to the caller:
-          // never the case for a register this frame saved, but be safe.
-        case Insn::kGiveUp:
-          verdict = RegUse::kUnknown;
-          break;
-      }
-    }
-    use[k] = verdict;
-  }
-  return use;
-}
-
-// slot_use() is reg_use() for one word of the frame (CFA-relative offset w): live if a
-// path from pc reads it before overwriting it.
-RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
+// walk_use() walks every path from pc through the function's code: live if some path
+// reaches an instruction that reads() before one that kills(), dead if none does, unknown
+// if a path leaves what can be followed. A return ends a path when ret_ends is set, and
+// makes the answer unknown otherwise.
+template <class Reads, class Kills>
+RegUse walk_use(const Code& code, uint64_t pc, Reads reads, Kills kills, bool ret_ends) {
+  if (!code.ok) return RegUse::kUnknown;
   std::vector<uint64_t> todo{pc};
   std::unordered_set<uint64_t> seen;
   while (!todo.empty()) {
@@ -409,12 +354,14 @@ RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
     if (!seen.insert(a).second) continue;
     if (seen.size() > 20000) return RegUse::kUnknown;
     auto it = code.insns.find(a);
-    if (it == code.insns.end()) return RegUse::kUnknown;
+    if (it == code.insns.end()) return RegUse::kUnknown;  // outside the function, or mid-instruction
     const Insn& d = it->second;
-    if (std::find(d.slot_reads.begin(), d.slot_reads.end(), w) != d.slot_reads.end()) return RegUse::kLive;
-    if (std::find(d.slot_kills.begin(), d.slot_kills.end(), w) != d.slot_kills.end()) continue;
+    if (reads(d)) return RegUse::kLive;
+    if (kills(d)) continue;
     switch (d.flow) {
       case Insn::kNext:
+        // A call returns here with callee-saved registers intact; a call that never
+        // returns ends the function's code, and so the path.
         if (d.next < code.hi) todo.push_back(d.next);
         break;
       case Insn::kJump:
@@ -425,13 +372,37 @@ RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
         todo.push_back(d.next);
         break;
       case Insn::kStop:
-      case Insn::kRet:  // the frame ends: its words are read no more
         break;
+      case Insn::kRet:
+        if (ret_ends) break;
+        return RegUse::kUnknown;
       case Insn::kGiveUp:  // a jump table, a tail call: not followed
         return RegUse::kUnknown;
     }
   }
   return RegUse::kDead;
+}
+
+// reg_use() is walk_use() for each saved register. Returning with one not restored would
+// hand it to the caller: never the case for a register this frame saved, but be safe.
+std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
+  std::array<RegUse, kSavedRegs> use{};
+  for (int k = 0; k < kSavedRegs; ++k) {
+    uint8_t bit = uint8_t(1u << k);
+    use[k] = walk_use(
+        code, pc, [bit](const Insn& d) { return (d.reads & bit) != 0; },
+        [bit](const Insn& d) { return (d.kills & bit) != 0; }, false);
+  }
+  return use;
+}
+
+// slot_use() is walk_use() for one word of the frame (CFA-relative offset w); a return
+// ends the frame, whose words are read no more.
+RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
+  auto has = [w](const std::vector<int32_t>& v) { return std::find(v.begin(), v.end(), w) != v.end(); };
+  return walk_use(
+      code, pc, [&](const Insn& d) { return has(d.slot_reads); }, [&](const Insn& d) { return has(d.slot_kills); },
+      true);
 }
 
 // stale_words() are the words of the frame whose content is dead at pc: no path from pc
