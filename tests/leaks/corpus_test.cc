@@ -16,59 +16,18 @@
 #include "inspector/leaks.h"
 #include "inspector/reader.h"
 #include "tests/child_process.h"
+#include "tests/leaks/expectations.h"
 
 namespace gi = gleak::inspector;
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
+using gleak::testing_support::case_names;
+using gleak::testing_support::Expectation;
+using gleak::testing_support::names_function;
+using gleak::testing_support::read_expectation;
 
 namespace {
 
-struct Expectation {
-  std::map<std::pair<std::string, std::string>, int> leaked;  // (function, wait reason) -> count
-  bool cycle = false;
-  bool none = false;
-};
-
-Expectation read_expectation(const std::string& path) {
-  Expectation e;
-  std::ifstream in(path);
-  std::string line;
-  const std::string tag = "// gleak-expect: ";
-  while (std::getline(in, line)) {
-    if (line.rfind(tag, 0) != 0) continue;
-    std::string what = line.substr(tag.size());
-    if (what == "none") {
-      e.none = true;
-    } else if (what == "deadlock-cycle") {
-      e.cycle = true;
-    } else if (what.rfind("leaked ", 0) == 0) {
-      std::istringstream is(what.substr(7));
-      int n = 0;
-      std::string fn, reason;
-      is >> n >> fn;
-      std::getline(is >> std::ws, reason);
-      e.leaked[{fn, reason}] += n;
-    }
-  }
-  return e;
-}
-
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(GLEAK_LEAK_CASES_DIR)) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.size() > 3 && n.substr(n.size() - 3) == ".cc") names.push_back(n.substr(0, n.size() - 3));
-    }
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-bool names_function(const std::string& demangled, const std::string& word) {
-  return std::regex_search(demangled, std::regex("\\b" + word + "\\b"));
-}
 
 class Corpus : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
@@ -143,7 +102,7 @@ TEST_P(Corpus, FindsExactlyTheExpectedLeaks) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << name << " did not exit cleanly on SIGTERM";
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Corpus, ::testing::Combine(::testing::ValuesIn(case_names()), ::testing::Values(1, 2, 4)),
+INSTANTIATE_TEST_SUITE_P(Cases, Corpus, ::testing::Combine(::testing::ValuesIn(case_names(GLEAK_LEAK_CASES_DIR)), ::testing::Values(1, 2, 4)),
                          [](const ::testing::TestParamInfo<Corpus::ParamType>& p) {
                            return std::get<0>(p.param) + "_procs" + std::to_string(std::get<1>(p.param));
                          });

@@ -20,59 +20,21 @@
 #include "inspector/leaks.h"
 #include "inspector/reader.h"
 #include "tests/child_process.h"
+#include "tests/leaks/expectations.h"
 
 namespace gi = gleak::inspector;
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
+using gleak::testing_support::case_names;
+using gleak::testing_support::Expectation;
+using gleak::testing_support::names_function;
+using gleak::testing_support::read_expectation;
 
 namespace {
 
 // (function, wait reason) -> count; function "*" matches any function.
 using Counts = std::map<std::pair<std::string, std::string>, int>;
 
-struct Expectation {
-  Counts leaked;
-  bool none = false;
-};
-
-Expectation read_expectation(const std::string& path) {
-  Expectation e;
-  std::ifstream in(path);
-  std::string line;
-  const std::string tag = "// gleak-expect: ";
-  while (std::getline(in, line)) {
-    if (line.rfind(tag, 0) != 0) continue;
-    std::string what = line.substr(tag.size());
-    if (what == "none") {
-      e.none = true;
-    } else if (what.rfind("leaked ", 0) == 0) {
-      std::istringstream is(what.substr(7));
-      int n = 0;
-      std::string fn, reason;
-      is >> n >> fn;
-      std::getline(is >> std::ws, reason);
-      e.leaked[{fn, reason}] += n;
-    }
-  }
-  return e;
-}
-
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(GLEAK_LEAK_REAL_DIR)) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.size() > 3 && n.substr(n.size() - 3) == ".cc") names.push_back(n.substr(0, n.size() - 3));
-    }
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-bool names_function(const std::string& demangled, const std::string& word) {
-  return word == "*" || std::regex_search(demangled, std::regex("\\b" + word + "\\b"));
-}
 
 // Matched is the proven findings of one analysis sorted against the expectation: named
 // expectations are tried before `*` ones, so a `*` line takes only what no named line
@@ -228,7 +190,7 @@ TEST_P(RealCorpus, FindsExactlyTheExpectedLeaks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RealCorpus,
-                         ::testing::Combine(::testing::ValuesIn(case_names()), ::testing::Values(1, 2, 4),
+                         ::testing::Combine(::testing::ValuesIn(case_names(GLEAK_LEAK_REAL_DIR)), ::testing::Values(1, 2, 4),
                                             ::testing::Values(0, 2, 3)),
                          [](const ::testing::TestParamInfo<RealCorpus::ParamType>& p) {
                            return std::get<0>(p.param) + "_procs" + std::to_string(std::get<1>(p.param)) + "_O" +
