@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -35,7 +36,8 @@ struct Arena {
   int owner_pid = 0;
   SpinLock lock;  // allocation and growth
   uint64_t used = 0;
-  uint64_t truncated = 0;
+  uint64_t truncated = 0;     // bytes usable from base
+  uint64_t shared_limit = 0;  // 0, or where the file ends and private memory begins
   SpinLock ext_lock;
   SpinLock obj_lock;
   ObjectRecord* free_objects = nullptr;
@@ -71,8 +73,17 @@ void read_file(const char* path, char* out, std::size_t cap, bool nul_to_space) 
   out[n] = '\0';
 }
 
-// open_file() creates the arena file; false (with errno) when it cannot.
-bool open_file(int* fd_out) {
+uint64_t own_start_ticks() {
+  char text[1024];
+  read_file("/proc/self/stat", text, sizeof text, false);
+  return stat_start_ticks(text, std::strlen(text));
+}
+
+// open_file() creates the arena file; false (with errno) when it cannot. The directory
+// must be ours and writable by nobody else: another user could otherwise plant or swap
+// files in it. An arena already there under our pid is a dead process's post-mortem:
+// it is moved aside (to <pid>.<its start ticks>.arena), never truncated.
+bool open_file(int* fd_out, const char** why) {
   char dir[400];
   const char* env = std::getenv(kDirEnv);
   if (env != nullptr && env[0] != '\0') {
@@ -80,30 +91,72 @@ bool open_file(int* fd_out) {
   } else {
     std::snprintf(dir, sizeof dir, "/dev/shm/gleak-%u", static_cast<unsigned>(getuid()));
   }
+  char name[64];
+  std::snprintf(name, sizeof name, "%d.arena", static_cast<int>(getpid()));
+  std::snprintf(g_arena.path, sizeof g_arena.path, "%s/%s", dir, name);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) return false;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return false;
   struct stat st;
-  if (lstat(dir, &st) != 0) return false;
-  // Another user's directory must not receive our arena (or hand us a planted file).
-  if (!S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
-    errno = EPERM;
+  if (fstat(dfd, &st) != 0 || st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    close(dfd);
+    *why = "its directory belongs to another user or others may write to it";
     return false;
   }
-  std::snprintf(g_arena.path, sizeof g_arena.path, "%s/%d.arena", dir, static_cast<int>(getpid()));
-  int fd = open(g_arena.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = -1;
+  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+    fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 || errno != EEXIST || attempt == 1) break;
+    // Keep the old file under a name of its own (its start time, or the time now).
+    uint64_t ticks = 0;
+    int old = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (old >= 0) {
+      ArenaHeader oh;
+      if (pread(old, &oh, sizeof oh, 0) == static_cast<ssize_t>(sizeof oh) && std::memcmp(oh.magic, kMagic, sizeof kMagic) == 0) {
+        ticks = oh.version == kVersion ? oh.start_ticks : 0;
+      }
+      close(old);
+    }
+    if (ticks == 0) ticks = static_cast<uint64_t>(clock_ns(CLOCK_REALTIME));
+    char aside[96];
+    std::snprintf(aside, sizeof aside, "%d.%llu.arena", static_cast<int>(getpid()), static_cast<unsigned long long>(ticks));
+    if (renameat(dfd, name, dfd, aside) != 0) unlinkat(dfd, name, 0);
+  }
+  close(dfd);
   if (fd < 0) return false;
-  fchmod(fd, 0600);
   *fd_out = fd;
   return true;
 }
 
-// grow() makes the file at least `size` bytes; called with the lock held.
+// degrade() is for a file that cannot grow (its file system is full): the rest of the
+// reserve becomes private memory, the header says the arena is incomplete, and the
+// process goes on. Tables allocated from now on are not in the file; readers skip them.
+void degrade(int err) {
+  void* at = g_arena.base + g_arena.truncated;
+  void* m = mmap(at, kReserve - g_arena.truncated, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  GLEAK_CHECK(m == at, "cannot map private memory for the probe tables");
+  g_arena.shared_limit = g_arena.truncated;
+  header()->flags.fetch_or(kArenaIncomplete, std::memory_order_release);
+  char msg[800];
+  int n = std::snprintf(msg, sizeof msg,
+                        "gleak: cannot grow the probe arena %s (%s): goroutines created from now on are not "
+                        "recorded in it, and `gleak dump` will call it incomplete\n",
+                        g_arena.path, std::strerror(err));
+  if (n > 0) (void)!write(2, msg, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof msg - 1));
+}
+
+// grow() makes the memory at least `size` bytes; called with the lock held. The file's
+// blocks are reserved (posix_fallocate), so that a full file system shows here, as an
+// error, and not as a SIGBUS when the memory is first touched.
 void grow(uint64_t size) {
   if (size <= g_arena.truncated) return;
   uint64_t want = (size + kGrowStep - 1) / kGrowStep * kGrowStep;
   GLEAK_CHECK(want <= kReserve, "probe arena exhausted");
-  if (g_arena.shared && ftruncate(g_arena.fd, static_cast<off_t>(want)) != 0) {
-    std::fprintf(stderr, "fatal error: cannot grow the probe arena %s: %s\n", g_arena.path, std::strerror(errno));
-    std::_Exit(2);
+  if (g_arena.shared && g_arena.shared_limit == 0) {
+    int err = posix_fallocate(g_arena.fd, static_cast<off_t>(g_arena.truncated),
+                              static_cast<off_t>(want - g_arena.truncated));
+    if (err != 0) degrade(err);
   }
   g_arena.truncated = want;
 }
@@ -112,14 +165,22 @@ uint64_t bump(std::size_t bytes) {
   uint64_t off = (g_arena.used + 63) & ~uint64_t{63};
   g_arena.used = off + bytes;
   grow(g_arena.used);
-  header()->file_size.store(g_arena.used, std::memory_order_release);
+  if (g_arena.shared_limit == 0) header()->file_size.store(g_arena.used, std::memory_order_release);
   return off;
 }
 
 void after_fork_in_child() {
   // The child must not write into its parent's arena: keep a private copy.
+  // Only the part the file holds is mapped from it; past that, private anonymous memory
+  // (a private file mapping past the end of the file would fault).
   if (!g_arena.shared || g_arena.base == nullptr) return;
-  mmap(g_arena.base, kReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, g_arena.fd, 0);
+  // (What lies past a degraded arena's file is private already, and inherited as is.)
+  uint64_t in_file = g_arena.shared_limit != 0 ? g_arena.shared_limit : g_arena.truncated;
+  mmap(g_arena.base, in_file, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, g_arena.fd, 0);
+  if (g_arena.shared_limit == 0) {
+    mmap(g_arena.base + in_file, kReserve - in_file, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  }
   g_arena.shared = false;
 }
 
@@ -127,12 +188,15 @@ void init_arena() {
   int fd = -1;
   void* mem = MAP_FAILED;
   int saved_errno = 0;
-  if (open_file(&fd)) {
-    if (ftruncate(fd, static_cast<off_t>(kGrowStep)) == 0) {
+  const char* why = nullptr;
+  if (open_file(&fd, &why)) {
+    int err = posix_fallocate(fd, 0, static_cast<off_t>(kGrowStep));
+    if (err == 0) {
       mem = mmap(nullptr, kReserve, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+      if (mem == MAP_FAILED) err = errno;
     }
     if (mem == MAP_FAILED) {
-      saved_errno = errno;
+      saved_errno = err;
       close(fd);
       unlink(g_arena.path);
       fd = -1;
@@ -141,8 +205,8 @@ void init_arena() {
     saved_errno = errno;
   }
   if (mem == MAP_FAILED) {
-    std::fprintf(stderr, "gleak: no probe arena (%s): this process cannot be inspected from outside\n",
-                 std::strerror(saved_errno));
+    std::fprintf(stderr, "gleak: no probe arena in %s (%s): this process cannot be inspected from outside\n",
+                 g_arena.path, why != nullptr ? why : std::strerror(saved_errno));
     mem = mmap(nullptr, kReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED) {
       std::fprintf(stderr, "fatal error: out of address space for the probe tables\n");
@@ -173,6 +237,7 @@ void init_arena() {
   h->mapped_bytes = kReserve;
   h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
   h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+  h->start_ticks = own_start_ticks();
   h->heartbeat_ns.store(clock_ns(CLOCK_MONOTONIC_COARSE), std::memory_order_relaxed);
   ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
   h->exe[n > 0 ? n : 0] = '\0';

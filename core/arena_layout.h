@@ -25,7 +25,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 3;
+inline constexpr uint32_t kVersion = 4;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -350,6 +350,17 @@ struct ArenaHeader {
   uint32_t reserved3;
   std::atomic<uint64_t> recover_offset;
   std::atomic<uint64_t> recover_written;
+  // ArenaFlag bits. kIncomplete: the file could not grow (its file system is full), so
+  // the runtime went on with private memory; tables past file_size are not in the file.
+  std::atomic<uint32_t> flags;
+  uint32_t reserved4;
+  // The process's start time, in clock ticks since boot (field 22 of /proc/<pid>/stat):
+  // with the pid, it tells this process from a later one that got the same pid.
+  uint64_t start_ticks;
+};
+
+enum ArenaFlag : uint32_t {
+  kArenaIncomplete = 1u << 0,
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return
@@ -370,5 +381,24 @@ inline constexpr const char* kDirEnv = "GLEAK_DIR";
 // A process that exits normally removes its arena file, unless this is set (and not
 // "0"): then the file stays, in state kExited.
 inline constexpr const char* kKeepEnv = "GLEAK_KEEP_ARENA";
+
+// stat_start_ticks() is the start time (field 22) in the text of /proc/<pid>/stat, or 0
+// when the text does not hold one. The command name (field 2) may hold spaces and
+// parentheses, so the fields are counted from its last ')'.
+inline uint64_t stat_start_ticks(const char* text, std::size_t n) {
+  std::size_t i = n;
+  while (i > 0 && text[i - 1] != ')') --i;
+  if (i == 0) return 0;
+  int field = 2;  // text[i - 1] ends field 2
+  while (i < n && field < 22) {
+    while (i < n && text[i] == ' ') ++i;
+    if (++field == 22) break;
+    while (i < n && text[i] != ' ') ++i;
+  }
+  uint64_t v = 0;
+  bool any = false;
+  for (; field == 22 && i < n && text[i] >= '0' && text[i] <= '9'; ++i, any = true) v = v * 10 + uint64_t(text[i] - '0');
+  return any ? v : 0;
+}
 
 }  // namespace gleak::arena

@@ -25,11 +25,29 @@ std::vector<std::string> arena_dirs() {
   return {"/dev/shm/gleak-" + std::to_string(getuid())};
 }
 
+std::string check_arena_dir(const std::string& dir, bool to_write) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return errno == ENOENT ? std::string() : dir + ": " + std::strerror(errno);
+  struct stat st;
+  int rc = fstat(dfd, &st);
+  ::close(dfd);
+  if (rc != 0) return dir + ": " + std::strerror(errno);
+  if (st.st_uid != geteuid() && (to_write || geteuid() != 0)) {
+    return dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to you: its arenas are not trusted";
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return dir + " may be written by other users: its arenas are not trusted";
+  }
+  return {};
+}
+
 std::string find_arena(int pid) {
   for (const std::string& dir : arena_dirs()) {
     std::string path = dir + "/" + std::to_string(pid) + ".arena";
     struct stat st;
-    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return path;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (std::string why = check_arena_dir(dir); !why.empty()) throw InspectError(ErrorCode::kPermission, why);
+    return path;
   }
   return {};
 }
@@ -40,9 +58,8 @@ namespace {
   throw InspectError(ErrorCode::kCorrupt, path + ": not a usable gleak arena: " + why);
 }
 
-void validate(const std::string& path, const char* base, std::size_t size) {
-  if (size < sizeof(ArenaHeader)) corrupt(path, "file too small (" + std::to_string(size) + " bytes)");
-  const auto& h = *reinterpret_cast<const ArenaHeader*>(base);
+// validate() checks the header copy `h` against a file of `size` bytes.
+void validate(const std::string& path, const ArenaHeader& h, std::size_t size) {
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) corrupt(path, "bad magic");
   if (h.version != kVersion) {
     corrupt(path, "layout version " + std::to_string(h.version) + ", this gleak reads version " +
@@ -53,72 +70,127 @@ void validate(const std::string& path, const char* base, std::size_t size) {
       h.max_chunks != kMaxChunks || h.recover_record_size != sizeof(RecoverRecord)) {
     corrupt(path, "record sizes do not match this gleak's layout");
   }
-  uint32_t gchunks = h.goroutine_chunks.load(std::memory_order_acquire);
-  uint32_t ochunks = h.object_chunks.load(std::memory_order_acquire);
+  uint32_t gchunks = h.goroutine_chunks.load(std::memory_order_relaxed);
+  uint32_t ochunks = h.object_chunks.load(std::memory_order_relaxed);
   if (gchunks > kMaxChunks || ochunks > kMaxChunks) corrupt(path, "chunk count out of range");
-  if (gchunks > 0 && h.goroutine_stride < sizeof(GoroutineRecord)) corrupt(path, "goroutine stride out of range");
+  if (gchunks > 0 && (h.goroutine_stride < sizeof(GoroutineRecord) || h.goroutine_stride > (1u << 20))) {
+    corrupt(path, "goroutine stride out of range");
+  }
+  // A runtime whose file system filled up went on in private memory: its later tables
+  // are not in the file, and readers skip them (the header says so).
+  bool incomplete = (h.flags.load(std::memory_order_relaxed) & kArenaIncomplete) != 0;
   auto in_file = [&](uint64_t off, uint64_t len) { return off != 0 && off <= size && len <= size - off; };
   for (uint32_t i = 0; i < gchunks; ++i) {
-    if (!in_file(h.goroutine_chunk_offset[i], uint64_t{h.goroutine_stride} * kGoroutinesPerChunk)) {
+    if (!in_file(h.goroutine_chunk_offset[i], uint64_t{h.goroutine_stride} * kGoroutinesPerChunk) && !incomplete) {
       corrupt(path, "goroutine chunk " + std::to_string(i) + " lies outside the file");
     }
   }
   for (uint32_t i = 0; i < ochunks; ++i) {
-    if (!in_file(h.object_chunk_offset[i], sizeof(ObjectRecord) * kObjectsPerChunk)) {
+    if (!in_file(h.object_chunk_offset[i], sizeof(ObjectRecord) * kObjectsPerChunk) && !incomplete) {
       corrupt(path, "object chunk " + std::to_string(i) + " lies outside the file");
     }
   }
   if (h.crash_offset != 0 && !in_file(h.crash_offset, sizeof(CrashRecord))) corrupt(path, "crash record outside the file");
+  if (h.maps_offset != 0 && !in_file(h.maps_offset, kMapsBytes)) corrupt(path, "memory map copy outside the file");
+  if (h.maps_size.load(std::memory_order_relaxed) >= kMapsBytes) corrupt(path, "memory map copy too long");
+  if (h.stack_slab_count.load(std::memory_order_relaxed) > kMaxStackSlabs) corrupt(path, "stack slab count out of range");
+  if (h.stack_slab_bytes > (uint64_t{1} << 40)) corrupt(path, "stack slab size out of range");
+  if (h.mapped_bytes > (uint64_t{1} << 47)) corrupt(path, "arena reserve out of range");
+}
+
+[[noreturn]] void open_error(const std::string& path, int e) {
+  if (e == EACCES || e == EPERM) throw InspectError(ErrorCode::kPermission, path + ": permission denied");
+  if (e == ENOENT) throw InspectError(ErrorCode::kNoSuchProcess, path + ": no such file");
+  if (e == ELOOP) throw InspectError(ErrorCode::kPermission, path + ": is a symbolic link, which an arena directory must not hold");
+  throw InspectError(ErrorCode::kIo, path + ": " + std::strerror(e));
 }
 
 }  // namespace
 
 ArenaFile ArenaFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    if (e == EACCES || e == EPERM) throw InspectError(ErrorCode::kPermission, path + ": permission denied");
-    if (e == ENOENT) throw InspectError(ErrorCode::kNoSuchProcess, path + ": no such file");
-    throw InspectError(ErrorCode::kIo, path + ": " + std::strerror(e));
-  }
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) open_error(path, errno);
+  return open_fd(fd, path);
+}
+
+ArenaFile ArenaFile::open_discovered(const std::string& path, uid_t owner) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+  if (fd < 0) open_error(path, errno);
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
     ::close(fd);
-    throw InspectError(ErrorCode::kCorrupt, path + ": not a regular file");
+    throw InspectError(ErrorCode::kPermission, path + ": belongs to uid " + std::to_string(st.st_uid) +
+                                                   " or may be written by others: not trusted");
   }
-  std::size_t size = static_cast<std::size_t>(st.st_size);
-  if (size < sizeof(ArenaHeader)) {
-    ::close(fd);
-    corrupt(path, "file too small (" + std::to_string(size) + " bytes)");
-  }
-  // Populate the whole mapping at once: faulting in a large goroutine table page by
-  // page costs far more than one bulk population.
-  void* mem = mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-  ::close(fd);
-  if (mem == MAP_FAILED) throw InspectError(ErrorCode::kIo, path + ": cannot map: " + std::strerror(errno));
+  return open_fd(fd, path);
+}
+
+ArenaFile ArenaFile::open_fd(int fd, const std::string& path) {
   ArenaFile f;
-  f.base_ = static_cast<const char*>(mem);
-  f.size_ = size;
+  f.fd_ = fd;
   f.path_ = path;
-  validate(path, f.base_, size);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) throw InspectError(ErrorCode::kCorrupt, path + ": not a regular file");
+  f.owner_ = st.st_uid;
+  f.refresh();
   return f;
 }
 
+void ArenaFile::unmap() {
+  if (base_) munmap(const_cast<char*>(base_), size_);
+  base_ = nullptr;
+  size_ = 0;
+}
+
+void ArenaFile::refresh() {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) throw InspectError(ErrorCode::kIo, path_ + ": " + std::strerror(errno));
+  std::size_t size = static_cast<std::size_t>(st.st_size);
+  if (size < sizeof(ArenaHeader)) corrupt(path_, "file too small (" + std::to_string(size) + " bytes)");
+  if (size != size_) {
+    unmap();
+    // Populate the whole mapping at once: faulting in a large goroutine table page by
+    // page costs far more than one bulk population.
+    void* mem = mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, 0);
+    if (mem == MAP_FAILED) throw InspectError(ErrorCode::kIo, path_ + ": cannot map: " + std::strerror(errno));
+    base_ = static_cast<const char*>(mem);
+    size_ = size;
+  }
+  take_header();
+}
+
+void ArenaFile::take_header() {
+  if (!header_) header_ = std::make_unique<unsigned char[]>(sizeof(ArenaHeader));
+  std::memcpy(header_.get(), base_, sizeof(ArenaHeader));
+  validate(path_, header(), size_);
+}
+
 ArenaFile::ArenaFile(ArenaFile&& o) noexcept
-    : base_(std::exchange(o.base_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      base_(std::exchange(o.base_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      owner_(o.owner_),
+      header_(std::move(o.header_)),
+      path_(std::move(o.path_)) {}
 
 ArenaFile& ArenaFile::operator=(ArenaFile&& o) noexcept {
   if (this != &o) {
-    if (base_) munmap(const_cast<char*>(base_), size_);
+    unmap();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
     base_ = std::exchange(o.base_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    owner_ = o.owner_;
+    header_ = std::move(o.header_);
     path_ = std::move(o.path_);
   }
   return *this;
 }
 
 ArenaFile::~ArenaFile() {
-  if (base_) munmap(const_cast<char*>(base_), size_);
+  unmap();
+  if (fd_ >= 0) ::close(fd_);
 }
 
 template <class Rec>

@@ -1,8 +1,11 @@
 // inspector/arena_file.h — finding, mapping and validating a probe arena file.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,24 +17,46 @@ namespace gleak::inspector {
 // $GLEAK_DIR when it is set (as the runtime writes there only), else /dev/shm/gleak-<uid>.
 std::vector<std::string> arena_dirs();
 
-// find_arena() is the arena file of pid, or "" if there is none.
+// find_arena() is the arena file of pid, or "" if there is none. Only a directory that
+// is the caller's (any user's, for root) and that nobody else may write to is searched,
+// and only a regular file that the directory's owner owns is taken: another user must
+// not be able to plant an arena there. A directory that fails this is an InspectError
+// (kPermission) that says why.
 std::string find_arena(int pid);
 
-// ArenaFile is a read-only mapping of an arena file whose header has been checked.
+// check_arena_dir() is that check of one directory: "" when it may be trusted, else why
+// not. `to_write`: files will be made in it (by `gleak run`), so it must be the caller's
+// own even for root.
+std::string check_arena_dir(const std::string& dir, bool to_write = false);
+
+// ArenaFile is a read-only mapping of an arena file and a private copy of its header,
+// checked once: every count and offset in the copy is in range, so that a writer (or a
+// hostile file) changing the mapped header afterwards cannot lead a reader astray.
 // Accessors return null for anything that lies outside the file.
 class ArenaFile {
  public:
   // open() maps and validates path; throws InspectError (kCorrupt, kPermission, kIo).
+  // Only a regular file is opened (a FIFO or a device neither blocks nor is read).
+  // With `discovered`, path came from an arena directory: it must not be a symbolic
+  // link, and the file must belong to `owner` and be writable by nobody else.
   static ArenaFile open(const std::string& path);
+  static ArenaFile open_discovered(const std::string& path, uid_t owner);
   ArenaFile(ArenaFile&&) noexcept;
   ArenaFile& operator=(ArenaFile&&) noexcept;
   ArenaFile(const ArenaFile&) = delete;
   ArenaFile& operator=(const ArenaFile&) = delete;
   ~ArenaFile();
 
-  const arena::ArenaHeader& header() const { return *reinterpret_cast<const arena::ArenaHeader*>(base_); }
+  // header() is the checked copy; live_header() the mapped header, which the writer
+  // keeps changing (only its atomic fields may be read, and none of them trusted).
+  const arena::ArenaHeader& header() const { return *reinterpret_cast<const arena::ArenaHeader*>(header_.get()); }
+  const arena::ArenaHeader& live_header() const { return *reinterpret_cast<const arena::ArenaHeader*>(base_); }
   const std::string& path() const { return path_; }
   std::size_t size() const { return size_; }
+  uid_t owner() const { return owner_; }
+  // refresh() maps what the file has grown to and takes and checks a new copy of the
+  // header (throws as open() does). Readers call it once the target is stopped.
+  void refresh();
 
   // at<T>(offset, count) is `count` T's at `offset`, or null when out of bounds.
   template <class T>
@@ -42,8 +67,14 @@ class ArenaFile {
 
  private:
   ArenaFile() = default;
+  static ArenaFile open_fd(int fd, const std::string& path);
+  void take_header();
+  void unmap();
+  int fd_ = -1;
   const char* base_ = nullptr;
   std::size_t size_ = 0;
+  uid_t owner_ = 0;
+  std::unique_ptr<unsigned char[]> header_;
   std::string path_;
 };
 

@@ -45,13 +45,9 @@ void EventFollower::skip_history() {
 }
 
 void EventFollower::remap() {
-  uint64_t in_use = file_.header().file_size.load(std::memory_order_acquire);
-  // Once per new size: a header that claims more than the file holds (a damaged arena)
-  // must not make every poll map the file again.
-  if (in_use > file_.size() && in_use != remapped_for_) {
-    remapped_for_ = in_use;
-    file_ = ArenaFile::open(file_.path());
-  }
+  // New rings and a grown file: a new checked copy of the header (a new mapping only
+  // when the file's size changed).
+  file_.refresh();
 }
 
 std::size_t EventFollower::poll(std::vector<Event>& out) {
@@ -68,7 +64,7 @@ std::size_t EventFollower::poll(std::vector<Event>& out) {
 }
 
 ProcessState EventFollower::state() const {
-  return static_cast<ProcessState>(file_.header().state.load(std::memory_order_acquire));
+  return static_cast<ProcessState>(file_.live_header().state.load(std::memory_order_acquire));
 }
 
 }  // namespace gleak::inspector

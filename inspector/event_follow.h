@@ -49,14 +49,14 @@ class EventFollower {
   const ArenaFile& file() const { return file_; }
 
  private:
-  // remap() maps the file again when the process has grown it past our mapping (a
-  // ring made for a worker that started later lies beyond it).
+  // remap() takes a new checked copy of the header, and maps the file again when the
+  // process has grown it (a ring made for a worker that started later lies beyond the
+  // old mapping).
   void remap();
 
   ArenaFile file_;
   std::vector<uint64_t> next_;  // per ring: the next event index to read
   uint64_t lost_ = 0;
-  uint64_t remapped_for_ = 0;   // the file size the last remap() was for
 };
 
 }  // namespace gleak::inspector

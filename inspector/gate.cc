@@ -2,6 +2,7 @@
 #include "inspector/gate.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -252,7 +253,10 @@ void check_dead(const std::string& path, GateResult& result) {
   result.findings.push_back(std::move(f));
 }
 
-// GateDir is the private arena directory of one gate run, with its socket.
+// GateDir is the private arena directory of one gate run, with its socket. It is made
+// in the caller's arena directory, which must be the caller's and writable by nobody
+// else (check_arena_dir()); it is then held open, and cleaned up through that handle,
+// so that nothing outside it is ever removed, whatever a path may have become.
 class GateDir {
  public:
   GateDir() {
@@ -260,9 +264,24 @@ class GateDir {
     if (mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) {
       throw InspectError(ErrorCode::kIo, "cannot create " + base + ": " + std::strerror(errno));
     }
+    if (std::string why = check_arena_dir(base, true); !why.empty()) throw InspectError(ErrorCode::kPermission, why);
+    base_fd_ = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (base_fd_ < 0) throw InspectError(ErrorCode::kIo, "cannot open " + base + ": " + std::strerror(errno));
     std::string tmpl = base + "/run-XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw InspectError(ErrorCode::kIo, "cannot create a directory in " + base + ": " + std::strerror(errno));
+    if (!mkdtemp(tmpl.data())) {
+      int e = errno;
+      close(base_fd_);
+      throw InspectError(ErrorCode::kIo, "cannot create a directory in " + base + ": " + std::strerror(e));
+    }
     path_ = tmpl;
+    name_ = tmpl.substr(base.size() + 1);
+    dir_fd_ = openat(base_fd_, name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (dir_fd_ < 0 || fstat(dir_fd_, &st) != 0 || st.st_uid != geteuid()) {
+      std::string why = dir_fd_ < 0 ? std::strerror(errno) : "it is not the directory just made";
+      cleanup();
+      throw InspectError(ErrorCode::kIo, "cannot open " + path_ + ": " + why);
+    }
     socket_ = path_ + "/gate.sock";
     sockaddr_un addr{};
     if (socket_.size() >= sizeof addr.sun_path) {
@@ -286,37 +305,63 @@ class GateDir {
   const std::string& socket_path() const { return socket_; }
   int fd() const { return fd_; }
 
+  // arenas() are the arena files the programs left: regular files of ours, no links.
   std::vector<std::string> arenas() const {
     std::vector<std::string> out;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (dirent* e = readdir(d)) {
-        std::string name = e->d_name;
-        if (name.size() > 6 && name.substr(name.size() - 6) == ".arena") out.push_back(path_ + "/" + name);
+    for (const std::string& name : names()) {
+      struct stat st;
+      if (name.size() > 6 && name.substr(name.size() - 6) == ".arena" &&
+          fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+          st.st_uid == geteuid()) {
+        out.push_back(path_ + "/" + name);
       }
-      closedir(d);
     }
     std::sort(out.begin(), out.end());
     return out;
   }
 
  private:
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    if (dir_fd_ < 0) return out;
+    int fd = dup(dir_fd_);
+    if (fd < 0) return out;
+    DIR* d = fdopendir(fd);
+    if (d == nullptr) {
+      close(fd);
+      return out;
+    }
+    rewinddir(d);
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") out.push_back(name);
+    }
+    closedir(d);
+    return out;
+  }
+
   void cleanup() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
-    if (path_.empty()) return;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (dirent* e = readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") unlink((path_ + "/" + name).c_str());
-      }
-      closedir(d);
+    if (dir_fd_ >= 0) {
+      // Only entries of this directory: a subdirectory a program made is left alone.
+      for (const std::string& name : names()) unlinkat(dir_fd_, name.c_str(), 0);
+      close(dir_fd_);
+      dir_fd_ = -1;
     }
-    rmdir(path_.c_str());
+    if (base_fd_ >= 0) {
+      if (!name_.empty()) unlinkat(base_fd_, name_.c_str(), AT_REMOVEDIR);
+      close(base_fd_);
+      base_fd_ = -1;
+    }
     path_.clear();
   }
 
   std::string path_;
+  std::string name_;  // of the run directory, in the base directory
   std::string socket_;
+  int base_fd_ = -1;
+  int dir_fd_ = -1;
   int fd_ = -1;
 };
 

@@ -577,6 +577,11 @@ struct Analysis {
       out.complete = false;
       out.notes.push_back("the target ran while its memory was copied; no-exit-path findings are only suspected");
     }
+    if (s.arena_incomplete) {
+      // Goroutines missing from the arena may hold references no one scans.
+      out.complete = false;
+      out.notes.push_back("the arena is incomplete (its file system filled up); no-exit-path findings are only suspected");
+    }
     if (!img.unreadable.empty()) {
       out.complete = false;
       out.notes.push_back(std::to_string(img.unreadable.size()) +

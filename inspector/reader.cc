@@ -39,6 +39,13 @@ int64_t clock_ns(clockid_t id) {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+// owner_of_dir() is the uid that owns the directory holding path.
+uid_t owner_of_dir(const std::string& path) {
+  struct stat st;
+  std::string dir = path.substr(0, path.rfind('/'));
+  return stat(dir.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
+}
+
 bool process_exists(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 
 std::string read_link(const std::string& path) {
@@ -49,10 +56,22 @@ std::string read_link(const std::string& path) {
 }
 
 // same_process() tells whether pid is still the process that wrote the arena, not a
-// later process that got its pid.
-bool same_process(int pid, const ArenaHeader& h) {
+// later process that got its pid: its start time must be the one the arena recorded,
+// and its owner the file's (a process writes its arena as itself). A dead process's
+// arena must never lead to stopping an unrelated process.
+bool same_process(int pid, const ArenaHeader& h, uid_t file_owner) {
   if (!process_exists(pid)) return false;
-  std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  std::string dir = "/proc/" + std::to_string(pid);
+  char text[1024];
+  int fd = open((dir + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  struct stat st;
+  bool owned = fstat(fd, &st) == 0 && st.st_uid == file_owner;
+  close(fd);
+  if (n <= 0 || !owned) return false;
+  if (h.start_ticks == 0 || stat_start_ticks(text, static_cast<std::size_t>(n)) != h.start_ticks) return false;
+  std::string exe = read_link(dir + "/exe");
   // A binary replaced on disk while it runs (rebuilt, upgraded) reads as "<path> (deleted)".
   constexpr std::string_view kDeleted = " (deleted)";
   if (exe.size() > kDeleted.size() && exe.compare(exe.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
@@ -74,12 +93,12 @@ void wipe(std::vector<T>& v) {
 }
 
 struct Reader {
-  Reader(const ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
+  Reader(ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
   ~Reader() { wipe(records); }
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
-  const ArenaFile& file;
+  ArenaFile& file;
   const ReadOptions& opt;
   Snapshot& snap;
   bool live = false;
@@ -759,7 +778,7 @@ struct Reader {
   void run() {
     read_header();
     bool exited = snap.state == ProcessState::kExited || snap.state == ProcessState::kCrashed;
-    live = self || (!exited && same_process(snap.pid, h()));
+    live = self || (!exited && same_process(snap.pid, h(), file.owner()));
     snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
     if (live && !self && opt.consistent && opt.stacks) {
       try {
@@ -768,6 +787,16 @@ struct Reader {
       } catch (const InspectError& e) {
         snap.warnings.push_back(std::string(e.what()) + "; reading it while it runs");
       }
+    }
+    // What the process allocated since the file was opened: its tables as they are now.
+    if (live) {
+      file.refresh();
+      read_header();
+    }
+    if (h().flags.load(std::memory_order_relaxed) & kArenaIncomplete) {
+      snap.arena_incomplete = true;
+      snap.warnings.push_back(
+          "the arena is incomplete: its file system was full, and goroutines created since are not in it");
     }
     read_goroutines();
     read_stacks();
@@ -815,7 +844,7 @@ struct Reader {
   }
 };
 
-Snapshot read_arena(const ArenaFile& file, const ReadOptions& opt, bool self) {
+Snapshot read_arena(ArenaFile& file, const ReadOptions& opt, bool self) {
   Snapshot snap;
   Reader r(file, opt, snap);
   r.self = self;
@@ -840,7 +869,7 @@ Snapshot read_pid(int pid, const ReadOptions& opt) {
     throw InspectError(ErrorCode::kNotGleak,
                        "process " + std::to_string(pid) + " is not a gleak process (it has no probe arena)");
   }
-  ArenaFile file = ArenaFile::open(path);
+  ArenaFile file = ArenaFile::open_discovered(path, getuid() == 0 ? owner_of_dir(path) : getuid());
   if (file.header().pid != pid) {
     throw InspectError(ErrorCode::kCorrupt, path + ": names pid " + std::to_string(file.header().pid) + ", not " +
                                                 std::to_string(pid));
@@ -860,7 +889,7 @@ std::shared_ptr<Symbols> make_symbols(int pid) { return std::make_shared<Symbols
 Snapshot read_self(const ReadOptions& opt) {
   std::string path = find_arena(getpid());
   if (path.empty()) throw InspectError(ErrorCode::kNotGleak, "this process has no probe arena (is the runtime started?)");
-  ArenaFile file = ArenaFile::open(path);
+  ArenaFile file = ArenaFile::open_discovered(path, getuid());
   ReadOptions o = opt;
   o.consistent = false;
   return read_arena(file, o, true);

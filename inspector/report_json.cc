@@ -184,6 +184,7 @@ std::string to_json(const Snapshot& s, const TextOptions& opt) {
   j["taken_monotonic_ns"] = s.taken_monotonic_ns;
   j["stopped_ns"] = s.stopped_ns;
   j["consistent"] = s.consistent;
+  j["arena_incomplete"] = s.arena_incomplete;
   j["crash"] = s.crash ? crash_json(*s.crash) : Json(nullptr);
   Json goroutines = Json::array();
   for (const Goroutine& g : s.goroutines) goroutines.push_back(goroutine_json(g));

@@ -3,6 +3,8 @@
 // is not provably leaked; programs started by the command's own children; baselines;
 // and the JUnit and JSON reports, read back with real parsers (expat, nlohmann::json).
 #include <expat.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -254,3 +256,36 @@ TEST_F(Gate, JUnitMarksBaselinedFindingsSkipped) {
 }
 
 }  // namespace
+
+// A base directory another user made (or may write to) is refused before anything runs:
+// planted arenas there could fake the verdict, and a swapped `run-` directory could
+// steer the clean-up.
+TEST_F(Gate, AnArenaDirectoryOthersMayWriteIsRefused) {
+  std::string base = file("shared");
+  ASSERT_EQ(mkdir(base.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(base.c_str(), 0777), 0);
+  EXPECT_EQ(run_command("GLEAK_DIR=" + base + " " + kGleak + " run -- " + kForkJoin + " 2>&1", &out_), 5) << out_;
+  EXPECT_NE(out_.find("may be written by other users"), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("all workers finished"), std::string::npos) << out_;
+}
+
+TEST_F(Gate, AnArenaDirectoryOfAnotherUserIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  std::string base = file("theirs");
+  ASSERT_EQ(mkdir(base.c_str(), 0755), 0);
+  ASSERT_EQ(chown(base.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(run_command("GLEAK_DIR=" + base + " " + kGleak + " run -- " + kForkJoin + " 2>&1", &out_), 5) << out_;
+  EXPECT_NE(out_.find("belongs to uid 65534"), std::string::npos) << out_;
+}
+
+// The clean-up removes what is in the run directory it made, through a handle on that
+// directory: a program that swaps the directory for a link to somewhere else cannot
+// make it delete anything there.
+TEST_F(Gate, TheCleanUpNeverFollowsASwappedRunDirectory) {
+  std::string victim = file("victim");
+  ASSERT_EQ(mkdir(victim.c_str(), 0700), 0);
+  { std::ofstream(victim + "/keep.txt") << "precious\n"; }
+  std::string swap = "sh -c 'mv \"$GLEAK_DIR\" \"$GLEAK_DIR.moved\" && ln -s " + victim + " \"$GLEAK_DIR\"'";
+  gleak("run -- " + swap);
+  EXPECT_EQ(slurp(victim + "/keep.txt"), "precious\n") << out_;
+}

@@ -53,3 +53,10 @@ target_compile_definitions(top_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
   GLEAK_LEAK_CASES_BIN="${PROJECT_BINARY_DIR}/tests/leaks")
+
+# What the inspector trusts: arena directories, links, FIFOs, reused pids.
+gleak_inspector_test(arena_file_test)
+add_dependencies(arena_file_test gleak stuck_server)
+target_compile_definitions(arena_file_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
