@@ -2,6 +2,9 @@
 #include "core/symbolize.h"
 
 #include <cxxabi.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -30,8 +33,13 @@ Symbolizer::Symbolizer(pid_t pid) : impl_(std::make_unique<Impl>()) {
 }
 
 Symbolizer::Symbolizer(const std::string& maps) : impl_(std::make_unique<Impl>()) {
+  // The paths come from a file anyone may have written (a dead process's arena): only
+  // regular files are opened, without waiting (a FIFO would block), and separate debug
+  // files are looked for under /usr/lib/debug only, never beside those paths.
   impl_->callbacks.find_elf = dwfl_build_id_find_elf;
   impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  static char kSystemDebugOnly[] = "/usr/lib/debug";
+  impl_->debuginfo_path = kSystemDebugOnly;
   impl_->callbacks.debuginfo_path = &impl_->debuginfo_path;
   impl_->dwfl = dwfl_begin(&impl_->callbacks);
   if (impl_->dwfl == nullptr) return;
@@ -53,7 +61,17 @@ Symbolizer::Symbolizer(const std::string& maps) : impl_(std::make_unique<Impl>()
     std::string path = line.substr(static_cast<std::size_t>(path_at));
     if (path.empty() || path[0] != '/' || path == last_path) continue;
     last_path = path;
-    dwfl_report_elf(impl_->dwfl, path.c_str(), path.c_str(), -1, static_cast<GElf_Addr>(start - offset), false);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close(fd);
+      continue;
+    }
+    // On success the module owns fd.
+    if (!dwfl_report_elf(impl_->dwfl, path.c_str(), path.c_str(), fd, static_cast<GElf_Addr>(start - offset), false)) {
+      close(fd);
+    }
   }
   if (dwfl_report_end(impl_->dwfl, nullptr, nullptr) != 0) {
     dwfl_end(impl_->dwfl);

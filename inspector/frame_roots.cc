@@ -839,7 +839,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion&
     std::memcpy(&fp, u.data + arena::kContextRbp, 8);
     uint64_t frame_lo = u.start + arena::kContextSize;
     for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
-      if (fp < frame_lo || fp + 16 > u.end || fp % 8 != 0) break;
+      if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
       if (!impl_->layout(pc).cfa_is_rbp16) break;
       put(pc);
       put(fp - u.start);
@@ -882,7 +882,7 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
   std::vector<StackSlot> dead, live;
   uint64_t frame_lo = u.start + arena::kContextSize;
   for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
-    if (fp < frame_lo || fp + 16 > u.end || fp % 8 != 0) break;
+    if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
     const Layout& L = impl_->layout(pc);
     if (!L.cfa_is_rbp16) break;
     uint64_t cfa = fp + 16;

@@ -32,7 +32,7 @@ bool walk(const MemoryRegion& r, uint64_t first, uint64_t limit, std::vector<Hea
   uint64_t c = first;
   for (;;) {
     if (c == limit) return true;
-    if (c + kHeader > limit) return fail("a chunk header crosses the end");
+    if (limit - c < kHeader) return fail("a chunk header crosses the end");
     uint64_t field = word_at(r, c + 8);
     uint64_t size = field & ~kFlags;
     // A zero size ends the run: the arena's fencepost, or the unused tail after the top
@@ -40,9 +40,9 @@ bool walk(const MemoryRegion& r, uint64_t first, uint64_t limit, std::vector<Hea
     if (size == 0) return limit - c <= 4096 ? true : fail("a zero-sized chunk far from the end");
     if (size % kAlign != 0 || size < kHeader) return fail("a chunk size that is not a multiple of 16");
     if ((field & kIsMmapped) != 0) return fail("an mmapped chunk inside a heap");
-    if (c + size > limit) return fail("a chunk runs past the end");
+    if (size > limit - c) return fail("a chunk runs past the end");
     uint64_t next = c + size;
-    bool in_use = next + kHeader <= limit && (word_at(r, next + 8) & kPrevInUse) != 0;
+    bool in_use = limit - next >= kHeader && (word_at(r, next + 8) & kPrevInUse) != 0;
     if (in_use && size >= 2 * kHeader) out.push_back({c + kHeader, std::min(next + 8, limit)});
     c = next;
   }

@@ -489,7 +489,7 @@ struct Analysis {
       case WaitReason::kSelect: {
         const MemoryRegion* r = stacks[i];
         uint64_t bytes = uint64_t{g.wait_count} * 24;
-        if (!r || g.wait_object < r->start || g.wait_object + bytes > r->end || g.wait_count == 0) {
+        if (!r || g.wait_object < r->start || g.wait_object > r->end || bytes > r->end - g.wait_object || g.wait_count == 0) {
           targets_known[i] = 0;
           return;
         }

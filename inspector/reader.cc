@@ -46,6 +46,19 @@ uid_t owner_of_dir(const std::string& path) {
   return stat(dir.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
 }
 
+// No goroutine's stack is larger than this; a record that says otherwise is damaged.
+constexpr uint64_t kMaxStackCopy = uint64_t{1} << 30;
+
+// sane() drops what no record the runtime writes can hold: a stack whose ends are
+// reversed or too far apart, a closure that wraps around the address space. The rest
+// of the reader then never does arithmetic that wraps.
+void sane(GoroutineRecord& r) {
+  if (r.stack_lo > r.stack_hi || r.stack_hi - r.stack_lo > kMaxStackCopy || r.stack_lo < 4096) {
+    r.stack_lo = r.stack_hi = r.context = 0;
+  }
+  if (r.closure_size > (64u << 20) || r.closure > ~uint64_t{0} - r.closure_size) r.closure = r.closure_size = 0;
+}
+
 bool process_exists(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 
 std::string read_link(const std::string& path) {
@@ -136,6 +149,7 @@ struct Reader {
         GoroutineRecord r;
         bool ok = read_seqlocked(src, &r);
         if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) continue;
+        sane(r);
         records.push_back(r);
         torn.push_back(!ok);
       }
@@ -294,8 +308,12 @@ struct Reader {
         notes[i] = "not started yet";
         continue;
       }
-      if (r.context < r.stack_lo || r.context + kContextSize > r.stack_hi) {
+      if (r.context < r.stack_lo || r.context > r.stack_hi || r.stack_hi - r.context < kContextSize) {
         notes[i] = "saved context outside its stack";
+        continue;
+      }
+      if (r.stack_hi - r.context > kMaxStackCopy) {
+        notes[i] = "stack larger than any goroutine's (a damaged record)";
         continue;
       }
       total += r.stack_hi - r.context;

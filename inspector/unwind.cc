@@ -14,7 +14,8 @@ std::vector<uint64_t> walk_frame_pointers(uint64_t rip, uint64_t rbp, const char
   pcs.push_back(rip);
   uint64_t end = base + size;
   uint64_t fp = rbp;
-  while (pcs.size() < max_frames && fp >= base && fp + 16 <= end && fp % 8 == 0) {
+  // (No sum that can wrap: fp comes from the target and may be anything.)
+  while (pcs.size() < max_frames && fp >= base && end - base >= 16 && fp <= end - 16 && fp % 8 == 0) {
     uint64_t next = 0, ret = 0;
     std::memcpy(&next, copy + (fp - base), 8);
     std::memcpy(&ret, copy + (fp - base) + 8, 8);

@@ -131,6 +131,38 @@ TEST(ArenaFile, AFifoIsRefusedWithoutWaiting) {
   EXPECT_EQ(run_cli("ps", &out), 0) << out;
 }
 
+// A dead process's arena names the files its process had mapped; the symbolizer opens
+// them. A FIFO planted under such a name must not make the inspector wait for ever.
+TEST(ArenaFile, AFifoNamedInADeadArenasMemoryMapIsNotOpened) {
+  ArenaDir dir;
+  std::string path = dead_arena(dir, "old.arena");
+  std::string fifo = dir.path() + "/libplanted.so";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  gleak::arena::ArenaHeader h;
+  {
+    std::ifstream in(path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(&h), sizeof h);
+  }
+  std::string maps = "7f0000000000-7f0000001000 r-xp 00000000 00:00 0 " + fifo + "\n";
+  int fd = open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, maps.c_str(), maps.size() + 1, static_cast<off_t>(h.maps_offset)),
+            static_cast<ssize_t>(maps.size() + 1));
+  close(fd);
+  patch(path, offsetof(gleak::arena::ArenaHeader, maps_size), static_cast<uint32_t>(maps.size()));
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + path, &out), 0) << out;  // timeout(1) would give 124
+}
+
+TEST(ArenaFile, AMemoryMapSizeBeyondItsSpaceIsRefused) {
+  ArenaDir dir;
+  std::string path = dead_arena(dir, "old.arena");
+  patch(path, offsetof(gleak::arena::ArenaHeader, maps_size), uint32_t{0xfffffff0});
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + path, &out), 6) << out;
+  EXPECT_NE(out.find("memory map copy too long"), std::string::npos) << out;
+}
+
 // A dead process's arena whose pid now belongs to another program must never lead to
 // stopping or tracing that program, even when the arena names its executable.
 TEST(PidReuse, AnArenaOfADeadProcessNeverStopsTheProcessThatGotItsPid) {
