@@ -29,6 +29,8 @@ constexpr int64_t kQuietNs = 50'000'000;
 // its main goroutine waiting on a plain thread pays for few analyses.
 constexpr int64_t kFirstGapNs = 200'000'000;
 constexpr int64_t kMaxGapNs = 30'000'000'000;
+// A deadlock check that takes longer than this is given up (its child is killed).
+constexpr int64_t kAnalysisTimeoutNs = 120'000'000'000;
 
 std::atomic<G*> g_main{nullptr};
 std::atomic<uint64_t> g_main_id{0};
@@ -51,7 +53,7 @@ void check(uint64_t main_id) {
   LeakReport r;
   std::string error;
   int64_t started = now_ns();
-  if (!analyse_self(g_cli, 0, &r, &error)) {
+  if (!analyse_self(g_cli, 0, kAnalysisTimeoutNs, &r, &error)) {
     g_log->warn("gleak: the deadlock check could not analyse the process: {}", error);
     return;
   }

@@ -2,8 +2,10 @@
 #include "inspector/arena_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -135,6 +137,16 @@ ArenaFile ArenaFile::open_fd(int fd, const std::string& path) {
   f.owner_ = st.st_uid;
   f.refresh();
   return f;
+}
+
+bool ArenaFile::lock_for_stop(int timeout_ms) {
+  for (int waited = 0;; waited += 5) {
+    if (flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (waited >= timeout_ms) return false;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+  }
 }
 
 void ArenaFile::unmap() {

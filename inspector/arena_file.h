@@ -54,6 +54,11 @@ class ArenaFile {
   const std::string& path() const { return path_; }
   std::size_t size() const { return size_; }
   uid_t owner() const { return owner_; }
+  // lock_for_stop() takes an exclusive lock on the file (flock), held until the
+  // ArenaFile is gone: inspectors that stop the process (dumps, leak analyses, the
+  // runtime's deadlock check) take turns instead of failing on each other's ptrace.
+  // False if another holder kept it for `timeout_ms`.
+  bool lock_for_stop(int timeout_ms);
   // refresh() maps what the file has grown to and takes and checks a new copy of the
   // header (throws as open() does). Readers call it once the target is stopped.
   void refresh();

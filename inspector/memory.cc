@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -87,18 +88,63 @@ std::vector<pid_t> threads_of(pid_t pid) {
   return tids;
 }
 
+namespace {
+
+// tracer_of() is the pid tracing tid (TracerPid in /proc/<pid>/task/<tid>/status), or 0.
+pid_t tracer_of(pid_t pid, pid_t tid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status";
+  FILE* f = std::fopen(path.c_str(), "re");
+  if (!f) return 0;
+  char line[256];
+  pid_t tracer = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "TracerPid:", 10) == 0) {
+      tracer = static_cast<pid_t>(std::atoi(line + 10));
+      break;
+    }
+  }
+  std::fclose(f);
+  return tracer;
+}
+
+// wait_stop() waits for a seized and interrupted thread to stop; false if it exited.
+// A signal-delivery stop may come before the interrupt stop: the thread is stopped
+// either way, and the signal is kept in *signal to be handed back on detach.
+bool wait_stop(pid_t tid, int* signal) {
+  for (;;) {
+    int status = 0;
+    pid_t r = waitpid(tid, &status, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return false;  // ECHILD: gone
+    if (WIFEXITED(status) || WIFSIGNALED(status)) return false;
+    if (!WIFSTOPPED(status)) continue;
+    *signal = (status >> 16) != PTRACE_EVENT_STOP ? WSTOPSIG(status) : 0;
+    return true;
+  }
+}
+
+}  // namespace
+
 StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
   started_ns_ = mono_ns();
   std::set<pid_t> seized;
-  // Threads may start while we seize: repeat until a pass finds no new one.
-  for (int pass = 0; pass < 10; ++pass) {
-    bool any_new = false;
+  // Threads may start while we seize: repeat until a pass finds no new one. A thread
+  // is waited for as soon as it is interrupted, so that every thread we hold is in a
+  // stop we can detach from, whatever happens next.
+  bool settled = false;
+  for (int pass = 0; pass < 10 && !settled; ++pass) {
+    settled = true;
     for (pid_t tid : threads_of(pid)) {
       if (seized.count(tid)) continue;
       if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
         int e = errno;
         if (e == ESRCH) continue;  // exited meanwhile
-        for (pid_t t : seized) ptrace(PTRACE_DETACH, t, nullptr, nullptr);
+        pid_t tracer = e == EPERM ? tracer_of(pid, tid) : 0;
+        release();
+        if (tracer != 0) {
+          throw InspectError(ErrorCode::kIo, "cannot stop process " + std::to_string(pid) + ": it is being traced by pid " +
+                                                   std::to_string(tracer) + " (a debugger, or another gleak)");
+        }
         if (e == EPERM) {
           throw InspectError(ErrorCode::kPermission, "cannot stop process " + std::to_string(pid) +
                                                          " (ptrace: permission denied; see kernel.yama.ptrace_scope)");
@@ -106,30 +152,33 @@ StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
         throw InspectError(ErrorCode::kIo, "cannot stop process " + std::to_string(pid) + ": " + std::strerror(e));
       }
       seized.insert(tid);
+      settled = false;
+      if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+        ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+        continue;
+      }
+      int signal = 0;
+      if (!wait_stop(tid, &signal)) continue;  // it exited
       tids_.push_back(tid);
-      ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-      any_new = true;
+      if (signal != 0) pending_signal_[tid] = signal;
+      user_regs_struct r;
+      if (ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0) regs_[tid] = r;
     }
-    if (!any_new) break;
   }
-  for (pid_t tid : tids_) {
-    int status = 0;
-    if (waitpid(tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) continue;
-    // A signal-delivery stop may come before the interrupt stop: the thread is stopped
-    // either way, and the signal is handed back on detach so it is not lost.
-    if ((status >> 16) != PTRACE_EVENT_STOP) pending_signal_[tid] = WSTOPSIG(status);
-    user_regs_struct r;
-    if (ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0) regs_[tid] = r;
-  }
+  // Threads still appearing after every pass: some may run while we read.
+  complete_ = settled;
 }
 
-StopTheWorld::~StopTheWorld() {
+void StopTheWorld::release() {
   for (pid_t tid : tids_) {
     auto it = pending_signal_.find(tid);
     long sig = it == pending_signal_.end() ? 0 : it->second;
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(sig));
   }
+  tids_.clear();
 }
+
+StopTheWorld::~StopTheWorld() { release(); }
 
 const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
   auto it = regs_.find(tid);

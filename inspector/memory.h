@@ -49,6 +49,9 @@ class StopTheWorld {
   // stopped_ns() is how long the process has been stopped so far.
   int64_t stopped_ns() const;
   const std::vector<pid_t>& threads() const { return tids_; }
+  // complete() is false when threads kept appearing while the process was being
+  // stopped: one of them may have run while it was read.
+  bool complete() const { return complete_; }
 
  private:
   pid_t pid_;
@@ -56,6 +59,8 @@ class StopTheWorld {
   std::map<pid_t, user_regs_struct> regs_;
   std::map<pid_t, int> pending_signal_;  // re-delivered on detach
   int64_t started_ns_ = 0;
+  bool complete_ = true;
+  void release();  // detaches every stopped thread
 };
 
 // PopulatedBuffer is anonymous memory mapped with MAP_POPULATE: page faults one by one

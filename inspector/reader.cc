@@ -446,7 +446,7 @@ struct Reader {
   // each goroutine's used stack and closure, and the threads' registers.
   void capture_memory() {
     auto img = std::make_shared<MemoryImage>();
-    img->stopped = stopped != nullptr;
+    img->stopped = stopped != nullptr && stopped->complete();
     ProcessMemory mem(snap.pid);
     std::string maps_text;
     {
@@ -800,8 +800,12 @@ struct Reader {
     snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
     if (live && !self && opt.consistent && opt.stacks) {
       try {
+        if (!file.lock_for_stop(30000)) {
+          throw InspectError(ErrorCode::kIo, "another gleak kept process " + std::to_string(snap.pid) + " stopped for 30 s");
+        }
         stopped = std::make_unique<StopTheWorld>(snap.pid);
-        snap.consistent = true;
+        snap.consistent = stopped->complete();
+        if (!stopped->complete()) snap.warnings.push_back("threads kept starting while the process was stopped; some may have run");
       } catch (const InspectError& e) {
         snap.warnings.push_back(std::string(e.what()) + "; reading it while it runs");
       }

@@ -54,6 +54,9 @@ struct FindLeaksOptions {
   // Blocked at least this long on an object something can still reach: suspected.
   // Zero turns the check off.
   std::chrono::nanoseconds suspect_after = std::chrono::minutes(10);
+  // The analysis runs in a child process (the gleak command); one that takes longer
+  // than this is killed, the process goes on, and find_leaks() throws.
+  std::chrono::nanoseconds timeout = std::chrono::minutes(2);
 };
 
 // LeakAnalysisError: the analysis could not be run (no gleak command, the process may

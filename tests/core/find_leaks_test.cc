@@ -3,7 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -115,6 +122,68 @@ TEST(FindLeaksErrors, ABadGleakCommandIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("GLEAK_CLI"), std::string::npos) << e.what();
   }
   unsetenv("GLEAK_CLI");
+}
+
+// fake_cli() writes an executable shell script standing in for the gleak command.
+std::string fake_cli(const std::string& body) {
+  char path[] = "/tmp/gleak-fake-cli-XXXXXX";
+  int fd = mkstemp(path);
+  std::string text = "#!/bin/sh\n" + body + "\n";
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  fchmod(fd, 0700);
+  close(fd);
+  return path;
+}
+
+// A command that never answers is killed when the timeout passes; the program goes on.
+TEST(FindLeaksErrors, ACommandThatHangsIsStoppedAtTheTimeout) {
+  std::string cli = fake_cli("exec sleep 1000");
+  setenv("GLEAK_CLI", cli.c_str(), 1);
+  gleak::FindLeaksOptions o;
+  o.timeout = std::chrono::milliseconds(300);
+  try {
+    gleak::find_leaks(o);
+    ADD_FAILURE() << "find_leaks() did not throw";
+  } catch (const gleak::LeakAnalysisError& e) {
+    EXPECT_NE(std::string(e.what()).find("took longer than"), std::string::npos) << e.what();
+  }
+  unsetenv("GLEAK_CLI");
+  unlink(cli.c_str());
+}
+
+// The command gets the pipes it answers on and nothing else the program holds open,
+// and no DEBUGINFOD_URLS (a network fetch while the program is stopped).
+TEST(FindLeaksErrors, TheCommandInheritsNoDescriptorAndNoDebuginfodUrl) {
+  int held = open("/dev/null", O_RDONLY);  // not close-on-exec
+  ASSERT_GE(held, 3);
+  setenv("DEBUGINFOD_URLS", "http://debuginfod.invalid", 1);
+  std::string cli = fake_cli("[ -e /proc/$$/fd/" + std::to_string(held) +
+                             " ] && echo inherited-fd >&2; [ -n \"$DEBUGINFOD_URLS\" ] && echo inherited-url >&2; "
+                             "echo checked >&2; exit 3");
+  setenv("GLEAK_CLI", cli.c_str(), 1);
+  try {
+    gleak::find_leaks();
+    ADD_FAILURE() << "find_leaks() did not throw";
+  } catch (const gleak::LeakAnalysisError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("checked"), std::string::npos) << what;
+    EXPECT_EQ(what.find("inherited-fd"), std::string::npos) << what;
+    EXPECT_EQ(what.find("inherited-url"), std::string::npos) << what;
+  }
+  unsetenv("GLEAK_CLI");
+  unsetenv("DEBUGINFOD_URLS");
+  close(held);
+  unlink(cli.c_str());
+}
+
+// The library that gets installed knows only the installed command; the build tree's
+// is compiled into the programs built in the tree.
+TEST(FindLeaksErrors, TheRuntimeLibraryHoldsNoBuildTreePath) {
+  std::ifstream in(GLEAK_RUNTIME_LIBRARY, std::ios::binary);
+  ASSERT_TRUE(in.good()) << GLEAK_RUNTIME_LIBRARY;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(GLEAK_BUILD_TREE_CLI), std::string::npos);
+  EXPECT_NE(bytes.find("/bin/gleak"), std::string::npos);  // the installed path
 }
 
 }  // namespace

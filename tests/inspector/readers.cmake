@@ -60,3 +60,10 @@ add_dependencies(arena_file_test gleak stuck_server)
 target_compile_definitions(arena_file_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
+
+# Stopping a process: racing readers, another tracer, readers killed mid-read.
+gleak_inspector_test(memory_test)
+add_dependencies(memory_test gleak gleak_target_parked)
+target_compile_definitions(memory_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
