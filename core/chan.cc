@@ -1,6 +1,7 @@
 // core/chan.cc — channels, after Go's runtime/chan.go: a lock, a ring buffer, and FIFO
 // queues of parked senders and receivers. A value goes straight from a parked sender's
 // frame to the receiver (or the reverse) without touching the buffer when it can.
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -70,6 +71,9 @@ using namespace internal;
 
 [[gnu::noinline]] ChanState* chan_make(const ElemOps* ops, std::size_t capacity) {
   ensure_started();
+  // As Go's makechan: a buffer whose size overflows, or that no allocation could hold.
+  std::size_t stride = (ops->size + ops->align - 1) / ops->align * ops->align;
+  if (stride > 0 && capacity > (std::size_t{1} << 47) / stride) gleak::panic("makechan: size out of range");
   auto* c = new ChanState();
   c->ops = ops;
   c->cap = capacity;

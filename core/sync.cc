@@ -76,11 +76,18 @@ void WaitGroup::add(int64_t delta) {
   auto v = static_cast<int32_t>(s >> 32);
   auto waiters = static_cast<uint32_t>(s);
   if (v < 0) panic("sync: negative WaitGroup counter");
+  // As Go: a counter raised from zero while goroutines still wait for the previous
+  // round's zero would be wiped by their release, or would hold them for ever.
+  if (waiters != 0 && delta > 0 && v == delta) panic("sync: WaitGroup misuse: Add called concurrently with Wait");
   if (v != 0 || waiters == 0) return;
   // Waiters registered themselves under the queue lock and cannot return before they
-  // are woken, so this WaitGroup is still alive here.
+  // are woken, so this WaitGroup is still alive here. The state goes to zero only if no
+  // add() came in between.
   spin_lock(waiters_.lock);
-  state_.store(0, std::memory_order_release);
+  if (!state_.compare_exchange_strong(s, 0, std::memory_order_acq_rel)) {
+    spin_unlock(waiters_.lock);
+    panic("sync: WaitGroup misuse: Add called concurrently with Wait");
+  }
   Waiter* chain = pop_all(waiters_);
   spin_unlock(waiters_.lock);
   wake_chain(chain);
@@ -100,6 +107,11 @@ void WaitGroup::wait() {
   init_waiter(&me);
   push(waiters_, &me);
   wait_on(&me, &waiters_.lock, WaitReason::kWaitGroupWait, this);
+  // Released at zero; a counter above zero already means a new round began before this
+  // one's waiters had all returned (Go panics alike).
+  if (static_cast<int32_t>(state_.load(std::memory_order_acquire) >> 32) != 0) {
+    panic("sync: WaitGroup is reused before previous Wait has returned");
+  }
   emit(arena::EventKind::kJoin, goroutine_id(), reinterpret_cast<uint64_t>(this), 0);
 }
 
@@ -266,6 +278,9 @@ void RWMutex::unlock_shared() {
 // ---- Cond ------------------------------------------------------------------------------------
 
 void Cond::wait() {
+  // Checked before this goroutine joins the queue: a panic once it is in would leave a
+  // waiter behind on a stack that unwinds.
+  if (m_->state_.load(std::memory_order_relaxed) == 0) panic("sync: unlock of unlocked mutex");
   spin_lock(waiters_.lock);
   Waiter me;
   init_waiter(&me);

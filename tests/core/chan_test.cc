@@ -36,6 +36,19 @@ TEST_P(ChanTest, DefaultConstructedChanIsNil) {
   });
 }
 
+// Go's makechan: a buffer whose byte size overflows panics, and makes nothing.
+TEST_P(ChanTest, ACapacityTooLargeForMemoryPanics) {
+  run([] {
+    for (std::size_t cap : {~std::size_t{0}, ~std::size_t{0} / 8 + 1, std::size_t{1} << 60}) {
+      auto p = gleak::recover([&] { Chan<uint64_t> c(cap); });
+      ASSERT_TRUE(p.has_value()) << cap;
+      EXPECT_EQ(p->message, "makechan: size out of range");
+    }
+    Chan<uint64_t> fine(1 << 20);
+    EXPECT_EQ(fine.cap(), std::size_t{1} << 20);
+  });
+}
+
 TEST_P(ChanTest, ReceiveOnNilChannelBlocksForever) {
   abandon(1);
   run([] {

@@ -450,6 +450,73 @@ TEST_P(SyncTest, RWMutexUnlockOfUnlockedRWMutexPanics) {
   });
 }
 
+TEST_P(SyncTest, RWMutexRUnlockWhileAWriterHoldsItPanicsAndTheWriterKeepsIt) {
+  run([] {
+    gleak::RWMutex rw;
+    rw.lock();
+    auto p = gleak::recover([&] { rw.unlock_shared(); });
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->message, "sync: RUnlock of unlocked RWMutex");
+    EXPECT_FALSE(rw.try_lock_shared());  // still held for writing
+    rw.unlock();
+    EXPECT_TRUE(rw.try_lock_shared());
+    rw.unlock_shared();
+  });
+}
+
+// A Cond waited on without its mutex held panics as Go's Unlock does, before the
+// goroutine joins the queue: no waiter is left behind on a stack that unwound, and the
+// Cond works afterwards.
+TEST_P(SyncTest, CondWaitWithoutTheLockPanicsAndLeavesNoWaiterBehind) {
+  run([] {
+    gleak::Mutex mu;
+    gleak::Cond cond(mu);
+    for (int i = 0; i < 3; ++i) {
+      auto p = gleak::recover([&] { cond.wait(); });
+      ASSERT_TRUE(p.has_value());
+      EXPECT_EQ(p->message, "sync: unlock of unlocked mutex");
+    }
+    cond.broadcast();  // would wake the stale waiters of an unwound stack
+    bool ready = false;
+    Chan<Unit> waiting(1);
+    gleak::WaitGroup done;
+    done.add(1);
+    gleak::go([&] {
+      std::unique_lock<gleak::Mutex> lk(mu);
+      waiting.send(Unit{});  // still holding mu
+      while (!ready) cond.wait();
+      done.done();
+    });
+    waiting.recv();
+    {
+      std::lock_guard<gleak::Mutex> lk(mu);  // only once wait() released it
+      ready = true;
+      cond.signal();
+    }
+    done.wait();
+  });
+}
+
+// Go: "WaitGroup is reused before previous Wait has returned". With one worker the
+// waiter is parked when the counter drops to zero and is raised again at once.
+TEST_P(SyncOneWorkerTest, WaitGroupReusedBeforeItsWaiterReturnedPanicsInTheWaiter) {
+  run([] {
+    gleak::WaitGroup wg;
+    wg.add(1);
+    Chan<std::string> got(1);
+    gleak::go([&] {
+      auto p = gleak::recover([&] { wg.wait(); });
+      got.send(p ? p->message : std::string("returned"));
+    });
+    gleak::yield();  // the waiter runs until it parks in wait()
+    wg.done();       // releases it ...
+    wg.add(1);       // ... and begins a new round before it ran
+    EXPECT_EQ(*got.recv(), "sync: WaitGroup is reused before previous Wait has returned");
+    wg.done();
+    wg.wait();
+  });
+}
+
 // ---- Once ------------------------------------------------------------------------------
 
 TEST_P(SyncTest, OnceRunsItsFunctionOnceUnderConcurrency) {
