@@ -793,6 +793,13 @@ void forward(int sig, siginfo_t* info, void* uctx) {
   if (info->si_code <= 0) raise(sig);
 }
 
+// has_own_handler() says whether a disposition is a function (not the default, not
+// ignored).
+bool has_own_handler(const struct sigaction& sa) {
+  if ((sa.sa_flags & SA_SIGINFO) != 0) return sa.sa_sigaction != nullptr;
+  return sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+}
+
 // from_goroutine() says whether a signal is a goroutine's own doing: a fault of its
 // code or of its stack, or its own call of abort().
 bool from_goroutine(int sig, const siginfo_t* info, const G* g, const StackHit& hit) {
@@ -854,6 +861,15 @@ bool abort_stack(uintptr_t interrupted_pc, uintptr_t* pcs, int* n) {
   G* g = current_g();
   StackHit hit = sig == SIGSEGV || sig == SIGBUS ? stack_classify(info->si_addr) : StackHit{};
   if (!from_goroutine(sig, info, g, hit)) {
+    forward(sig, info, uctx);
+    return;
+  }
+  // A fault of a goroutine's code, outside its stack's guard, first goes to a handler
+  // installed before ours: libraries that map memory on demand, or catch faults in
+  // their own regions, fix the page and return, and the instruction runs again. One
+  // that does not return (it reports and exits) is as good as ours; only with no such
+  // handler is the fault a goroutine's crash here.
+  if ((sig == SIGSEGV || sig == SIGBUS) && !hit.in_guard && has_own_handler(g_old[sig])) {
     forward(sig, info, uctx);
     return;
   }
@@ -969,7 +985,16 @@ int capture_stack(uintptr_t* out, int max) {
 
 // become_the_reporter() lets the first dying thread through and parks every later one
 // for good: the first ends the process. Returns the reporter's thread id.
-static int become_the_reporter() {
+static int become_the_reporter(const Death& death) {
+  if (g_dying.load(std::memory_order_acquire) != 0 && g_dying_tid.load(std::memory_order_relaxed) == gettid()) {
+    // A second death on the thread writing the first one's report (a failed check, an
+    // exception out of the symbolizer): parking here would hang the report for good.
+    static const char kMsg[] = "\nfatal error: the crash report failed: ";
+    (void)!write(2, kMsg, sizeof kMsg - 1);
+    (void)!write(2, death.header, strnlen(death.header, sizeof death.header));
+    (void)!write(2, "\n", 1);
+    _exit(2);
+  }
   if (g_dying.exchange(1) != 0) {
     std::atomic<uint32_t> never{0};
     for (;;) futex_wait(&never, 0);
@@ -980,7 +1005,7 @@ static int become_the_reporter() {
 }
 
 void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {
-  int tid = become_the_reporter();
+  int tid = become_the_reporter(death);
   // The chain is taken once, for the record and the report alike: ancestors may exit
   // while the report is written.
   if (g != nullptr) collect_chain(g->rec, &g_chain);
@@ -1022,7 +1047,7 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
 }
 
 void die_with_report(const Death& death, const std::string& report) {
-  become_the_reporter();
+  become_the_reporter(death);
   write_crash_record(death, nullptr, 0, nullptr);
   {
     Writer w(g_out, sizeof g_out, 2);

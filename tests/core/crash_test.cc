@@ -6,6 +6,7 @@
 // fresh: main is goroutine 1 and the goroutines it starts are numbered from 2 on.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -544,6 +545,47 @@ void fpe_on_a_plain_thread_with_a_previous_handler(int procs) {
 TEST_P(CrashDeathTest, AFaultOutsideGoroutinesGoesToThePreviousHandler) {
   if (!signals_reported()) GTEST_SKIP() << "fatal signals are left to the sanitizer";
   EXPECT_EXIT(fpe_on_a_plain_thread_with_a_previous_handler(GetParam()), ::testing::ExitedWithCode(42), "");
+}
+
+// A library that maps memory on demand catches its own faults: a handler installed
+// before the runtime gets a goroutine's fault first, fixes the page and returns, and
+// the goroutine goes on.
+char* g_lazy_page = nullptr;
+
+void map_on_demand(int, siginfo_t* info, void*) {
+  auto* a = static_cast<char*>(info->si_addr);
+  if (a >= g_lazy_page && a < g_lazy_page + 4096) {
+    mprotect(g_lazy_page, 4096, PROT_READ | PROT_WRITE);
+    return;
+  }
+  _exit(43);
+}
+
+void fault_fixed_by_a_previous_handler(int procs) {
+  g_lazy_page = static_cast<char*>(mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  struct sigaction sa {};
+  sa.sa_sigaction = map_on_demand;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, nullptr);
+  int got = 0;
+  gleak::run(
+      [&got] {
+        Chan<int> done(1);
+        gleak::go([done] {
+          volatile char* p = g_lazy_page;
+          p[100] = 7;  // faults once; the library's handler makes the page
+          done.send(p[100]);
+        });
+        got = *done.recv();
+      },
+      gleak::Config{.procs = procs});
+  std::_Exit(got == 7 ? 0 : 44);
+}
+
+TEST_P(CrashDeathTest, AGoroutinesFaultGoesFirstToAHandlerInstalledBefore) {
+  if (!signals_reported()) GTEST_SKIP() << "fatal signals are left to the sanitizer";
+  EXPECT_EXIT(fault_fixed_by_a_previous_handler(GetParam()), ::testing::ExitedWithCode(0), "");
 }
 
 // ---- recovered panics in the report -----------------------------------------------------
