@@ -81,7 +81,9 @@ void validate(const std::string& path, const ArenaHeader& h, std::size_t size) {
   // A runtime whose file system filled up went on in private memory: its later tables
   // are not in the file, and readers skip them (the header says so).
   bool incomplete = (h.flags.load(std::memory_order_relaxed) & kArenaIncomplete) != 0;
-  auto in_file = [&](uint64_t off, uint64_t len) { return off != 0 && off <= size && len <= size - off; };
+  // The runtime places every table at a multiple of 64 bytes (arena_alloc()).
+  auto in_file = [&](uint64_t off, uint64_t len) { return off != 0 && off % 64 == 0 && off <= size && len <= size - off; };
+  if (gchunks > 0 && h.goroutine_stride % alignof(GoroutineRecord) != 0) corrupt(path, "goroutine stride misaligned");
   for (uint32_t i = 0; i < gchunks; ++i) {
     if (!in_file(h.goroutine_chunk_offset[i], uint64_t{h.goroutine_stride} * kGoroutinesPerChunk) && !incomplete) {
       corrupt(path, "goroutine chunk " + std::to_string(i) + " lies outside the file");

@@ -63,10 +63,11 @@ class ArenaFile {
   // header (throws as open() does). Readers call it once the target is stopped.
   void refresh();
 
-  // at<T>(offset, count) is `count` T's at `offset`, or null when out of bounds.
+  // at<T>(offset, count) is `count` T's at `offset`, or null when out of bounds or
+  // misaligned for T (the mapping is page-aligned, so the offset decides).
   template <class T>
   const T* at(uint64_t offset, std::size_t count = 1) const {
-    if (offset == 0 || offset > size_ || count > (size_ - offset) / sizeof(T)) return nullptr;
+    if (offset == 0 || offset > size_ || count > (size_ - offset) / sizeof(T) || offset % alignof(T) != 0) return nullptr;
     return reinterpret_cast<const T*>(base_ + offset);
   }
 

@@ -687,7 +687,7 @@ struct Reader {
       auto it = index.find(cs.goroutine);
       if (it != index.end()) {
         stacks[it->second].resize(cs.nframes);
-        std::memcpy(stacks[it->second].data(), p + at, cs.nframes * 8);
+        if (cs.nframes > 0) std::memcpy(stacks[it->second].data(), p + at, cs.nframes * 8);
         notes[it->second].clear();
       }
       at += cs.nframes * 8;
