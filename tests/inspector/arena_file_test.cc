@@ -108,6 +108,30 @@ TEST(FindArena, ADirectoryOfAnotherUserIsNotSearched) {
   EXPECT_NE(out.find("belongs to uid 65534"), std::string::npos) << out;
 }
 
+// Another user's process, read without the rights to it: refused with a clear message,
+// and the process is never stopped.
+TEST(FindArena, AnotherUsersProcessIsRefusedWithoutTouchingIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+  ArenaDir base;
+  std::string theirs = base.path() + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chmod(base.path().c_str(), 0755), 0);
+  setenv("GLEAK_DIR", theirs.c_str(), 1);
+  Child target({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", GLEAK_PARKED, "100"});
+  ASSERT_TRUE(target.wait_for("ready"));
+  std::string out;
+  for (const char* cmd : {"dump", "leaks"}) {
+    int rc = run_command("GLEAK_DIR=" + theirs + " setpriv --reuid=65533 --regid=65533 --clear-groups " + GLEAK_CLI +
+                             " " + cmd + " " + std::to_string(target.pid()) + " 2>&1",
+                         &out);
+    EXPECT_EQ(rc, 5) << out;
+    EXPECT_NE(out.find("belongs to another user"), std::string::npos) << out;
+  }
+  EXPECT_EQ(proc_state(target.pid()), 'S');
+  EXPECT_TRUE(target.wait_for("tick"));
+}
+
 TEST(FindArena, ASymbolicLinkInTheDirectoryIsRefused) {
   ArenaDir dir;
   ArenaDir elsewhere;

@@ -56,9 +56,10 @@ target_compile_definitions(top_test PRIVATE
 
 # What the inspector trusts: arena directories, links, FIFOs, reused pids.
 gleak_inspector_test(arena_file_test)
-add_dependencies(arena_file_test gleak stuck_server)
+add_dependencies(arena_file_test gleak stuck_server gleak_target_parked)
 target_compile_definitions(arena_file_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>"
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
 
 # Stopping a process: racing readers, another tracer, readers killed mid-read.
@@ -67,3 +68,13 @@ add_dependencies(memory_test gleak gleak_target_parked)
 target_compile_definitions(memory_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
+
+# A thousand dumps of a busy target (about five minutes).
+add_executable(dump_stress_test dump_stress_test.cc)
+target_include_directories(dump_stress_test PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(dump_stress_test PRIVATE GTest::gtest GTest::gtest_main)
+add_dependencies(dump_stress_test gleak gleak_target_parked)
+target_compile_definitions(dump_stress_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
+gtest_discover_tests(dump_stress_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 1200 LABELS "inspector;stress")
