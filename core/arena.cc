@@ -387,8 +387,15 @@ void update_object(ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t f
   return;
 #endif
   if (rec == nullptr) return;
+  // Writers may race (WaitGroup::add() from many goroutines at once): each takes the
+  // record by making `seq` odd with a CAS, so that two updates never interleave and a
+  // reader never takes a mix of them for a consistent record.
   uint32_t s = rec->seq.load(std::memory_order_relaxed);
-  rec->seq.store(s + 1, std::memory_order_relaxed);
+  for (;;) {
+    if ((s & 1) == 0 && rec->seq.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)) break;
+    cpu_relax();
+    s = rec->seq.load(std::memory_order_relaxed);
+  }
   std::atomic_thread_fence(std::memory_order_release);
   rec->word0 = word0;
   rec->word1 = word1;

@@ -35,6 +35,12 @@
 #include <sanitizer/asan_interface.h>
 #define GLEAK_ASAN 1
 #endif
+// ThreadSanitizer follows the goroutines as fibers: each gets one when it first runs,
+// every switch says which one runs next, and the fiber goes with the descriptor.
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define GLEAK_TSAN 1
+#endif
 
 namespace gleak::internal {
 namespace {
@@ -50,7 +56,9 @@ struct Sched {
   std::atomic<int> nprocs{0};   // active Ps
   std::atomic<int> nthreads{0}; // Ps whose thread exists
   std::mutex procs_mu;          // serialises set_procs
-  P* ps[kMaxProcs] = {};
+  // Published with release once built: other workers' steal() reads the slots while
+  // start_procs() fills them.
+  std::atomic<P*> ps[kMaxProcs] = {};
 
   // Global run queue.
   SpinLock gq_lock;
@@ -132,6 +140,11 @@ G* alloc_g(P* p) {
 
 void release_g(P* p, G* g) {
   if (g->stack_top() != nullptr) stack_free(g->stack_top());
+#if GLEAK_TSAN
+  // Run on the next context: the fiber is no longer the current one.
+  if (g->tsan_fiber != nullptr) __tsan_destroy_fiber(g->tsan_fiber);
+  g->tsan_fiber = nullptr;
+#endif
   if (g->closure_on_heap) ::operator delete(g->closure, std::align_val_t(g->closure_align));
   g->closure = nullptr;
   {
@@ -141,7 +154,7 @@ void release_g(P* p, G* g) {
     g->rec.context = 0;
     g->rec.worker = -1;
   }
-  ++p->exited;
+  __atomic_store_n(&p->exited, p->exited + 1, __ATOMIC_RELAXED);  // read by num_goroutine()
   g->next = p->free_g;
   p->free_g = g;
   if (++p->free_g_count > kGCacheMax) {
@@ -344,6 +357,11 @@ void switch_to(P* p, G* next) {
   void** fake = p->pending.kind == Pending::kExit ? nullptr : (prev ? &prev->asan_fake_stack : &p->asan_fake_g0);
   asan_start(fake, next->stack_base(), stack_size());
 #endif
+#if GLEAK_TSAN
+  if (p->pending.prev == nullptr && p->tsan_g0 == nullptr) p->tsan_g0 = __tsan_get_current_fiber();
+  if (next->tsan_fiber == nullptr) next->tsan_fiber = __tsan_create_fiber(0);
+  __tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
   Transfer t = jump(next->ctx(), p);
   finish_switch(t);
 }
@@ -354,6 +372,9 @@ void switch_to_g0(P* p) {
   G* prev = p->pending.prev;
   void** fake = p->pending.kind == Pending::kExit ? nullptr : &prev->asan_fake_stack;
   asan_start(fake, p->asan_g0_bottom, p->asan_g0_size);
+#endif
+#if GLEAK_TSAN
+  __tsan_switch_to_fiber(p->tsan_g0, 0);
 #endif
   Transfer t = jump(p->g0, p);
   finish_switch(t);
@@ -440,7 +461,7 @@ bool work_available() {
   if (g_sched->gq_size.load(std::memory_order_seq_cst) > 0) return true;
   int n = g_sched->nprocs.load(std::memory_order_relaxed);
   for (int i = 0; i < n; ++i) {
-    P* q = g_sched->ps[i];
+    P* q = g_sched->ps[i].load(std::memory_order_acquire);
     if (q != nullptr && !runq_empty(q)) return true;
   }
   return timers_due();
@@ -490,15 +511,15 @@ void wake_idle_p() {
     p = g_sched->idle[--g_sched->nidle_list];
     p->idle = false;
     g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
-    p->spinning = true;
+    p->spinning.store(true, std::memory_order_relaxed);
     g_sched->nspinning.fetch_add(1, std::memory_order_seq_cst);
   }
   wake_p(p);
 }
 
 void stop_spinning(P* p) {
-  if (!p->spinning) return;
-  p->spinning = false;
+  if (!p->spinning.load(std::memory_order_relaxed)) return;
+  p->spinning.store(false, std::memory_order_relaxed);
   // The last spinner to find work wakes another worker if more work is waiting, so
   // parallelism ramps up one worker at a time.
   if (g_sched->nspinning.fetch_sub(1, std::memory_order_seq_cst) == 1 && work_available()) wake_idle_p();
@@ -512,7 +533,7 @@ G* steal(P* p, bool runnext_too) {
   uint32_t start = fast_rand();
   G* batch[kRunQueueSize / 2];
   for (int k = 0; k < n; ++k) {
-    P* v = g_sched->ps[(start + k) % n];
+    P* v = g_sched->ps[(start + k) % n].load(std::memory_order_acquire);
     if (v == nullptr || v == p) continue;
     if (uint32_t got = runq_grab(v, batch)) {
       for (uint32_t i = 0; i + 1 < got; ++i) runq_put(p, batch[i]);
@@ -521,7 +542,7 @@ G* steal(P* p, bool runnext_too) {
   }
   if (runnext_too) {
     for (int k = 0; k < n; ++k) {
-      P* v = g_sched->ps[(start + k) % n];
+      P* v = g_sched->ps[(start + k) % n].load(std::memory_order_acquire);
       if (v == nullptr || v == p) continue;
       uint64_t sw = v->switches.load(std::memory_order_relaxed);
       // A worker that has not switched for a whole check period is running one long
@@ -576,11 +597,11 @@ G* find_work(P* p) {
     // a futex call on both sides, far more than a short spin when work comes in bursts.
     // At most half the busy workers spin, so spinning cannot eat a loaded machine.
     int busy = g_sched->nprocs.load(std::memory_order_relaxed) - g_sched->nidle.load(std::memory_order_relaxed);
-    if (!p->spinning && 2 * g_sched->nspinning.load(std::memory_order_relaxed) < busy - 1) {
-      p->spinning = true;
+    if (!p->spinning.load(std::memory_order_relaxed) && 2 * g_sched->nspinning.load(std::memory_order_relaxed) < busy - 1) {
+      p->spinning.store(true, std::memory_order_relaxed);
       g_sched->nspinning.fetch_add(1, std::memory_order_seq_cst);
     }
-    if (p->spinning) {
+    if (p->spinning.load(std::memory_order_relaxed)) {
       for (int round = 0; round < kSpinRounds && !g; ++round) {
         for (int k = 0; k < 32; ++k) cpu_relax();
         g = take_runnext(p);
@@ -596,8 +617,8 @@ G* find_work(P* p) {
     // Go idle. Publish idleness first, then look once more: a waker that queued work
     // before seeing us idle is seen by this second look (both sides use seq_cst).
     idle_push(p);
-    if (p->spinning) {
-      p->spinning = false;
+    if (p->spinning.load(std::memory_order_relaxed)) {
+      p->spinning.store(false, std::memory_order_relaxed);
       g_sched->nspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
     if (work_available()) {
@@ -661,7 +682,7 @@ void start_procs(int n) {
     p->id = i;
     p->events = arena_ring(static_cast<uint32_t>(i));
     p->clock = coarse_now_ns();
-    g_sched->ps[i] = p;
+    g_sched->ps[i].store(p, std::memory_order_release);
     p->thread = std::thread(worker_main, p);
     p->thread.detach();
   }
@@ -671,7 +692,7 @@ void start_procs(int n) {
   // taken off the idle list (or a retired one, which is on none) may be handed a
   // wake-up: a running worker would later take it for one meant for an idle worker.
   for (int i = 0; i < std::min(have, std::max(n, old)); ++i) {
-    P* q = g_sched->ps[i];
+    P* q = g_sched->ps[i].load(std::memory_order_acquire);
     if (idle_remove(q) || q->retired.load(std::memory_order_acquire)) wake_p(q);
   }
 }
@@ -874,7 +895,7 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
     g->rec.group = group;
   }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
-    ++p->spawned;
+    __atomic_store_n(&p->spawned, p->spawned + 1, __ATOMIC_RELAXED);  // read by num_goroutine()
     ring_emit(p->events, now, arena::EventKind::kSpawn, id, parent_id, 0);
     put_runnext(p, g);
   } else {
@@ -1028,7 +1049,7 @@ int64_t num_goroutine() {
   int64_t n = g_sched->plain_spawned.load(std::memory_order_relaxed);
   int np = g_sched->nthreads.load(std::memory_order_acquire);
   for (int i = 0; i < np; ++i) {
-    P* p = g_sched->ps[i];
+    P* p = g_sched->ps[i].load(std::memory_order_acquire);
     n += __atomic_load_n(&p->spawned, __ATOMIC_RELAXED) - __atomic_load_n(&p->exited, __ATOMIC_RELAXED);
   }
   return n;

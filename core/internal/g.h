@@ -25,7 +25,10 @@ struct alignas(64) G {
   G* next = nullptr;                // run queue / free list link
   void (*entry)(void*) = nullptr;   // runs and destroys the closure
   void* closure = nullptr;          // inline_closure or a heap block
-  void* asan_fake_stack = nullptr;
+  union {  // one sanitizer at a time
+    void* asan_fake_stack = nullptr;  // AddressSanitizer: the fake stack of a switched-out goroutine
+    void* tsan_fiber;                 // ThreadSanitizer: this goroutine's fiber (null: none yet)
+  };
   uint32_t closure_size = 0;
   uint32_t closure_align = 0;  // of a heap closure: it is freed with the same alignment
   bool closure_on_heap = false;

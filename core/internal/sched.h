@@ -57,8 +57,9 @@ struct alignas(64) P {
   alignas(64) std::atomic<uint32_t> wake{0};
   bool idle = false;  // guarded by the idle-list lock
   std::atomic<bool> retired{false};  // sleeping in retire(), on no idle list
-  bool spinning = false;
+  std::atomic<bool> spinning{false};  // set by the waker of an idle worker too
   void* asan_fake_g0 = nullptr;
+  void* tsan_g0 = nullptr;  // ThreadSanitizer: the worker thread's own fiber
   void* asan_g0_bottom = nullptr;
   std::size_t asan_g0_size = 0;
   std::thread thread;
