@@ -2,6 +2,7 @@
 // its stdout read line by line, killed if the test leaves it running.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -10,6 +11,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -89,6 +92,24 @@ class Child {
   FILE* out_ = nullptr;
   bool reaped_ = false;
 };
+
+// stopped_threads() counts the threads of pid in a ptrace or job-control stop ('t' or
+// 'T' in /proc/<pid>/task/<tid>/stat): a reader must never leave one behind.
+inline int stopped_threads(pid_t pid) {
+  int n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(dir + "/" + e->d_name + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close != std::string::npos && close + 2 < text.size() && (text[close + 2] == 't' || text[close + 2] == 'T')) ++n;
+  }
+  closedir(d);
+  return n;
+}
 
 // run_command() runs a shell command line, returns its exit status (-1 if it did not
 // exit) and its standard output in *out.

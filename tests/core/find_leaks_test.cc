@@ -178,11 +178,15 @@ TEST(FindLeaksErrors, TheCommandInheritsNoDescriptorAndNoDebuginfodUrl) {
 
 // The library that gets installed knows only the installed command; the build tree's
 // is compiled into the programs built in the tree.
-TEST(FindLeaksErrors, TheRuntimeLibraryHoldsNoBuildTreePath) {
+TEST(FindLeaksErrors, TheLibrariesHoldNoBuildTreePath) {
+  for (const char* library : {GLEAK_RUNTIME_LIBRARY, GLEAK_TESTING_LIBRARY}) {
+    std::ifstream in(library, std::ios::binary);
+    ASSERT_TRUE(in.good()) << library;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(GLEAK_BUILD_TREE_CLI), std::string::npos) << library;
+  }
   std::ifstream in(GLEAK_RUNTIME_LIBRARY, std::ios::binary);
-  ASSERT_TRUE(in.good()) << GLEAK_RUNTIME_LIBRARY;
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(bytes.find(GLEAK_BUILD_TREE_CLI), std::string::npos);
   EXPECT_NE(bytes.find("/bin/gleak"), std::string::npos);  // the installed path
 }
 

@@ -18,27 +18,12 @@ namespace {
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
 using gleak::testing_support::run_command;
+using gleak::testing_support::stopped_threads;
 
 int64_t mono_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int stopped_threads(pid_t pid) {
-  int n = 0;
-  std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(dir.c_str());
-  if (!d) return 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(dir + "/" + e->d_name + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = text.rfind(')');
-    if (close != std::string::npos && close + 2 < text.size() && (text[close + 2] == 't' || text[close + 2] == 'T')) ++n;
-  }
-  closedir(d);
-  return n;
 }
 
 TEST(DumpStress, AThousandDumpsOfABusyTargetLeaveItRunningAndWorking) {
