@@ -381,20 +381,23 @@ void unregister_object(ObjectRecord* rec) {
   rec->seq.store(s + 2, std::memory_order_release);
 }
 
-void update_object(ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags) {
+void update_object(ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags, bool shared) {
 #if defined(GLEAK_NO_RECORDING)
-  (void)rec, (void)word0, (void)word1, (void)flags;
+  (void)rec, (void)word0, (void)word1, (void)flags, (void)shared;
   return;
 #endif
   if (rec == nullptr) return;
-  // Writers may race (WaitGroup::add() from many goroutines at once): each takes the
-  // record by making `seq` odd with a CAS, so that two updates never interleave and a
-  // reader never takes a mix of them for a consistent record.
   uint32_t s = rec->seq.load(std::memory_order_relaxed);
-  for (;;) {
-    if ((s & 1) == 0 && rec->seq.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)) break;
-    cpu_relax();
-    s = rec->seq.load(std::memory_order_relaxed);
+  if (!shared) {
+    rec->seq.store(s + 1, std::memory_order_relaxed);
+  } else {
+    // Writers race: each takes the record by making `seq` odd with a CAS, so that two
+    // updates never interleave and a reader never takes a mix of them as consistent.
+    for (;;) {
+      if ((s & 1) == 0 && rec->seq.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)) break;
+      cpu_relax();
+      s = rec->seq.load(std::memory_order_relaxed);
+    }
   }
   std::atomic_thread_fence(std::memory_order_release);
   rec->word0 = word0;

@@ -45,7 +45,9 @@ uint64_t waiter_id(const Waiter* w) { return w->g ? w->g->rec.id : 0; }
 
 using arena::ObjectKind;
 
-void probe_update(const detail::ProbeRef& p, uint64_t w0, uint64_t w1) { update_object(p.get(), w0, w1, 0); }
+void probe_update(const detail::ProbeRef& p, uint64_t w0, uint64_t w1, bool shared = false) {
+  update_object(p.get(), w0, w1, 0, shared);
+}
 
 }  // namespace
 
@@ -70,7 +72,7 @@ Cond::Cond(Mutex& m) : m_(&m), probe_(static_cast<int>(ObjectKind::kCond), this,
 void WaitGroup::add(int64_t delta) {
   // The probe is updated before the counter: once it reaches zero with nobody parked,
   // a waiter may return and destroy this WaitGroup at once.
-  probe_update(probe_, static_cast<uint64_t>(count() + delta), 0);
+  probe_update(probe_, static_cast<uint64_t>(count() + delta), 0, /*shared=*/true);
   uint64_t s = state_.fetch_add(static_cast<uint64_t>(delta) << 32, std::memory_order_acq_rel) +
                (static_cast<uint64_t>(delta) << 32);
   auto v = static_cast<int32_t>(s >> 32);

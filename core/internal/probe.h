@@ -65,8 +65,11 @@ inline void ring_emit(arena::Ring* ring, int64_t now, arena::EventKind kind, uin
 arena::ObjectRecord* register_object(arena::ObjectKind kind, const void* address, const void* create_pc);
 void unregister_object(arena::ObjectRecord* rec);
 
-// update_object() rewrites a record's kind-specific words under its seqlock.
-void update_object(arena::ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags);
+// update_object() rewrites a record's kind-specific words under its seqlock. The
+// seqlock has one writer at a time: the object's own lock orders its updates (a mutex's
+// owner, a channel's state), except with `shared`, for objects whose updates race
+// (WaitGroup::add() from many goroutines); those writers take the record with a CAS.
+void update_object(arena::ObjectRecord* rec, uint64_t word0, uint64_t word1, uint32_t flags, bool shared = false);
 
 // arena_publish_slab() records a goroutine stack slab of `bytes` at `base`.
 void arena_publish_slab(const void* base, std::size_t bytes);
