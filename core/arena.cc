@@ -98,7 +98,7 @@ bool open_file(int* fd_out, const char** why) {
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) return false;
   struct stat st;
-  if (fstat(dfd, &st) != 0 || st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+  if (fstat(dfd, &st) != 0 || !private_to(st.st_uid, st.st_mode, getuid())) {
     close(dfd);
     *why = "its directory belongs to another user or others may write to it";
     return false;

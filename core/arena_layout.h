@@ -382,6 +382,11 @@ inline constexpr const char* kDirEnv = "GLEAK_DIR";
 // "0"): then the file stays, in state kExited.
 inline constexpr const char* kKeepEnv = "GLEAK_KEEP_ARENA";
 
+// private_to() is the rule both sides apply to an arena directory (and the inspector to
+// the files in it): it belongs to `uid` and no one else may write to it. Anyone else who
+// could would be able to plant or swap arenas.
+inline bool private_to(uint32_t owner, uint32_t mode, uint32_t uid) { return owner == uid && (mode & 022) == 0; }
+
 // stat_start_ticks() is the start time (field 22) in the text of /proc/<pid>/stat, or 0
 // when the text does not hold one. The command name (field 2) may hold spaces and
 // parentheses, so the fields are counted from its last ')'.

@@ -34,13 +34,11 @@ std::string check_arena_dir(const std::string& dir, bool to_write) {
   int rc = fstat(dfd, &st);
   ::close(dfd);
   if (rc != 0) return dir + ": " + std::strerror(errno);
-  if (st.st_uid != geteuid() && (to_write || geteuid() != 0)) {
-    return dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to you: its arenas are not trusted";
-  }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return dir + " may be written by other users: its arenas are not trusted";
-  }
-  return {};
+  // Root reads any user's directory (by that user's rule), but makes files only in its own.
+  uid_t as = geteuid() == 0 && !to_write ? st.st_uid : geteuid();
+  if (private_to(st.st_uid, st.st_mode, as)) return {};
+  if (st.st_uid != as) return dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to you: its arenas are not trusted";
+  return dir + " may be written by other users: its arenas are not trusted";
 }
 
 std::string find_arena(int pid) {
@@ -122,7 +120,7 @@ ArenaFile ArenaFile::open_discovered(const std::string& path, uid_t owner) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) open_error(path, errno);
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !private_to(st.st_uid, st.st_mode, owner)) {
     ::close(fd);
     throw InspectError(ErrorCode::kPermission, path + ": belongs to uid " + std::to_string(st.st_uid) +
                                                    " or may be written by others: not trusted");

@@ -312,10 +312,6 @@ struct Reader {
         notes[i] = "saved context outside its stack";
         continue;
       }
-      if (r.stack_hi - r.context > kMaxStackCopy) {
-        notes[i] = "stack larger than any goroutine's (a damaged record)";
-        continue;
-      }
       total += r.stack_hi - r.context;
     }
     // One buffer for every copied stack, populated in bulk (page faults one by one cost

@@ -68,20 +68,28 @@ off_t file_size(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
 }
 
+// runs_without_an_arena() runs `parked <args>` with GLEAK_DIR=dir: it must succeed,
+// say `says` on stderr and leave nothing in `looked_in` (dir, or where dir leads). It
+// returns the program's output.
+std::string runs_without_an_arena(const std::string& dir, const std::string& args, const std::string& says,
+                                  const std::string& looked_in) {
+  std::string out;
+  int rc = run_command("GLEAK_DIR=" + dir + " " + parked() + " " + args + " 2>&1", &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(says), std::string::npos) << out;
+  std::string ls;
+  run_command("ls -A " + looked_in, &ls);
+  EXPECT_EQ(ls, "");  // nothing half-made is left behind
+  return out;
+}
+
 TEST(FullFileSystem, AtStartTheProgramRunsWithoutAnArenaAndSaysSo) {
   Tmpfs fs("256k");
   if (!fs.ok()) GTEST_SKIP() << fs.why();
   std::string dir = fs.dir() + "/g";
-  std::string out;
-  int rc = run_command("GLEAK_DIR=" + dir + " " + parked() + " 2000 exit 2>&1", &out);
-  EXPECT_EQ(rc, 0) << out;
+  std::string out = runs_without_an_arena(dir, "2000 exit", "no probe arena", dir);
   EXPECT_NE(out.find("ready 2000"), std::string::npos) << out;
-  EXPECT_NE(out.find("no probe arena"), std::string::npos) << out;
   EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
-  // Nothing half-made is left behind.
-  std::string ls;
-  run_command("ls -A " + dir, &ls);
-  EXPECT_EQ(ls, "");
 }
 
 TEST(FullFileSystem, LaterTheProgramGoesOnAndItsArenaSaysIncomplete) {
@@ -125,13 +133,7 @@ TEST(ArenaDirectory, AnotherUsersDirectoryGetsNoArena) {
   std::string dir = base.path() + "/theirs";
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(chown(dir.c_str(), 65534, 65534), 0);
-  std::string out;
-  int rc = run_command("GLEAK_DIR=" + dir + " " + parked() + " 10 exit 2>&1", &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("belongs to another user"), std::string::npos) << out;
-  std::string ls;
-  run_command("ls -A " + dir, &ls);
-  EXPECT_EQ(ls, "");
+  runs_without_an_arena(dir, "10 exit", "belongs to another user", dir);
 }
 
 TEST(ArenaDirectory, ADirectoryOthersMayWriteGetsNoArena) {
@@ -139,12 +141,7 @@ TEST(ArenaDirectory, ADirectoryOthersMayWriteGetsNoArena) {
   std::string dir = base.path() + "/open";
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
-  std::string out;
-  EXPECT_EQ(run_command("GLEAK_DIR=" + dir + " " + parked() + " 10 exit 2>&1", &out), 0) << out;
-  EXPECT_NE(out.find("others may write to it"), std::string::npos) << out;
-  std::string ls;
-  run_command("ls -A " + dir, &ls);
-  EXPECT_EQ(ls, "");
+  runs_without_an_arena(dir, "10 exit", "others may write to it", dir);
 }
 
 TEST(ArenaDirectory, ASymlinkedDirectoryGetsNoArena) {
@@ -152,12 +149,7 @@ TEST(ArenaDirectory, ASymlinkedDirectoryGetsNoArena) {
   std::string real = base.path() + "/real", link = base.path() + "/link";
   ASSERT_EQ(mkdir(real.c_str(), 0700), 0);
   ASSERT_EQ(symlink(real.c_str(), link.c_str()), 0);
-  std::string out;
-  EXPECT_EQ(run_command("GLEAK_DIR=" + link + " " + parked() + " 10 exit 2>&1", &out), 0) << out;
-  EXPECT_NE(out.find("no probe arena"), std::string::npos) << out;
-  std::string ls;
-  run_command("ls -A " + real, &ls);
-  EXPECT_EQ(ls, "");
+  runs_without_an_arena(link, "10 exit", "no probe arena", real);
 }
 
 // A process that starts under the pid of one that crashed must not truncate the

@@ -464,6 +464,30 @@ TEST_P(SyncTest, RWMutexRUnlockWhileAWriterHoldsItPanicsAndTheWriterKeepsIt) {
   });
 }
 
+// expect_signal_wakes_a_waiter() starts a goroutine that waits on cond (under mu) for a
+// flag, sets the flag and signals once wait() has released mu, and waits for the waiter
+// to return with mu relocked.
+void expect_signal_wakes_a_waiter(gleak::Mutex& mu, gleak::Cond& cond) {
+  bool ready = false;
+  Chan<Unit> waiting(1);
+  gleak::WaitGroup done;
+  done.add(1);
+  gleak::go([&] {
+    std::unique_lock<gleak::Mutex> lk(mu);
+    waiting.send(Unit{});  // still holding mu
+    while (!ready) cond.wait();
+    EXPECT_EQ(mu.owner(), gleak::goroutine_id());  // relocked
+    done.done();
+  });
+  waiting.recv();
+  {
+    std::lock_guard<gleak::Mutex> lk(mu);  // only possible once wait() released it
+    ready = true;
+    cond.signal();
+  }
+  done.wait();
+}
+
 // A Cond waited on without its mutex held panics as Go's Unlock does, before the
 // goroutine joins the queue: no waiter is left behind on a stack that unwound, and the
 // Cond works afterwards.
@@ -477,23 +501,7 @@ TEST_P(SyncTest, CondWaitWithoutTheLockPanicsAndLeavesNoWaiterBehind) {
       EXPECT_EQ(p->message, "sync: unlock of unlocked mutex");
     }
     cond.broadcast();  // would wake the stale waiters of an unwound stack
-    bool ready = false;
-    Chan<Unit> waiting(1);
-    gleak::WaitGroup done;
-    done.add(1);
-    gleak::go([&] {
-      std::unique_lock<gleak::Mutex> lk(mu);
-      waiting.send(Unit{});  // still holding mu
-      while (!ready) cond.wait();
-      done.done();
-    });
-    waiting.recv();
-    {
-      std::lock_guard<gleak::Mutex> lk(mu);  // only once wait() released it
-      ready = true;
-      cond.signal();
-    }
-    done.wait();
+    expect_signal_wakes_a_waiter(mu, cond);
   });
 }
 
@@ -590,24 +598,7 @@ TEST_P(SyncTest, CondWaitReleasesTheMutexAndSignalWakesTheWaiter) {
   run([] {
     gleak::Mutex mu;
     gleak::Cond cond(mu);
-    bool ready = false;
-    Chan<Unit> waiting(1);
-    gleak::WaitGroup done;
-    done.add(1);
-    gleak::go([&] {
-      std::unique_lock<gleak::Mutex> lk(mu);
-      waiting.send(Unit{});  // still holding mu
-      while (!ready) cond.wait();
-      EXPECT_EQ(mu.owner(), gleak::goroutine_id());  // relocked
-      done.done();
-    });
-    waiting.recv();
-    {
-      std::lock_guard<gleak::Mutex> lk(mu);  // only possible once wait() released it
-      ready = true;
-      cond.signal();
-    }
-    done.wait();
+    expect_signal_wakes_a_waiter(mu, cond);
   });
 }
 

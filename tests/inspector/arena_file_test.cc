@@ -79,7 +79,7 @@ TEST(FindArena, ADirectoryOthersMayWriteIsNotSearched) {
   EXPECT_EQ(proc_state(server.pid()), 'S');  // never stopped
 }
 
-TEST(FindArena, ADirectoryOfAnotherUserIsNotSearched) {
+TEST(FindArena, AnArenaPlantedInAnotherUsersDirectoryNeverStopsOurProcess) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
   // Another user made the directory first and planted an arena for a pid of ours in it.
   ArenaDir mine;
