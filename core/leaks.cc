@@ -111,16 +111,18 @@ std::string leak_cli_path() {
 #ifdef GLEAK_CLI_INSTALL_PATH
   if (executable(GLEAK_CLI_INSTALL_PATH)) return GLEAK_CLI_INSTALL_PATH;
 #endif
-  if (const char* path = std::getenv("PATH")) {
-    std::string dirs = path;
-    for (std::size_t at = 0; at <= dirs.size();) {
-      std::size_t end = dirs.find(':', at);
-      if (end == std::string::npos) end = dirs.size();
-      std::string candidate = dirs.substr(at, end - at) + "/gleak";
-      // A relative entry ("", ".", "bin") names the current directory, whatever it is.
-      if (end > at && dirs[at] == '/' && executable(candidate)) return candidate;
-      at = end + 1;
-    }
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? gleak_in_path(path) : "";
+}
+
+std::string gleak_in_path(std::string_view dirs) {
+  for (std::size_t at = 0; at <= dirs.size();) {
+    std::size_t end = dirs.find(':', at);
+    if (end == std::string_view::npos) end = dirs.size();
+    std::string candidate = std::string(dirs.substr(at, end - at)) + "/gleak";
+    // A relative entry ("", ".", "bin") names the current directory, whatever it is.
+    if (end > at && dirs[at] == '/' && executable(candidate)) return candidate;
+    at = end + 1;
   }
   return "";
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "gleak/leaks.h"
 
@@ -13,6 +14,11 @@ namespace gleak::internal {
 // made (only in programs built in gleak's own build tree), else the installed one, else
 // `gleak` in an absolute directory of $PATH; "" when there is none.
 std::string leak_cli_path();
+
+// gleak_in_path() is the first executable `gleak` in an absolute directory of the
+// $PATH-style list dirs; relative entries ("", ".", "bin") are skipped, since they name
+// whatever the current directory happens to be. "" when there is none.
+std::string gleak_in_path(std::string_view dirs);
 
 // run_leak_cli() runs `gleak leaks <this pid> --json` and waits for it, at most
 // timeout_ns (then it is killed: the kernel lets go of a dead tracer's tracees). The

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/internal/leak_cli.h"
 #include "gleak/gleak.h"
 #include "test_util.h"
 
@@ -174,6 +175,33 @@ TEST(FindLeaksErrors, TheCommandInheritsNoDescriptorAndNoDebuginfodUrl) {
   unsetenv("DEBUGINFOD_URLS");
   close(held);
   unlink(cli.c_str());
+}
+
+// $PATH is searched for the command only in absolute directories: an entry such as
+// "bin" or "" names whatever directory the program happens to run in, and running the
+// `gleak` found there would hand the process to whoever wrote it.
+TEST(FindLeaksErrors, ARelativePathEntryIsNeverSearched) {
+  char dir[] = "/tmp/gleak-path-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string base = dir;
+  ASSERT_EQ(mkdir((base + "/bin").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((base + "/abs").c_str(), 0700), 0);
+  for (const std::string& exe : {base + "/gleak", base + "/bin/gleak", base + "/abs/gleak"}) {
+    std::ofstream(exe) << "#!/bin/sh\n";
+    chmod(exe.c_str(), 0700);
+  }
+  char old_cwd[4096];
+  ASSERT_NE(getcwd(old_cwd, sizeof old_cwd), nullptr);
+  ASSERT_EQ(chdir(dir), 0);
+  EXPECT_EQ(gleak::internal::gleak_in_path("bin:.::"), "");
+  EXPECT_EQ(gleak::internal::gleak_in_path(":bin:" + base + "/abs"), base + "/abs/gleak");
+  EXPECT_EQ(gleak::internal::gleak_in_path(base + "/missing:" + base + "/abs"), base + "/abs/gleak");
+  EXPECT_EQ(gleak::internal::gleak_in_path(""), "");
+  ASSERT_EQ(chdir(old_cwd), 0);
+  for (const std::string& f : {base + "/gleak", base + "/bin/gleak", base + "/abs/gleak"}) unlink(f.c_str());
+  rmdir((base + "/bin").c_str());
+  rmdir((base + "/abs").c_str());
+  rmdir(dir);
 }
 
 // The library that gets installed knows only the installed command; the build tree's
