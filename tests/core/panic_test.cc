@@ -1,6 +1,8 @@
 // Tests of panic() and recover(), and of how an unrecovered panic ends the process.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -139,6 +141,24 @@ TEST(Recover, OnAPlainThreadReportsGoroutineZero) {
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->message, "on a thread");
   EXPECT_EQ(p->goroutine, 0u);
+}
+
+// A test program links the inspector (through gleak::testing), and with it libunwind.
+// The local libunwind exports its own backtrace() and _Unwind_*; linked directly, it
+// would take them over from libc and libgcc_s, and every panic's stack capture would go
+// through its slower per-thread cache (cmake/gleakRemoteUnwind.cmake).
+TEST(Recover, StackCaptureAndUnwindingStayWithLibcAndLibgcc) {
+  for (auto [symbol, library] : {std::pair{"backtrace", "libc.so"}, std::pair{"_Unwind_RaiseException", "libgcc_s.so"},
+                                 std::pair{"_Unwind_Backtrace", "libgcc_s.so"}}) {
+    void* at = dlsym(RTLD_DEFAULT, symbol);
+    ASSERT_NE(at, nullptr) << symbol;
+    Dl_info info{};
+    ASSERT_NE(dladdr(at, &info), 0) << symbol;
+    std::string from = info.dli_fname;
+    bool sanitizer = from.find("libtsan") != std::string::npos || from.find("libasan") != std::string::npos;
+    EXPECT_TRUE(from.find(library) != std::string::npos || sanitizer) << symbol << " comes from " << from;
+    EXPECT_EQ(from.find("libunwind"), std::string::npos) << symbol << " comes from " << from;
+  }
 }
 
 // ---- unrecovered panics: the process dies with status 2 --------------------------------

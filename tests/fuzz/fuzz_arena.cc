@@ -1,63 +1,12 @@
-// fuzz_arena — an arena file as a hostile user or a damaged disk may hand it over: read
-// it as `gleak dump <file>` does, then run every report and the leak analysis on what
-// was read. Nothing may crash, hang or read out of bounds; bad input is an
-// InspectError.
+// fuzz_arena — an arena file as a hostile user or a damaged disk may hand it over,
+// whole: libFuzzer mutates every byte of it (tests/fuzz/inspect_arena.h says what is
+// done with it). fuzz_arena_patch mutates only the structures of a real arena.
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <string>
-
-#include "core/arena_layout.h"
-#include "inspector/errors.h"
-#include "inspector/leaks.h"
-#include "inspector/pprof.h"
-#include "inspector/reader.h"
-#include "inspector/report_json.h"
-#include "inspector/report_text.h"
-#include "inspector/trace.h"
-
-namespace gi = gleak::inspector;
+#include "inspect_arena.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  int fd = memfd_create("fuzz.arena", MFD_CLOEXEC);
-  if (fd < 0) return 0;
-  if (size > 0 && write(fd, data, size) != static_cast<ssize_t>(size)) {
-    close(fd);
-    return 0;
-  }
-  // A pid no process can have (above any pid_max): the file is always a dead
-  // process's, never this fuzzer or a process it could stop.
-  int32_t no_pid = 0x7ffffff0;
-  if (size >= offsetof(gleak::arena::ArenaHeader, pid) + sizeof no_pid) {
-    (void)!pwrite(fd, &no_pid, sizeof no_pid, offsetof(gleak::arena::ArenaHeader, pid));
-  }
-  std::string path = "/proc/self/fd/" + std::to_string(fd);
-  gi::ReadOptions ro;
-  ro.symbolize = false;  // would open whatever files the memory-map copy names
-  try {
-    gi::Snapshot s = gi::read_file(path, ro);
-    gi::TextOptions text;
-    (void)gi::format_dump(s, text);
-    text.group = true;
-    (void)gi::format_dump(s, text);
-    (void)gi::to_json(s, text);
-    (void)gi::goroutine_profile(s, text);
-    gi::LeakReport r = gi::find_leaks(s);
-    (void)gi::format_leaks(s, r, text);
-    (void)gi::leaks_to_json(s, r, text);
-    (void)gi::format_why(s, r);
-    std::FILE* null = std::fopen("/dev/null", "w");
-    if (null) {
-      gi::TraceOptions topt;
-      topt.max_events = 2000;
-      (void)gi::write_trace(gi::trace_from_snapshot(s), topt, null);
-      std::fclose(null);
-    }
-  } catch (const gi::InspectError&) {
-  }
-  close(fd);
+  gleak_fuzz::inspect_arena(data, size);
   return 0;
 }
