@@ -373,6 +373,7 @@ void crash_with_many_parked(int procs) {
 }
 
 TEST_P(CrashDeathTest, WithAHundredThousandParkedGoroutinesTheReportIsShortByDefault) {
+  GLEAK_SKIP_IF_OVER_SANITIZER_LIMIT(kParked);
   EXPECT_EXIT(crash_with_many_parked(GetParam()), ::testing::ExitedWithCode(2),
               stderr_is([](const std::string& s, std::string* why) {
                 *why = "want goroutine 1's report alone";
@@ -382,6 +383,7 @@ TEST_P(CrashDeathTest, WithAHundredThousandParkedGoroutinesTheReportIsShortByDef
 }
 
 TEST_P(CrashDeathTest, WithAHundredThousandParkedGoroutinesTracebackAllShowsEveryOne) {
+  GLEAK_SKIP_IF_OVER_SANITIZER_LIMIT(kParked);
   ScopedEnv env("GLEAK_TRACEBACK", "all");
   EXPECT_EXIT(crash_with_many_parked(GetParam()), ::testing::ExitedWithCode(2),
               stderr_is([](const std::string& s, std::string* why) {

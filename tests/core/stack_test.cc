@@ -19,6 +19,7 @@ class StackDeathTest : public gleak_test::DeathTest {};
 INSTANTIATE_TEST_SUITE_P(Workers, StackDeathTest, ::testing::Values(1, 2, 4), gleak_test::WorkersName);
 
 TEST_P(StackTest, AHundredThousandGoroutinesCanBeParkedAtOnce) {
+  GLEAK_SKIP_IF_OVER_SANITIZER_LIMIT(100'000);
   run([] {
     constexpr int kN = 100'000;
     Chan<Unit> gate(0);
