@@ -318,7 +318,7 @@ int cmd_ps() {
 int main(int argc, char** argv) {
   CLI::App app{"gleak — goroutine dumps, leak and panic diagnostics for gleak programs"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gleak 0.1.0");
+  app.set_version_flag("--version", "gleak " GLEAK_VERSION);
 
   std::string target;
   bool json = false, no_consistent = false;

@@ -12,9 +12,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "inspector/errors.h"
+#include "inspector/memory_image.h"
 
 namespace gleak::inspector {
 
@@ -41,6 +44,53 @@ std::string check_arena_dir(const std::string& dir, bool to_write) {
   return dir + " may be written by other users: its arenas are not trusted";
 }
 
+namespace {
+
+std::string read_small(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string link_of(const std::string& path) {
+  char buf[256];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// mapped_arena() is the arena file pid maps, as a path this process can open; "" if
+// it maps none (or its maps cannot be read).
+std::string mapped_arena(int pid) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::string name = "/" + std::to_string(namespace_pid(pid)) + ".arena";
+  for (const MapEntry& e : parse_maps(read_small(proc + "/maps"))) {
+    // The runtime maps its arena shared, read-write, from a file named after its pid.
+    if (!e.shared || !e.write || e.path.size() <= name.size() || e.path[0] != '/' ||
+        e.path.compare(e.path.size() - name.size(), name.size(), name) != 0) {
+      continue;
+    }
+    // In another mount namespace (a container) the path means something else here.
+    std::string here = link_of("/proc/self/ns/mnt"), there = link_of(proc + "/ns/mnt");
+    return !there.empty() && there != here ? proc + "/root" + e.path : e.path;
+  }
+  return {};
+}
+
+}  // namespace
+
+int namespace_pid(int pid) {
+  std::istringstream status(read_small("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    std::istringstream ids(line.substr(6));
+    int last = pid;
+    for (int id; ids >> id;) last = id;
+    return last > 0 ? last : pid;
+  }
+  return pid;
+}
+
 std::string find_arena(int pid) {
   for (const std::string& dir : arena_dirs()) {
     std::string path = dir + "/" + std::to_string(pid) + ".arena";
@@ -49,7 +99,11 @@ std::string find_arena(int pid) {
     if (std::string why = check_arena_dir(dir); !why.empty()) throw InspectError(ErrorCode::kPermission, why);
     return path;
   }
-  return {};
+  std::string path = mapped_arena(pid);
+  if (path.empty()) return {};
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (std::string why = check_arena_dir(dir); !why.empty()) throw InspectError(ErrorCode::kPermission, why);
+  return path;
 }
 
 namespace {

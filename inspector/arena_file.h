@@ -17,12 +17,21 @@ namespace gleak::inspector {
 // $GLEAK_DIR when it is set (as the runtime writes there only), else /dev/shm/gleak-<uid>.
 std::vector<std::string> arena_dirs();
 
-// find_arena() is the arena file of pid, or "" if there is none. Only a directory that
-// is the caller's (any user's, for root) and that nobody else may write to is searched,
-// and only a regular file that the directory's owner owns is taken: another user must
-// not be able to plant an arena there. A directory that fails this is an InspectError
+// find_arena() is the arena file of pid, or "" if there is none: first in the caller's
+// arena_dirs(), then, for a live process, where the process itself maps it (its
+// /proc/<pid>/maps): then `sudo gleak dump`, a process started with another
+// $GLEAK_DIR, one under `gleak run` and one in a container are all found. A file in
+// another mount namespace is reached through /proc/<pid>/root. Only a directory that
+// is the caller's (any user's, for root) and that nobody else may write to is taken,
+// and only a regular file that the directory's owner owns: another user must not be
+// able to plant an arena there. A directory that fails this is an InspectError
 // (kPermission) that says why.
 std::string find_arena(int pid);
+
+// namespace_pid() is pid as the process knows itself: its pid in its own pid namespace
+// (the last NSpid of /proc/<pid>/status), which names its arena file and is the pid its
+// header holds; pid itself when it shares ours or when that cannot be read.
+int namespace_pid(int pid);
 
 // check_arena_dir() is that check of one directory: "" when it may be trusted, else why
 // not. `to_write`: files will be made in it (by `gleak run`), so it must be the caller's

@@ -110,8 +110,9 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
       out += format_bucket(b, sub, opt);
       out += proof_lines(s, *r.find(b.members.front()->id));
       if (b.members.size() > 1) {
-        out += "  (the proof of goroutine " + std::to_string(b.members.front()->id) + "; the other " +
-               std::to_string(b.members.size() - 1) + " are alike)\n";
+        std::size_t others = b.members.size() - 1;
+        out += "  (the proof of goroutine " + std::to_string(b.members.front()->id) +
+               (others == 1 ? "; the other one is alike)\n" : "; the other " + std::to_string(others) + " are alike)\n");
       }
     }
   }

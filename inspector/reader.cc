@@ -116,6 +116,7 @@ struct Reader {
   Snapshot& snap;
   bool live = false;
   bool self = false;
+  int host_pid = 0;  // the pid in our namespace, when the header's is another namespace's
   std::unique_ptr<StopTheWorld> stopped;
   std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
@@ -125,7 +126,7 @@ struct Reader {
   const ArenaHeader& h() const { return file.header(); }
 
   void read_header() {
-    snap.pid = h().pid;
+    snap.pid = host_pid != 0 ? host_pid : h().pid;
     snap.exe = std::string(h().exe, strnlen(h().exe, sizeof h().exe));
     snap.cmdline = std::string(h().cmdline, strnlen(h().cmdline, sizeof h().cmdline));
     while (!snap.cmdline.empty() && snap.cmdline.back() == ' ') snap.cmdline.pop_back();
@@ -862,10 +863,11 @@ struct Reader {
   }
 };
 
-Snapshot read_arena(ArenaFile& file, const ReadOptions& opt, bool self) {
+Snapshot read_arena(ArenaFile& file, const ReadOptions& opt, bool self, int host_pid = 0) {
   Snapshot snap;
   Reader r(file, opt, snap);
   r.self = self;
+  r.host_pid = host_pid;
   r.run();
   return snap;
 }
@@ -888,11 +890,12 @@ Snapshot read_pid(int pid, const ReadOptions& opt) {
                        "process " + std::to_string(pid) + " is not a gleak process (it has no probe arena)");
   }
   ArenaFile file = ArenaFile::open_discovered(path, getuid() == 0 ? owner_of_dir(path) : getuid());
-  if (file.header().pid != pid) {
+  // A process in a container knows itself, and names its arena, by its pid there.
+  if (int own = namespace_pid(pid); file.header().pid != own) {
     throw InspectError(ErrorCode::kCorrupt, path + ": names pid " + std::to_string(file.header().pid) + ", not " +
-                                                std::to_string(pid));
+                                                std::to_string(own));
   }
-  return read_arena(file, opt, false);
+  return read_arena(file, opt, false, pid);
 }
 
 Snapshot read_file(const std::string& path, const ReadOptions& opt) {

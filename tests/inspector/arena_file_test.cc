@@ -25,6 +25,7 @@ namespace gi = gleak::inspector;
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
 using gleak::testing_support::run_command;
+using gleak::testing_support::stopped_threads;
 
 namespace {
 
@@ -130,6 +131,65 @@ TEST(FindArena, AnotherUsersProcessIsRefusedWithoutTouchingIt) {
   }
   EXPECT_EQ(proc_state(target.pid()), 'S');
   EXPECT_TRUE(target.wait_for("tick"));
+}
+
+// The process itself says where its arena is (its memory map): a process started with
+// another $GLEAK_DIR than the reader's is found there.
+TEST(FindArena, AProcessWithAnotherArenaDirectoryIsFoundWhereItMapsIt) {
+  ArenaDir theirs;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  ArenaDir ours;  // the reader's GLEAK_DIR now: empty
+  EXPECT_EQ(gi::find_arena(server.pid()), theirs.path() + "/" + std::to_string(server.pid()) + ".arena");
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + std::to_string(server.pid()), &out), 0) << out;
+  EXPECT_NE(out.find("# pid " + std::to_string(server.pid()) + " (live"), std::string::npos) << out;
+}
+
+// `sudo gleak dump <pid>`: root's own arena directory is not the user's, and the
+// process's memory map leads to the user's.
+TEST(FindArena, AsRootAnotherUsersProcessIsFoundWhereItMapsIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+  ArenaDir base;
+  std::string theirs = base.path() + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chmod(base.path().c_str(), 0755), 0);
+  setenv("GLEAK_DIR", theirs.c_str(), 1);
+  Child target({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", GLEAK_PARKED, "100"});
+  ASSERT_TRUE(target.wait_for("ready"));
+  ArenaDir roots;  // root's own directory, where the arena is not
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + std::to_string(target.pid()), &out), 0) << out;
+  EXPECT_NE(out.find("# pid " + std::to_string(target.pid()) + " (live"), std::string::npos) << out;
+  EXPECT_EQ(stopped_threads(target.pid()), 0);
+}
+
+// A process in a container: its own pid and mount namespaces, its arena on a file
+// system only it sees. The reader finds it through /proc/<pid>/root and reads it under
+// the pid it has here.
+TEST(FindArena, AProcessInAContainerIsFoundThroughItsRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to make namespaces";
+  ArenaDir base;
+  std::string mnt = base.path() + "/mnt";
+  ASSERT_EQ(mkdir(mnt.c_str(), 0700), 0);
+  std::string script = "mount -t tmpfs -o size=64m none " + mnt + " && mkdir -m 700 " + mnt +
+                       "/g && GLEAK_DIR=" + mnt + "/g exec " + GLEAK_STUCK_SERVER;
+  Child box({"/usr/bin/unshare", "--mount", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", script});
+  if (!box.wait_for("ready")) GTEST_SKIP() << "cannot make mount and pid namespaces here";
+  std::ifstream children("/proc/" + std::to_string(box.pid()) + "/task/" + std::to_string(box.pid()) + "/children");
+  int pid = 0;
+  ASSERT_TRUE(children >> pid);
+  EXPECT_EQ(gi::namespace_pid(pid), 1);
+  ArenaDir ours;
+  EXPECT_EQ(gi::find_arena(pid), "/proc/" + std::to_string(pid) + "/root" + mnt + "/g/1.arena");
+  std::string out;
+  EXPECT_EQ(run_cli("dump " + std::to_string(pid), &out), 0) << out;
+  EXPECT_NE(out.find("# pid " + std::to_string(pid) + " (live"), std::string::npos) << out;
+  EXPECT_NE(out.find("[chan receive"), std::string::npos) << out;
+  EXPECT_EQ(run_cli("leaks " + std::to_string(pid), &out), 0) << out;
+  EXPECT_EQ(stopped_threads(pid), 0);
+  kill(pid, SIGKILL);
 }
 
 TEST(FindArena, ASymbolicLinkInTheDirectoryIsRefused) {
