@@ -23,6 +23,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "inspector/arena_file.h"
@@ -34,6 +35,7 @@
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
 #include "inspector/trace.h"
+#include "cli/ps.h"
 #include "cli/top.h"
 
 namespace gi = gleak::inspector;
@@ -81,15 +83,39 @@ void print_warnings(const gi::Snapshot& s) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "gleak: warning: %s\n", w.c_str());
 }
 
-// parse_duration() reads "90s", "10m", "1h", "1500ms" or plain seconds; -1 if bad.
+// parse_duration() reads Go's duration syntax ("1m30s", "500ms", "2h", "1.5s", "250us",
+// "0"), or a plain number of seconds; -1 if bad.
 int64_t parse_duration(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v < 0) return -1;
-  std::string unit(end);
-  double scale = unit.empty() || unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
-  if (scale < 0 || !std::isfinite(v) || v * scale > 1e18) return -1;
-  return static_cast<int64_t>(v * scale);
+  if (text.empty()) return -1;
+  if (text.find_first_not_of("0123456789.") == std::string::npos) {  // plain seconds
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(v) || v * 1e9 > 1e18) return -1;
+    return static_cast<int64_t>(v * 1e9);
+  }
+  static const std::pair<const char*, double> kUnits[] = {{"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
+                                                          {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  double total = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t digits = text.find_first_not_of("0123456789.", at);
+    if (digits == at || digits == std::string::npos) return -1;  // a number, then a unit
+    char* end = nullptr;
+    std::string number = text.substr(at, digits - at);
+    double v = std::strtod(number.c_str(), &end);
+    if (*end != '\0') return -1;
+    std::size_t unit_end = text.find_first_of("0123456789.", digits);
+    if (unit_end == std::string::npos) unit_end = text.size();
+    std::string unit = text.substr(digits, unit_end - digits);
+    double scale = -1;
+    for (const auto& [name, ns] : kUnits) {
+      if (unit == name) scale = ns;
+    }
+    if (scale < 0) return -1;
+    total += v * scale;
+    at = unit_end;
+  }
+  if (!std::isfinite(total) || total > 1e18) return -1;
+  return static_cast<int64_t>(total);
 }
 
 // Output is stdout, or a file given with -o ("-" is stdout too).
@@ -283,35 +309,6 @@ int cmd_baseline(const std::vector<std::string>& command, const std::string& out
   return write_file(output, text) ? 0 : static_cast<int>(gi::ErrorCode::kIo);
 }
 
-int cmd_ps() {
-  std::printf("%-8s %-8s %10s %8s  %s\n", "PID", "STATE", "GOROUTINES", "BLOCKED", "COMMAND");
-  int shown = 0;
-  for (const std::string& dir : gi::arena_dirs()) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-    if (!d) continue;
-    while (dirent* e = readdir(d.get())) {
-      std::string name = e->d_name;
-      if (name.size() < 7 || name.substr(name.size() - 6) != ".arena") continue;
-      gi::ReadOptions opt;
-      opt.symbolize = opt.stacks = opt.events = opt.objects = false;
-      opt.consistent = false;
-      try {
-        gi::Snapshot s = gi::read_file(dir + "/" + name, opt);
-        long blocked = 0;
-        for (const auto& g : s.goroutines) {
-          blocked += g.state == gi::GoroutineState::kWaiting || g.state == gi::GoroutineState::kSyscall;
-        }
-        const char* state = s.source == gi::Source::kLiveProcess ? "running" : state_name(s.state);
-        if (s.source != gi::Source::kLiveProcess && s.state == gi::ProcessState::kRunning) state = "gone";
-        std::printf("%-8d %-8s %10zu %8ld  %s\n", s.pid, state, s.goroutines.size(), blocked, s.cmdline.c_str());
-        ++shown;
-      } catch (const gi::InspectError& err) {
-        std::fprintf(stderr, "gleak: skipping %s/%s: %s\n", dir.c_str(), name.c_str(), err.what());
-      }
-    }
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -354,7 +351,13 @@ int main(int argc, char** argv) {
                     "report goroutines blocked this long on a still reachable object as suspected (0: never)")
       ->capture_default_str();
 
-  app.add_subcommand("ps", "list the processes of this user that run gleak");
+  auto* ps = app.add_subcommand("ps", "list the processes of this user (as root: of every user) that run gleak");
+  gleak::cli::PsOptions ps_opt;
+  std::string older_than = "0s";
+  ps->add_flag("--json", ps_opt.json, "print JSON (schema gleak.ps) instead of a table");
+  ps->add_flag("--prune", ps_opt.prune, "remove the arenas of processes that are gone (crashed, killed or exited)");
+  ps->add_option("--older-than", older_than, "with --prune: only arenas last written at least this long ago (10m, 1h30m)")
+      ->capture_default_str();
 
   std::vector<std::string> command;
   std::string junit, json_out, baseline;
@@ -445,7 +448,12 @@ int main(int argc, char** argv) {
     }
     if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);
     if (base->parsed()) return cmd_baseline(command, output, strict);
-    return cmd_ps();
+    ps_opt.older_than_ns = parse_duration(older_than);
+    if (ps_opt.older_than_ns < 0) {
+      std::fprintf(stderr, "gleak: --older-than: not a duration: %s (use 10m, 1h30m, 2h)\n", older_than.c_str());
+      return kExitUsage;
+    }
+    return gleak::cli::run_ps(ps_opt);
   } catch (const gi::InspectError& e) {
     std::fprintf(stderr, "gleak: %s\n", e.what());
     return static_cast<int>(e.code());

@@ -222,6 +222,43 @@ TEST(StuckServer, PsListsIt) {
   EXPECT_NE(out.find("stuck_server"), std::string::npos) << out;
 }
 
+// ps --json lists the live and the dead; --prune removes only the dead ones' arenas,
+// and with --older-than only those left long enough ago.
+TEST(StuckServer, PsPrunesOnlyTheArenasOfProcessesThatAreGone) {
+  ArenaDir dir;
+  Child live({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(live.wait_for("ready"));
+  pid_t dead_pid;
+  {
+    Child dead({GLEAK_STUCK_SERVER});
+    ASSERT_TRUE(dead.wait_for("ready"));
+    dead_pid = dead.pid();
+  }  // killed: its arena stays
+  std::string dead_arena = dir.path() + "/" + std::to_string(dead_pid) + ".arena";
+  std::string out;
+  ASSERT_EQ(run_cli("ps --json", &out), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["schema"], "gleak.ps");
+  ASSERT_EQ(j["processes"].size(), 2u) << out;
+  EXPECT_EQ(j["processes"][0]["pid"], live.pid());
+  EXPECT_EQ(j["processes"][0]["state"], "running");
+  EXPECT_EQ(j["processes"][0]["goroutines"], 11);
+  EXPECT_EQ(j["processes"][1]["pid"], dead_pid);
+  EXPECT_EQ(j["processes"][1]["state"], "gone");
+  EXPECT_EQ(j["processes"][1]["arena"], dead_arena);
+
+  ASSERT_EQ(run_cli("ps --prune --older-than 1h", &out), 0) << out;
+  EXPECT_EQ(access(dead_arena.c_str(), F_OK), 0) << "removed an arena written just now";
+  ASSERT_EQ(run_cli("ps --prune", &out), 0) << out;
+  EXPECT_NE(out.find("removed " + dead_arena + " (pid " + std::to_string(dead_pid) + ", gone)"), std::string::npos)
+      << out;
+  EXPECT_NE(access(dead_arena.c_str(), F_OK), 0);
+  EXPECT_NE(out.find(std::to_string(live.pid())), std::string::npos) << out;
+  ASSERT_EQ(run_cli("ps --json", &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["processes"].size(), 1u) << out;
+  EXPECT_EQ(run_cli("ps --prune --older-than 10x", &out), 2) << out;
+}
+
 TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
   ArenaDir dir;
   Child spinner({GLEAK_SPINNER});

@@ -1,0 +1,228 @@
+// cli/ps.cc — see ps.h.
+#include "cli/ps.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "inspector/arena_file.h"
+#include "inspector/errors.h"
+#include "inspector/reader.h"
+
+namespace gleak::cli {
+namespace {
+
+namespace gi = gleak::inspector;
+
+struct Entry {
+  std::string dir, name;
+  gi::Snapshot snap;
+  uid_t uid = 0;
+  int64_t age_ns = 0;  // since the file was last written
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool live = false;
+  std::string state;
+};
+
+// directories() are the arena directories to list: the caller's, and for root every
+// user's default one under /dev/shm.
+std::vector<std::string> directories() {
+  std::vector<std::string> dirs = gi::arena_dirs();
+  const char* env = std::getenv("GLEAK_DIR");
+  if (geteuid() != 0 || (env != nullptr && env[0] != '\0')) return dirs;
+  std::set<std::string> seen(dirs.begin(), dirs.end());
+  std::unique_ptr<DIR, int (*)(DIR*)> shm(opendir("/dev/shm"), closedir);
+  while (dirent* e = shm ? readdir(shm.get()) : nullptr) {
+    std::string name = e->d_name;
+    if (name.rfind("gleak-", 0) != 0 || name.find_first_not_of("0123456789", 6) != std::string::npos) continue;
+    if (seen.insert("/dev/shm/" + name).second) dirs.push_back("/dev/shm/" + name);
+  }
+  return dirs;
+}
+
+bool arena_name(const std::string& name) {
+  // <pid>.arena, or <pid>.<start ticks>.arena: a crashed process's arena moved aside
+  // by a later process that got the same pid.
+  if (name.size() < 7 || name.compare(name.size() - 6, 6, ".arena") != 0) return false;
+  return name.find_first_not_of("0123456789.") == name.size() - 5 && std::isdigit(static_cast<unsigned char>(name[0]));
+}
+
+std::string user_name(uid_t uid) {
+  struct passwd pw, *out = nullptr;
+  char buf[1024];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &out) == 0 && out != nullptr) return pw.pw_name;
+  return std::to_string(uid);
+}
+
+std::string state_of(const gi::Snapshot& s) {
+  if (s.source == gi::Source::kLiveProcess) return "running";
+  switch (s.state) {
+    case gi::ProcessState::kCrashed: return "crashed";
+    case gi::ProcessState::kExited: return "exited";
+    default: return "gone";  // killed, or died before it could say
+  }
+}
+
+int64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// collect() reads every arena of dir that its owner's rules let us trust.
+void collect(const std::string& dir, std::vector<Entry>* out) {
+  if (std::string why = gi::check_arena_dir(dir); !why.empty()) {
+    std::fprintf(stderr, "gleak: skipping %s\n", why.c_str());
+    return;
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  if (!d) return;
+  struct stat dst;
+  if (fstat(dirfd(d.get()), &dst) != 0) return;
+  while (dirent* e = readdir(d.get())) {
+    std::string name = e->d_name;
+    if (!arena_name(name)) continue;
+    struct stat st;
+    if (fstatat(dirfd(d.get()), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISREG(st.st_mode) || st.st_uid != dst.st_uid || (st.st_mode & 022) != 0) {
+      std::fprintf(stderr, "gleak: skipping %s/%s: not a regular file of the directory's owner\n", dir.c_str(),
+                   name.c_str());
+      continue;
+    }
+    gi::ReadOptions opt;
+    opt.symbolize = opt.stacks = opt.events = opt.objects = false;
+    opt.consistent = false;
+    try {
+      Entry en;
+      en.snap = gi::read_file(dir + "/" + name, opt);
+      en.dir = dir;
+      en.name = name;
+      en.uid = st.st_uid;
+      en.dev = st.st_dev;
+      en.ino = st.st_ino;
+      en.age_ns = now_ns() - (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+      en.live = en.snap.source == gi::Source::kLiveProcess;
+      en.state = state_of(en.snap);
+      out->push_back(std::move(en));
+    } catch (const gi::InspectError& err) {
+      std::fprintf(stderr, "gleak: skipping %s/%s: %s\n", dir.c_str(), name.c_str(), err.what());
+    }
+  }
+}
+
+// prune() removes en's file if it is still the one that was read; "" or why not.
+std::string prune(const Entry& en) {
+  int dfd = open(en.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return std::strerror(errno);
+  std::string why;
+  struct stat st;
+  // A new process with the same pid moves the old arena aside and makes a new file:
+  // only the very file that was read as dead is removed.
+  if (fstatat(dfd, en.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != en.dev || st.st_ino != en.ino) {
+    why = "it changed since it was read";
+  } else if (unlinkat(dfd, en.name.c_str(), 0) != 0) {
+    why = std::strerror(errno);
+  }
+  close(dfd);
+  return why;
+}
+
+std::size_t blocked(const gi::Snapshot& s) {
+  std::size_t n = 0;
+  for (const auto& g : s.goroutines) {
+    n += g.state == gi::GoroutineState::kWaiting || g.state == gi::GoroutineState::kSyscall;
+  }
+  return n;
+}
+
+}  // namespace
+
+int run_ps(const PsOptions& opt) {
+  std::vector<Entry> entries;
+  for (const std::string& dir : directories()) collect(dir, &entries);
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.live != b.live ? a.live : a.snap.pid < b.snap.pid;  // the running ones first
+  });
+  bool all_users = geteuid() == 0;
+  int status = 0;
+  std::vector<const Entry*> pruned;
+  if (opt.prune) {
+    for (const Entry& en : entries) {
+      if (en.live || en.age_ns < opt.older_than_ns) continue;
+      if (std::string why = prune(en); !why.empty()) {
+        std::fprintf(stderr, "gleak: cannot remove %s/%s: %s\n", en.dir.c_str(), en.name.c_str(), why.c_str());
+        status = static_cast<int>(gi::ErrorCode::kIo);
+        continue;
+      }
+      pruned.push_back(&en);
+    }
+  }
+  auto was_pruned = [&](const Entry& en) {
+    for (const Entry* p : pruned) {
+      if (p == &en) return true;
+    }
+    return false;
+  };
+  if (opt.json) {
+    nlohmann::ordered_json j = {{"schema", "gleak.ps"}, {"version", 1}, {"processes", nlohmann::ordered_json::array()}};
+    for (const Entry& en : entries) {
+      if (was_pruned(en)) continue;
+      j["processes"].push_back({{"pid", en.snap.pid},
+                                {"state", en.state},
+                                {"live", en.live},
+                                {"goroutines", en.snap.goroutines.size()},
+                                {"blocked", blocked(en.snap)},
+                                {"uid", en.uid},
+                                {"user", user_name(en.uid)},
+                                {"exe", en.snap.exe},
+                                {"command", en.snap.cmdline},
+                                {"arena", en.dir + "/" + en.name},
+                                {"age_seconds", en.age_ns / 1000000000}});
+    }
+    if (opt.prune) {
+      j["pruned"] = nlohmann::ordered_json::array();
+      for (const Entry* p : pruned) {
+        j["pruned"].push_back({{"pid", p->snap.pid}, {"state", p->state}, {"arena", p->dir + "/" + p->name}});
+      }
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return status;
+  }
+  for (const Entry* p : pruned) {
+    std::printf("removed %s/%s (pid %d, %s)\n", p->dir.c_str(), p->name.c_str(), p->snap.pid, p->state.c_str());
+  }
+  if (all_users) {
+    std::printf("%-8s %-10s %-8s %10s %8s  %s\n", "PID", "USER", "STATE", "GOROUTINES", "BLOCKED", "COMMAND");
+  } else {
+    std::printf("%-8s %-8s %10s %8s  %s\n", "PID", "STATE", "GOROUTINES", "BLOCKED", "COMMAND");
+  }
+  for (const Entry& en : entries) {
+    if (was_pruned(en)) continue;
+    if (all_users) {
+      std::printf("%-8d %-10s %-8s %10zu %8zu  %s\n", en.snap.pid, user_name(en.uid).c_str(), en.state.c_str(),
+                  en.snap.goroutines.size(), blocked(en.snap), en.snap.cmdline.c_str());
+    } else {
+      std::printf("%-8d %-8s %10zu %8zu  %s\n", en.snap.pid, en.state.c_str(), en.snap.goroutines.size(),
+                  blocked(en.snap), en.snap.cmdline.c_str());
+    }
+  }
+  return status;
+}
+
+}  // namespace gleak::cli
