@@ -4,12 +4,15 @@
 #include <cxxabi.h>
 #include <elf.h>
 #include <execinfo.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -628,18 +631,21 @@ void other_goroutine(G* g, void* arg) {
 void write_report(Writer& w, Printer& p, const Death& d, const uintptr_t* pcs, int n, G* g, int tid) {
   w.str(d.header).ch('\n');
   if (g_traceback == Traceback::kNone) return;
-  w.ch('\n');
-  if (g != nullptr) {
-    w.str("goroutine ").dec(static_cast<int64_t>(g->rec.id)).str(" [running]:\n");
-  } else {
-    w.str("thread ").dec(tid).str(" [running]:\n");
-  }
-  static_assert(sizeof(uintptr_t) == sizeof(uint64_t));
-  // Every address is a return address: a signal's faulting pc is recorded plus one.
-  p.stack(w, reinterpret_cast<const uint64_t*>(pcs), n, false, StackKind::kFailing);
-  if (g != nullptr) {
-    creation_chain(w, p, g->rec, g_chain);
-    recovered_panics(w, p, g->rec.id);
+  // SIGQUIT has no failing goroutine or thread: every goroutine follows the header.
+  if (g != nullptr || n > 0) {
+    w.ch('\n');
+    if (g != nullptr) {
+      w.str("goroutine ").dec(static_cast<int64_t>(g->rec.id)).str(" [running]:\n");
+    } else {
+      w.str("thread ").dec(tid).str(" [running]:\n");
+    }
+    static_assert(sizeof(uintptr_t) == sizeof(uint64_t));
+    // Every address is a return address: a signal's faulting pc is recorded plus one.
+    p.stack(w, reinterpret_cast<const uint64_t*>(pcs), n, false, StackKind::kFailing);
+    if (g != nullptr) {
+      creation_chain(w, p, g->rec, g_chain);
+      recovered_panics(w, p, g->rec.id);
+    }
   }
   if (shows_others()) {
     Others o{&w, &p, g, coarse_now_ns()};
@@ -1058,6 +1064,59 @@ void die_with_report(const Death& death, const std::string& report) {
   finish();
 }
 
+// ---- SIGQUIT: every goroutine's stack, then exit 2, as Go does -------------------------
+
+namespace {
+
+int g_quit_pipe[2] = {-1, -1};
+
+void on_quit(int) {
+  // Only a write here; the report needs a normal stack and the symbolizer.
+  int saved = errno;
+  char c = 'q';
+  (void)!write(g_quit_pipe[1], &c, 1);
+  errno = saved;
+}
+
+void quit_reporter() {
+  pthread_setname_np(pthread_self(), "gleak-sigquit");
+  char c;
+  while (read(g_quit_pipe[0], &c, 1) != 1) {
+    if (errno != EINTR) return;
+  }
+  Death d;
+  copy_text(d.header, sizeof d.header, "SIGQUIT: quit");
+  d.signal = SIGQUIT;
+  // Go shows every goroutine on SIGQUIT unless GOTRACEBACK says less than the default.
+  if (g_traceback == Traceback::kSingle) g_traceback = Traceback::kAll;
+  die(d, nullptr, 0, nullptr, false);
+}
+
+// install_quit_handler() takes SIGQUIT unless GLEAK_SIGQUIT=0 or the program already
+// handles it. Inherited as ignored (a shell's background job) it is taken too, as Go
+// does.
+void install_quit_handler() {
+  if (const char* env = std::getenv("GLEAK_SIGQUIT"); env != nullptr && std::strcmp(env, "0") == 0) return;
+  struct sigaction old {};
+  if (sigaction(SIGQUIT, nullptr, &old) != 0) return;
+  if (has_own_handler(old)) return;
+  if (pipe2(g_quit_pipe, O_CLOEXEC) != 0) return;
+  try {
+    std::thread(quit_reporter).detach();
+  } catch (const std::system_error&) {
+    close(g_quit_pipe[0]);
+    close(g_quit_pipe[1]);
+    return;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_quit;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGQUIT, &sa, nullptr);
+}
+
+}  // namespace
+
 void install_worker_signal_stack() {
   void* mem = mmap(nullptr, kAltStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return;
@@ -1083,6 +1142,7 @@ void install_crash_handlers() {
   sigemptyset(&sa.sa_mask);
   for (int sig : kSignals) sigaction(sig, &sa, &g_old[sig]);
 #endif
+  install_quit_handler();
   install_worker_signal_stack();
 }
 

@@ -615,3 +615,74 @@ TEST_P(CrashDeathTest, TheReportListsThePanicsTheGoroutineRecoveredBefore) {
 }
 
 }  // namespace
+
+// ---- SIGQUIT: every goroutine's stack, then exit 2 (Go's habit) ------------------------
+
+namespace {
+
+// Two goroutines wait on a channel; main sends itself SIGQUIT and sleeps on.
+void quit_while_goroutines_wait(int procs) {
+  gleak::run(
+      [] {
+        Chan<int> never(0);
+        gleak::WaitGroup started;
+        started.add(2);
+        for (int i = 0; i < 2; ++i) {
+          gleak::go([never, &started] {
+            started.done();
+            (void)never.recv();
+          });
+        }
+        started.wait();
+        kill(getpid(), SIGQUIT);
+        gleak::sleep(std::chrono::hours(1));
+      },
+      gleak::Config{.procs = procs});
+}
+
+volatile sig_atomic_t g_quit_seen = 0;
+
+}  // namespace
+
+TEST_P(CrashDeathTest, SigquitDumpsEveryGoroutineAndExitsWithStatus2) {
+  EXPECT_EXIT(quit_while_goroutines_wait(GetParam()), ::testing::ExitedWithCode(2),
+              stderr_is([](const std::string& s, std::string* why) {
+                if (s.rfind("SIGQUIT: quit\n\ngoroutine ", 0) != 0) {
+                  *why = "does not start with SIGQUIT: quit and a goroutine";
+                  return false;
+                }
+                *why = "want main and the two waiting goroutines, each created by main";
+                return headers(s) == 3 && count(s, "created by ") == 2 && count(s, "goroutine 1 [") == 1;
+              }));
+}
+
+TEST_P(CrashDeathTest, SigquitIsLeftAloneWithGleakSigquit0) {
+  ScopedEnv env("GLEAK_SIGQUIT", "0");
+  EXPECT_EXIT(quit_while_goroutines_wait(GetParam()), ::testing::KilledBySignal(SIGQUIT), "");
+}
+
+// A program that handles SIGQUIT itself keeps its handler.
+TEST_P(CrashDeathTest, AProgramsOwnSigquitHandlerIsKept) {
+  EXPECT_EXIT(
+      {
+        signal(SIGQUIT, [](int) { g_quit_seen = 1; });
+        gleak::run(
+            [] {
+              kill(getpid(), SIGQUIT);
+              while (g_quit_seen == 0) gleak::sleep(std::chrono::milliseconds(1));
+              std::exit(7);
+            },
+            gleak::Config{.procs = GetParam()});
+      },
+      ::testing::ExitedWithCode(7), "");
+}
+
+// Inherited as ignored (a shell's background job), SIGQUIT still dumps, as in Go.
+TEST_P(CrashDeathTest, AnIgnoredSigquitStillDumps) {
+  EXPECT_EXIT(
+      {
+        signal(SIGQUIT, SIG_IGN);
+        quit_while_goroutines_wait(GetParam());
+      },
+      ::testing::ExitedWithCode(2), "^SIGQUIT: quit\n\ngoroutine ");
+}
