@@ -109,7 +109,10 @@ void start_watcher() {
   if (disabled_by_env()) return;
   g_cli = leak_cli_path();
   if (g_cli.empty()) {
-    g_log->debug("gleak: no deadlock check: the gleak command was not found (set GLEAK_CLI)");
+    // Once per process: a program that would hang for good should not do so silently.
+    g_log->warn(
+        "gleak: the deadlock check is off: the gleak command was not found (install it, or set GLEAK_CLI to it; "
+        "GLEAK_DEADLOCK=0 turns the check off without this warning)");
     return;
   }
   std::thread(watch).detach();

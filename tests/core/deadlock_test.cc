@@ -133,3 +133,25 @@ TEST_P(DeadlockDeathTest, AChannelAGoroutineInABlockingCallHoldsIsNoDeadlock) {
 }
 
 }  // namespace
+
+namespace {
+
+// A program run where no gleak command can be found: main returns at once.
+int run_without_a_gleak_command(int workers, const char* deadlock_env) {
+  setenv("GLEAK_CLI", "/nonexistent/gleak", 1);
+  if (deadlock_env != nullptr) setenv("GLEAK_DEADLOCK", deadlock_env, 1);
+  return gleak::run([] { return 0; }, procs(workers));
+}
+
+}  // namespace
+
+// Without the gleak command there is no deadlock check: the program says so once,
+// instead of leaving a deadlock to hang silently.
+TEST_P(DeadlockDeathTest, NoGleakCommandIsSaidOnceAtStart) {
+  EXPECT_EXIT(std::exit(run_without_a_gleak_command(GetParam(), nullptr)), ::testing::ExitedWithCode(0),
+              "^[^\n]*the deadlock check is off: the gleak command was not found[^\n]*\n$");
+}
+
+TEST_P(DeadlockDeathTest, NoGleakCommandIsNotMentionedWhenTheCheckIsOff) {
+  EXPECT_EXIT(std::exit(run_without_a_gleak_command(GetParam(), "0")), ::testing::ExitedWithCode(0), "^$");
+}
