@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <cstdio>
@@ -22,6 +23,8 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -145,12 +148,73 @@ class Output {
   std::FILE* f_ = nullptr;
 };
 
+// DumpFilter keeps the goroutines a user asked `gleak dump` for; every given condition
+// must hold.
+struct DumpFilter {
+  std::vector<std::string> states;        // running, runnable, waiting, syscall
+  std::vector<std::string> wait_reasons;  // Go's words: "chan receive", "select", ...
+  std::string match, created_by;          // regular expressions on function names
+  std::string min_wait = "0s";
+  std::vector<uint64_t> ids;
+
+  bool active() const {
+    return !states.empty() || !wait_reasons.empty() || !match.empty() || !created_by.empty() || !ids.empty() ||
+           min_wait != "0s";
+  }
+};
+
+// apply_filter() drops the goroutines the filter does not keep; false (and a message)
+// when the filter itself is bad.
+bool apply_filter(const DumpFilter& f, gi::Snapshot& s) {
+  for (const std::string& st : f.states) {
+    if (st != "running" && st != "runnable" && st != "waiting" && st != "syscall") {
+      std::fprintf(stderr, "gleak: --state: %s is not one of running, runnable, waiting, syscall\n", st.c_str());
+      return false;
+    }
+  }
+  int64_t min_wait = parse_duration(f.min_wait);
+  if (min_wait < 0) {
+    std::fprintf(stderr, "gleak: --min-wait: not a duration: %s (use 1m, 30s, 1h30m)\n", f.min_wait.c_str());
+    return false;
+  }
+  std::optional<std::regex> match, created_by;
+  try {
+    if (!f.match.empty()) match.emplace(f.match, std::regex::ECMAScript | std::regex::optimize);
+    if (!f.created_by.empty()) created_by.emplace(f.created_by, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    std::fprintf(stderr, "gleak: not a regular expression: %s\n", e.what());
+    return false;
+  }
+  auto keep = [&](const gi::Goroutine& g) {
+    auto in = [](const std::vector<std::string>& set, const std::string& v) {
+      return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
+    };
+    if (!in(f.states, gleak::arena::goroutine_state_name(g.state))) return false;
+    if (!f.wait_reasons.empty() &&
+        (g.wait_reason == gi::WaitReason::kNone || !in(f.wait_reasons, gleak::arena::wait_reason_name(g.wait_reason)))) {
+      return false;
+    }
+    if (!f.ids.empty() && std::find(f.ids.begin(), f.ids.end(), g.id) == f.ids.end()) return false;
+    if (min_wait > 0 && g.wait_ns < min_wait) return false;
+    if (match && std::none_of(g.stack.begin(), g.stack.end(),
+                              [&](const gi::Frame& fr) { return std::regex_search(fr.function, *match); })) {
+      return false;
+    }
+    if (created_by && (!g.created_by || !std::regex_search(g.created_by->function, *created_by))) return false;
+    return true;
+  };
+  std::erase_if(s.goroutines, [&](const gi::Goroutine& g) { return !keep(g); });
+  return true;
+}
+
 int cmd_dump(const std::string& target, const std::string& format, const std::string& output,
-             const gi::TextOptions& text, bool consistent, bool leaks) {
+             const gi::TextOptions& text, bool consistent, bool leaks, const DumpFilter& filter) {
   if (format == "pprof" && (output.empty() || output == "-") && isatty(STDOUT_FILENO)) {
     std::fprintf(stderr, "gleak: a pprof profile is binary: write it to a file with -o goroutines.pb.gz\n");
     return kExitUsage;
   }
+  gi::Snapshot nothing;
+  if (filter.active() && !apply_filter(filter, nothing)) return kExitUsage;  // bad filters before stopping anything
   gi::ReadOptions opt;
   opt.consistent = consistent;
   opt.memory = leaks;
@@ -163,6 +227,8 @@ int cmd_dump(const std::string& target, const std::string& format, const std::st
     gi::mark_leaked(s, gi::find_leaks(s, lo));
     s.memory.reset();
   }
+  std::size_t all = s.goroutines.size();
+  if (filter.active() && !apply_filter(filter, s)) return kExitUsage;
   Output out(output);
   if (format == "pprof") {
     gi::write_goroutine_profile(s, text, out.get());
@@ -174,8 +240,8 @@ int cmd_dump(const std::string& target, const std::string& format, const std::st
   } else {
     std::FILE* f = out.get();
     std::fprintf(f, "# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
-    std::fprintf(f, "# %zu goroutines, %d workers%s", s.goroutines.size(), s.procs,
-                 s.consistent ? "; stopped while read" : "");
+    if (s.goroutines.size() != all) std::fprintf(f, "# %zu of %zu goroutines shown (filtered)\n", s.goroutines.size(), all);
+    std::fprintf(f, "# %zu goroutines, %d workers%s", all, s.procs, s.consistent ? "; stopped while read" : "");
     if (s.consistent) std::fprintf(f, " for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
     std::fprintf(f, "\n\n");
     if (!gi::write_dump(s, text, f)) {
@@ -332,6 +398,14 @@ int main(int argc, char** argv) {
   dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
   dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
   dump->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
+  DumpFilter filter;
+  dump->add_option("--state", filter.states, "only goroutines in this state: running, runnable, waiting, syscall")
+      ->delimiter(',');
+  dump->add_option("--wait-reason", filter.wait_reasons, "only goroutines waiting for this reason (\"chan receive\")");
+  dump->add_option("--match", filter.match, "only goroutines with a function matching this regex on their stack");
+  dump->add_option("--min-wait", filter.min_wait, "only goroutines that have waited at least this long (1m30s)");
+  dump->add_option("--created-by", filter.created_by, "only goroutines whose go() call is in a function matching this regex");
+  dump->add_option("--goroutine", filter.ids, "only this goroutine (repeatable)");
   bool mark_leaks = false;
   dump->add_flag("--leaks", mark_leaks,
                  "also analyse leaks and mark proven ones `(leaked)` (copies the target's memory: it is stopped longer)");
@@ -408,7 +482,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks);
+    if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks, filter);
     if (trace->parsed()) {
       int64_t d = parse_duration(duration);
       if (d < 0) {

@@ -2,6 +2,8 @@
 // yield, a killed one, a crashed one, and things that are not gleak processes at all.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -257,6 +259,40 @@ TEST(StuckServer, PsPrunesOnlyTheArenasOfProcessesThatAreGone) {
   ASSERT_EQ(run_cli("ps --json", &out), 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out)["processes"].size(), 1u) << out;
   EXPECT_EQ(run_cli("ps --prune --older-than 10x", &out), 2) << out;
+}
+
+// dump's filters: by state, wait reason, function on the stack, creator, id; they
+// combine, with each other and with --json; a bad one is a usage error.
+TEST(StuckServer, DumpFiltersKeepOnlyWhatIsAskedFor) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  std::string pid = std::to_string(server.pid());
+  std::string out;
+  auto ids = [&](const std::string& args) {
+    std::vector<uint64_t> got;
+    if (run_cli("dump --json " + args + " " + pid, &out) != 0) {
+      ADD_FAILURE() << args << ": " << out;
+      return got;
+    }
+    nlohmann::json j = nlohmann::json::parse(out);
+    for (const auto& g : j["goroutines"]) got.push_back(g["id"]);
+    std::sort(got.begin(), got.end());
+    return got;
+  };
+  EXPECT_EQ(ids("--wait-reason 'chan receive'"), (std::vector<uint64_t>{2, 3, 4})) << out;
+  EXPECT_EQ(ids("--state syscall"), (std::vector<uint64_t>{1})) << out;
+  EXPECT_EQ(ids("--state waiting --match watchdog"), (std::vector<uint64_t>{11})) << out;
+  EXPECT_EQ(ids("--goroutine 9 --goroutine 10"), (std::vector<uint64_t>{9, 10})) << out;
+  EXPECT_EQ(ids("--created-by 'main' --state syscall"), (std::vector<uint64_t>{})) << out;  // main was not go()'d
+  EXPECT_EQ(ids("--created-by 'main' --wait-reason select").size(), 1u) << out;
+  EXPECT_EQ(ids("--min-wait 1h"), (std::vector<uint64_t>{})) << out;
+  ASSERT_EQ(run_cli("dump --group --wait-reason 'chan receive' " + pid, &out), 0) << out;
+  EXPECT_NE(out.find("# 3 of 11 goroutines shown (filtered)"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 goroutines [chan receive]:"), std::string::npos) << out;
+  EXPECT_EQ(run_cli("dump --state sleeping " + pid, &out), 2) << out;
+  EXPECT_EQ(run_cli("dump --match '(' " + pid, &out), 2) << out;
+  EXPECT_EQ(run_cli("dump --min-wait soon " + pid, &out), 2) << out;
 }
 
 TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
