@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -31,6 +33,7 @@
 #include "core/internal/stack_pool.h"
 #include "core/symbolize.h"
 #include "gleak/runtime.h"
+#include "gleak/stacks.h"
 
 namespace gleak::internal {
 namespace {
@@ -68,6 +71,8 @@ struct sigaction g_old[NSIG];  // the handlers installed before ours
 class Writer {
  public:
   Writer(char* buf, std::size_t cap, int fd) : buf_(buf), cap_(cap), fd_(fd) {}
+  // With a sink (not async-signal-safe), a full buffer is appended to *sink.
+  Writer(char* buf, std::size_t cap, std::string* sink) : buf_(buf), cap_(cap), fd_(-1), sink_(sink) {}
   ~Writer() { flush(); }
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -75,7 +80,7 @@ class Writer {
   Writer& str(const char* s, std::size_t n) {
     while (n > 0) {
       if (n_ + 1 >= cap_) {
-        if (fd_ < 0) break;
+        if (fd_ < 0 && sink_ == nullptr) break;
         flush();
       }
       std::size_t k = std::min(n, cap_ - 1 - n_);
@@ -114,6 +119,12 @@ class Writer {
     return str(tmp + i, sizeof tmp - i);
   }
   void flush() {
+    if (sink_ != nullptr) {
+      sink_->append(buf_, n_);
+      n_ = 0;
+      buf_[0] = '\0';
+      return;
+    }
     if (fd_ < 0) return;
     const char* p = buf_;
     std::size_t left = n_;
@@ -131,6 +142,7 @@ class Writer {
   char* buf_;
   std::size_t cap_;
   int fd_;
+  std::string* sink_ = nullptr;
   std::size_t n_ = 0;
 };
 
@@ -381,15 +393,31 @@ class SymbolPrinter : public Printer {
   SymbolPrinter() : sym_(getpid()) {}
 
   void stack(Writer& w, const uint64_t* pcs, int n, bool first_is_pc, StackKind kind) override {
-    std::vector<symbolize::Frame> frames;
+    for (const symbolize::Frame& f : frames(pcs, n, first_is_pc, kind)) frame(w, f);
+    if (n >= kMaxFrames) w.str("...additional frames elided...\n");
+  }
+
+  // frames() is the stack as stack() prints it: inlined frames expanded, trimmed to
+  // the user's unless the traceback level shows the runtime.
+  std::vector<symbolize::Frame> frames(const uint64_t* pcs, int n, bool first_is_pc, StackKind kind) {
+    std::vector<symbolize::Frame> all;
     for (int i = 0; i < n; ++i) {
       const auto& fs = chain(pcs[i], !(first_is_pc && i == 0));
-      frames.insert(frames.end(), fs.begin(), fs.end());
+      all.insert(all.end(), fs.begin(), fs.end());
     }
-    std::size_t begin = 0, end = frames.size();
-    if (!shows_runtime()) trim(frames, kind, &begin, &end);
-    for (std::size_t i = begin; i < end; ++i) frame(w, frames[i]);
-    if (n >= kMaxFrames) w.str("...additional frames elided...\n");
+    std::size_t begin = 0, end = all.size();
+    if (!shows_runtime()) trim(all, kind, &begin, &end);
+    return std::vector<symbolize::Frame>(all.begin() + begin, all.begin() + end);
+  }
+
+  // creation() is the user's frame of the go() call at pc; none for a goroutine the
+  // runtime made itself (run()'s main goroutine).
+  std::optional<symbolize::Frame> creation(uint64_t pc) {
+    const auto& cs = chain(pc, true);
+    if (cs.empty()) return std::nullopt;
+    const symbolize::Frame& c = cs[symbolize::creation_site(cs)];
+    if (symbolize::is_gleak_frame(c)) return std::nullopt;
+    return c;
   }
 
   void created_by(Writer& w, const char* prefix, uint64_t id, uint64_t pc, uint64_t parent) override {
@@ -1008,6 +1036,91 @@ static int become_the_reporter(const Death& death) {
   int tid = gettid();
   g_dying_tid.store(tid, std::memory_order_relaxed);
   return tid;
+}
+
+// ---- every goroutine, from inside (gleak/stacks.h) --------------------------------------
+
+namespace {
+
+// One reader of the goroutine table at a time: other_goroutine() fills g_view.
+std::mutex g_view_mutex;
+
+StackFrame public_frame(const symbolize::Frame& f) {
+  return StackFrame{f.function.empty() ? std::string("??") : f.function, f.file, f.line, static_cast<uintptr_t>(f.pc)};
+}
+
+std::string state_words(const arena::GoroutineRecord& r) {
+  if (r.state == GState::kWaiting) {
+    const char* reason = arena::wait_reason_name(r.wait_reason);
+    return *reason != '\0' ? reason : "waiting";
+  }
+  return arena::goroutine_state_name(r.state);
+}
+
+}  // namespace
+
+std::string goroutines_text(G* self, const uintptr_t* pcs, int n) {
+  std::lock_guard<std::mutex> lock(g_view_mutex);
+  std::string text;
+  char buf[8192];
+  {
+    Writer w(buf, sizeof buf, &text);
+    SymbolPrinter p;
+    if (self != nullptr) {
+      w.str("goroutine ").dec(static_cast<int64_t>(self->rec.id)).str(" [running]:\n");
+      p.stack(w, reinterpret_cast<const uint64_t*>(pcs), n, false, StackKind::kParked);
+      if (self->rec.create_pc != 0) p.created_by(w, "created by ", 0, self->rec.create_pc, self->rec.parent_id);
+    }
+    Others o{&w, &p, self, coarse_now_ns()};
+    for_each_g(other_goroutine, &o);
+  }
+  if (self == nullptr && !text.empty() && text[0] == '\n') text.erase(0, 1);
+  return text;
+}
+
+std::vector<GoroutineInfo> goroutine_infos(G* self, const uintptr_t* pcs, int n) {
+  std::lock_guard<std::mutex> lock(g_view_mutex);
+  struct Walk {
+    G* self;
+    SymbolPrinter p;
+    int64_t now;
+    std::vector<GoroutineInfo> out;
+
+    void add(const arena::GoroutineRecord& r, const uint64_t* frames, int nframes) {
+      GoroutineInfo info;
+      info.id = r.id;
+      info.parent = r.parent_id;
+      info.state = state_words(r);
+      if ((r.state == GState::kWaiting || r.state == GState::kSyscall) && r.wait_since_ns > 0) {
+        info.waited = std::chrono::nanoseconds(std::max<int64_t>(0, now - r.wait_since_ns));
+      }
+      if (r.create_pc != 0) {
+        if (auto c = p.creation(r.create_pc)) info.created_by = public_frame(*c);
+      }
+      for (const auto& f : p.frames(frames, nframes, false, StackKind::kParked)) info.stack.push_back(public_frame(f));
+      out.push_back(std::move(info));
+    }
+  } walk{self, {}, coarse_now_ns(), {}};
+  if (self != nullptr) {
+    arena::GoroutineRecord r;
+    std::memcpy(static_cast<void*>(&r), static_cast<const void*>(&self->rec), sizeof r);
+    walk.add(r, reinterpret_cast<const uint64_t*>(pcs), n);
+    walk.out.back().state = "running";
+    walk.out.back().waited = std::chrono::nanoseconds(0);
+    walk.out.back().current = true;
+  }
+  for_each_g(
+      [](G* g, void* arg) {
+        Walk& wk = *static_cast<Walk*>(arg);
+        if (g == wk.self) return;
+        GState st = g->rec.state;
+        if (st == GState::kFree || st == GState::kDead) return;
+        read_g(g, &g_view);
+        if (g_view.rec.state == GState::kFree || g_view.rec.state == GState::kDead) return;
+        wk.add(g_view.rec, g_view.frames, static_cast<int>(g_view.nframes));
+      },
+      &walk);
+  return std::move(walk.out);
 }
 
 void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {

@@ -6,8 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/internal/g.h"
+#include "gleak/stacks.h"
 
 namespace gleak::internal {
 
@@ -62,5 +65,12 @@ struct PanicCopy {
 // thread, oldest first, and their number: thrown and not yet caught, or caught and not
 // yet destroyed.
 int panics_in_flight(const PanicCopy** out, int max);
+
+// goroutines_text() is Go's all-goroutine dump (gleak/stacks.h): self first, with the
+// stack pcs (return addresses, innermost first) its caller captured, then every other
+// live goroutine. goroutine_infos() is the same as records. Both symbolize: call them
+// on a thread with a normal stack. self may be null (a plain thread).
+std::string goroutines_text(G* self, const uintptr_t* pcs, int n);
+std::vector<GoroutineInfo> goroutine_infos(G* self, const uintptr_t* pcs, int n);
 
 }  // namespace gleak::internal

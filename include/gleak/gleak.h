@@ -8,6 +8,7 @@
 //   Context, with_cancel, with_timeout, ErrGroup
 //   panic, recover                 Go's panic and recover
 //   find_leaks()                   the leak analysis of `gleak leaks`, on this process
+//   goroutines(), write_goroutines()  every goroutine's stack, from inside (runtime.Stack)
 #pragma once
 
 #include "gleak/chan.h"
@@ -15,5 +16,6 @@
 #include "gleak/errgroup.h"
 #include "gleak/leaks.h"
 #include "gleak/runtime.h"
+#include "gleak/stacks.h"
 #include "gleak/sync.h"
 #include "gleak/time.h"
