@@ -61,6 +61,16 @@ constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 std::atomic<int> g_dying{0};
 std::atomic<int> g_dying_tid{0};
+
+// The reporter thread (install_reporter()) writes what needs a normal stack and the
+// symbolizer: SIGQUIT's dump ('q' on its pipe), and the report of a fatal signal ('s'),
+// which the signal handler hands over and waits for, at most kSymbolizeLimitNs.
+int g_reporter_pipe[2] = {-1, -1};
+std::atomic<int> g_reporter_tid{0};
+bool g_symbolize_signals = true;  // GLEAK_CRASH_SYMBOLIZE=0: module+offset, as before
+constexpr int64_t kSymbolizeLimitNs = 5'000'000'000;
+// The handed-over report: 0 none, 1 asked, 2 written (text holds it), 3 given up.
+std::atomic<uint32_t> g_handoff{0};
 struct sigaction g_old[NSIG];  // the handlers installed before ours
 
 // ---- text without allocation ----------------------------------------------------------
@@ -886,6 +896,15 @@ bool abort_stack(uintptr_t interrupted_pc, uintptr_t* pcs, int* n) {
 }
 
 [[maybe_unused]] void on_signal(int sig, siginfo_t* info, void* uctx) {
+  if (g_reporter_tid.load(std::memory_order_relaxed) == gettid() && g_handoff.load(std::memory_order_acquire) == 1) {
+    // The reporter faulted while symbolizing a fatal signal's report (the heap may be
+    // what is broken): hand the report back to the dying thread, which writes it with
+    // addresses, and stay out of its way.
+    uint32_t asked = 1;
+    g_handoff.compare_exchange_strong(asked, 3, std::memory_order_acq_rel);
+    futex_wake(&g_handoff);
+    for (;;) pause();
+  }
   if (g_dying.load(std::memory_order_acquire) != 0 && g_dying_tid.load(std::memory_order_relaxed) == gettid()) {
     // A fault while this thread writes a crash report: say so and end.
     static const char kMsg[] = "\nfatal error: fault while writing the crash report\n";
@@ -1123,6 +1142,74 @@ std::vector<GoroutineInfo> goroutine_infos(G* self, const uintptr_t* pcs, int n)
   return std::move(walk.out);
 }
 
+// ---- a fatal signal's report, symbolized by the reporter thread --------------------------
+
+namespace {
+
+struct HandoffRequest {
+  const Death* death = nullptr;
+  const uintptr_t* pcs = nullptr;
+  int n = 0;
+  G* g = nullptr;
+  int tid = 0;
+  std::string text;
+};
+HandoffRequest g_request;
+
+int64_t mono_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// symbolized_by_reporter() runs in the signal handler: it asks the reporter thread for
+// the symbolized report and writes it; false when there is no reporter, or it did not
+// answer in time (a lock the dying thread holds, a corrupted heap): then the caller
+// writes the report with module+offset addresses.
+bool symbolized_by_reporter(const Death& death, const uintptr_t* pcs, int n, G* g, int tid) {
+  if (g_reporter_pipe[1] < 0 || !g_symbolize_signals) return false;
+  g_request.death = &death;
+  g_request.pcs = pcs;
+  g_request.n = n;
+  g_request.g = g;
+  g_request.tid = tid;
+  g_handoff.store(1, std::memory_order_release);
+  char c = 's';
+  if (write(g_reporter_pipe[1], &c, 1) != 1) return false;
+  int64_t deadline = mono_ns() + kSymbolizeLimitNs;
+  while (g_handoff.load(std::memory_order_acquire) == 1) {
+    int64_t left = deadline - mono_ns();
+    if (left <= 0) break;
+    futex_wait(&g_handoff, 1, left);
+  }
+  uint32_t asked = 1;
+  if (g_handoff.compare_exchange_strong(asked, 3, std::memory_order_acq_rel)) return false;  // too late
+  const std::string& t = g_request.text;
+  for (std::size_t at = 0; at < t.size();) {
+    ssize_t w = write(2, t.data() + at, t.size() - at);
+    if (w <= 0) break;
+    at += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// write_symbolized() is the reporter thread's half: the report into g_request.text.
+void write_symbolized() {
+  unsetenv("DEBUGINFOD_URLS");  // a dying process must not wait on the network
+  std::string text;
+  char buf[8192];
+  {
+    Writer w(buf, sizeof buf, &text);
+    SymbolPrinter p;
+    write_report(w, p, *g_request.death, g_request.pcs, g_request.n, g_request.g, g_request.tid);
+  }
+  g_request.text = std::move(text);
+  uint32_t asked = 1;
+  if (g_handoff.compare_exchange_strong(asked, 2, std::memory_order_acq_rel)) futex_wake(&g_handoff);
+}
+
+}  // namespace
+
 void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_handler) {
   int tid = become_the_reporter(death);
   // The chain is taken once, for the record and the report alike: ancestors may exit
@@ -1139,9 +1226,12 @@ void die(const Death& death, const uintptr_t* pcs, int n, G* g, bool in_signal_h
     Writer w(g_out, sizeof g_out, 2);
     write_report(w, p, death, pcs, n, g, tid);
   };
-  if (in_signal_handler || g_traceback == Traceback::kNone) {
+  if (g_traceback == Traceback::kNone) {
     // (With none there is no frame to name: no need for the symbolizer.)
     raw_report();
+  } else if (in_signal_handler) {
+    // Nothing here may allocate or lock: the reporter thread symbolizes, if it can.
+    if (!symbolized_by_reporter(death, pcs, n, g, tid)) raw_report();
   } else {
     // libdw needs a big stack, and this may run on a goroutine's: symbolize on a
     // thread of its own.
@@ -1177,26 +1267,20 @@ void die_with_report(const Death& death, const std::string& report) {
   finish();
 }
 
-// ---- SIGQUIT: every goroutine's stack, then exit 2, as Go does -------------------------
+// ---- the reporter thread: SIGQUIT, and fatal signals' symbolized reports -------------
 
 namespace {
 
-int g_quit_pipe[2] = {-1, -1};
-
 void on_quit(int) {
-  // Only a write here; the report needs a normal stack and the symbolizer.
+  // Only a write here; the dump needs a normal stack and the symbolizer.
   int saved = errno;
   char c = 'q';
-  (void)!write(g_quit_pipe[1], &c, 1);
+  (void)!write(g_reporter_pipe[1], &c, 1);
   errno = saved;
 }
 
-void quit_reporter() {
-  pthread_setname_np(pthread_self(), "gleak-sigquit");
-  char c;
-  while (read(g_quit_pipe[0], &c, 1) != 1) {
-    if (errno != EINTR) return;
-  }
+// quit() is SIGQUIT as Go answers it: every goroutine's stack, then exit 2.
+void quit() {
   Death d;
   copy_text(d.header, sizeof d.header, "SIGQUIT: quit");
   d.signal = SIGQUIT;
@@ -1205,22 +1289,38 @@ void quit_reporter() {
   die(d, nullptr, 0, nullptr, false);
 }
 
-// install_quit_handler() takes SIGQUIT unless GLEAK_SIGQUIT=0 or the program already
-// handles it. Inherited as ignored (a shell's background job) it is taken too, as Go
-// does.
-void install_quit_handler() {
-  if (const char* env = std::getenv("GLEAK_SIGQUIT"); env != nullptr && std::strcmp(env, "0") == 0) return;
-  struct sigaction old {};
-  if (sigaction(SIGQUIT, nullptr, &old) != 0) return;
-  if (has_own_handler(old)) return;
-  if (pipe2(g_quit_pipe, O_CLOEXEC) != 0) return;
+void reporter() {
+  pthread_setname_np(pthread_self(), "gleak-reporter");
+  g_reporter_tid.store(gettid(), std::memory_order_relaxed);
+  for (;;) {
+    char c;
+    ssize_t r = read(g_reporter_pipe[0], &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != 1) return;
+    if (c == 'q') quit();
+    if (c == 's') write_symbolized();
+  }
+}
+
+// install_reporter() starts the reporter thread, and takes SIGQUIT unless
+// GLEAK_SIGQUIT=0 or the program already handles it. Inherited as ignored (a shell's
+// background job) SIGQUIT is taken too, as Go does.
+void install_reporter() {
+  if (const char* env = std::getenv("GLEAK_CRASH_SYMBOLIZE"); env != nullptr && std::strcmp(env, "0") == 0) {
+    g_symbolize_signals = false;
+  }
+  if (pipe2(g_reporter_pipe, O_CLOEXEC) != 0) return;
   try {
-    std::thread(quit_reporter).detach();
+    std::thread(reporter).detach();
   } catch (const std::system_error&) {
-    close(g_quit_pipe[0]);
-    close(g_quit_pipe[1]);
+    close(g_reporter_pipe[0]);
+    close(g_reporter_pipe[1]);
+    g_reporter_pipe[0] = g_reporter_pipe[1] = -1;
     return;
   }
+  if (const char* env = std::getenv("GLEAK_SIGQUIT"); env != nullptr && std::strcmp(env, "0") == 0) return;
+  struct sigaction old {};
+  if (sigaction(SIGQUIT, nullptr, &old) != 0 || has_own_handler(old)) return;
   struct sigaction sa {};
   sa.sa_handler = on_quit;
   sa.sa_flags = SA_RESTART;
@@ -1255,7 +1355,7 @@ void install_crash_handlers() {
   sigemptyset(&sa.sa_mask);
   for (int sig : kSignals) sigaction(sig, &sa, &g_old[sig]);
 #endif
-  install_quit_handler();
+  install_reporter();
   install_worker_signal_stack();
 }
 
