@@ -38,6 +38,7 @@
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
 #include "inspector/trace.h"
+#include "cli/diff.h"
 #include "cli/ps.h"
 #include "cli/top.h"
 
@@ -425,6 +426,12 @@ int main(int argc, char** argv) {
                     "report goroutines blocked this long on a still reachable object as suspected (0: never)")
       ->capture_default_str();
 
+  auto* diff = app.add_subcommand("diff", "how the goroutines of A and B differ, bucket by bucket (a slow leak grows one)");
+  std::string diff_a, diff_b;
+  bool diff_json = false;
+  diff->add_option("a", diff_a, "pid, arena file, or a `gleak dump --json` file")->required();
+  diff->add_option("b", diff_b, "pid, arena file, or a `gleak dump --json` file")->required();
+  diff->add_flag("--json", diff_json, "print JSON (schema gleak.diff) instead of text");
   auto* ps = app.add_subcommand("ps", "list the processes of this user (as root: of every user) that run gleak");
   gleak::cli::PsOptions ps_opt;
   std::string older_than = "0s";
@@ -522,6 +529,7 @@ int main(int argc, char** argv) {
     }
     if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);
     if (base->parsed()) return cmd_baseline(command, output, strict);
+    if (diff->parsed()) return gleak::cli::run_diff(diff_a, diff_b, diff_json);
     ps_opt.older_than_ns = parse_duration(older_than);
     if (ps_opt.older_than_ns < 0) {
       std::fprintf(stderr, "gleak: --older-than: not a duration: %s (use 10m, 1h30m, 2h)\n", older_than.c_str());

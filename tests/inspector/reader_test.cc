@@ -295,6 +295,40 @@ TEST(StuckServer, DumpFiltersKeepOnlyWhatIsAskedFor) {
   EXPECT_EQ(run_cli("dump --min-wait soon " + pid, &out), 2) << out;
 }
 
+// gleak diff: a process against its own earlier JSON dump is unchanged; against
+// another program, every bucket is new or gone, with its counts.
+TEST(StuckServer, DiffComparesBucketsOfPidsFilesAndJsonDumps) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  std::string pid = std::to_string(server.pid());
+  std::string out;
+  ASSERT_EQ(run_cli("dump --json " + pid, &out), 0) << out;
+  std::string saved = dir.path() + "/before.json";
+  std::ofstream(saved) << out;
+  ASSERT_EQ(run_cli("diff " + saved + " " + pid, &out), 0) << out;
+  EXPECT_NE(out.find("11 goroutines (+0)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\ngrew:"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\nnew:"), std::string::npos) << out;
+
+  Child crasher({GLEAK_PANIC_CRASH});
+  ASSERT_EQ(WEXITSTATUS(crasher.wait()), 2);
+  std::string arena = dir.path() + "/" + std::to_string(crasher.pid()) + ".arena";
+  ASSERT_EQ(run_cli("diff --json " + saved + " " + arena, &out), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["schema"], "gleak.diff");
+  EXPECT_EQ(j["a"]["goroutines"], 11);
+  long gone = 0, fresh = 0;
+  for (const auto& b : j["buckets"]) {
+    std::string kind = b["change"];
+    EXPECT_TRUE(kind == "gone" || kind == "new") << b.dump();
+    (kind == "gone" ? gone : fresh) += b["delta"].get<long>();
+  }
+  EXPECT_EQ(gone, -11) << out;
+  EXPECT_EQ(fresh, j["b"]["goroutines"].get<long>()) << out;
+  EXPECT_EQ(run_cli("diff " + saved + " /nonexistent", &out), 3) << out;
+}
+
 TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
   ArenaDir dir;
   Child spinner({GLEAK_SPINNER});
