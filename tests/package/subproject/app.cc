@@ -1,0 +1,2 @@
+#include <gleak/gleak.h>
+int main() { return gleak::run([] {}); }
