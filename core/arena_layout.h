@@ -25,7 +25,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 4;
+inline constexpr uint32_t kVersion = 5;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -38,6 +38,7 @@ inline constexpr uint32_t kMaxAncestors = 32;      // creation chain kept in the
 inline constexpr uint32_t kMapsBytes = 65536;       // /proc/self/maps copy
 inline constexpr uint32_t kRecoverRecords = 512;    // recovered panics kept (a ring)
 inline constexpr uint32_t kRecoverFrames = 16;      // throw-site frames kept per recovered panic
+inline constexpr uint32_t kLabelBytes = 64;         // a goroutine's labels, as text (with its NUL)
 
 // ProcessState is the life of the process that owns the arena.
 enum class ProcessState : uint32_t {
@@ -144,8 +145,11 @@ struct alignas(64) GoroutineRecord {
   uint32_t closure_size;      // bytes of it
   uint32_t group;             // who it works for (a test, a request), inherited from the
                               // goroutine or thread that called go(); 0: none
+  // Its labels (gleak::set_label()), inherited at go(): "key=value" pairs separated by
+  // '\n', NUL-terminated; a key holds no '=' and neither holds a '\n'.
+  char labels[kLabelBytes];
 };
-static_assert(sizeof(GoroutineRecord) == 128);
+static_assert(sizeof(GoroutineRecord) == 192);
 
 // Offsets inside a parked goroutine's saved context (Boost.Context 1.74 on x86-64,
 // checked by the runtime at start-up): the stack pointer at resume is context + 0x40.

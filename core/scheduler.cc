@@ -92,6 +92,8 @@ thread_local P* t_p = nullptr;
 thread_local uint64_t t_rng = 0;
 // The group of goroutines started from this plain thread (gleak/detail/group.h).
 thread_local uint32_t t_group = 0;
+// A plain thread's labels (gleak::set_label()), which goroutines it starts inherit.
+thread_local char t_labels[arena::kLabelBytes] = {};
 std::atomic<uint32_t> g_next_group{1};
 
 // ---- descriptors -------------------------------------------------------------------
@@ -873,6 +875,7 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
   uint64_t id = g_sched->next_id.fetch_add(1, std::memory_order_relaxed);
   uint64_t parent_id = parent ? parent->rec.id : 0;
   uint32_t group = parent ? parent->rec.group : t_group;
+  const char* labels = parent ? parent->rec.labels : t_labels;
   int64_t now = p ? p->clock : coarse_now_ns();
   {
     RecordWrite w(g);
@@ -893,6 +896,11 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
     g->rec.closure = reinterpret_cast<uint64_t>(g->closure);
     g->rec.closure_size = g->closure_size;
     g->rec.group = group;
+    if (labels[0] != '\0') {
+      std::memcpy(g->rec.labels, labels, sizeof g->rec.labels);
+    } else {
+      g->rec.labels[0] = '\0';
+    }
   }
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     __atomic_store_n(&p->spawned, p->spawned + 1, __ATOMIC_RELAXED);  // read by num_goroutine()
@@ -915,6 +923,7 @@ struct BlockingJob {
   std::exception_ptr error;
   std::atomic<uint32_t> lock{0};
   uint32_t group = 0;  // the goroutine's: what fn starts belongs to it too
+  char labels[arena::kLabelBytes] = {};  // and has its labels
 };
 
 struct BlockingPool {
@@ -940,12 +949,14 @@ void blocking_helper() {
     blocking_pool()->jobs.pop_front();
     lk.unlock();
     t_group = job->group;
+    std::memcpy(t_labels, job->labels, sizeof t_labels);
     try {
       job->fn(job->arg);
     } catch (...) {
       job->error = std::current_exception();
     }
     t_group = 0;
+    t_labels[0] = '\0';
     // The goroutine releases job->lock only once it is parked.
     G* g = job->g;
     spin_lock(job->lock);
@@ -967,6 +978,7 @@ void run_blocking(void (*fn)(void*), void* arg) {
   }
   BlockingJob job{fn, arg, g, nullptr};
   job.group = g->rec.group;
+  std::memcpy(job.labels, g->rec.labels, sizeof job.labels);
   spin_lock(job.lock);
   {
     std::lock_guard<std::mutex> lk(blocking_pool()->mu);
@@ -1059,6 +1071,16 @@ uint64_t goroutine_id() {
   G* g = current_g();
   return g ? g->rec.id : 0;
 }
+
+namespace internal {
+
+char* current_labels(G** owner) {
+  G* g = current_g();
+  *owner = g;
+  return g ? g->rec.labels : t_labels;
+}
+
+}  // namespace internal
 
 namespace detail {
 

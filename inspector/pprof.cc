@@ -131,8 +131,9 @@ std::string goroutine_profile(const Snapshot& s, const TextOptions& opt) {
   p.add_comment(b.str("gleak goroutine profile of pid " + std::to_string(s.pid) + ": " + s.cmdline));
   const int64_t k_state = b.str("state"), k_reason = b.str("wait_reason"), k_leaked = b.str("leaked");
 
-  // Samples by (locations, state, wait reason, leaked).
-  using Key = std::tuple<std::vector<uint64_t>, GoroutineState, WaitReason, bool>;
+  // Samples by (locations, state, wait reason, leaked, the goroutine's own labels).
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  using Key = std::tuple<std::vector<uint64_t>, GoroutineState, WaitReason, bool, Labels>;
   std::map<Key, int64_t> counts;
   for (const Goroutine& g : s.goroutines) {
     if (!g.crashed && (g.state == GoroutineState::kFree || g.state == GoroutineState::kDead)) continue;
@@ -149,10 +150,10 @@ std::string goroutine_profile(const Snapshot& s, const TextOptions& opt) {
     GoroutineState state = g.crashed ? GoroutineState::kRunning : g.state;
     WaitReason reason = state == GoroutineState::kWaiting || state == GoroutineState::kSyscall ? g.wait_reason
                                                                                                 : WaitReason::kNone;
-    ++counts[Key{std::move(locs), state, reason, g.leaked}];
+    ++counts[Key{std::move(locs), state, reason, g.leaked, g.labels}];
   }
   for (const auto& [key, n] : counts) {
-    const auto& [locs, state, reason, leaked] = key;
+    const auto& [locs, state, reason, leaked, labels] = key;
     pb::Sample* sample = p.add_sample();
     for (uint64_t l : locs) sample->add_location_id(l);
     sample->add_value(n);
@@ -168,6 +169,11 @@ std::string goroutine_profile(const Snapshot& s, const TextOptions& opt) {
       l = sample->add_label();
       l->set_key(k_leaked);
       l->set_str(b.str("true"));
+    }
+    for (const auto& [k, v] : labels) {
+      l = sample->add_label();
+      l->set_key(b.str(k));
+      l->set_str(b.str(v));
     }
   }
   std::string out;

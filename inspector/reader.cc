@@ -46,6 +46,22 @@ uid_t owner_of_dir(const std::string& path) {
   return stat(dir.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
 }
 
+// parse_labels() reads a record's labels text ("k=v" pairs, '\n' between them), which
+// need not be NUL-terminated in a damaged record.
+std::vector<std::pair<std::string, std::string>> parse_labels(const char (&text)[kLabelBytes]) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string_view rest(text, strnlen(text, kLabelBytes));
+  while (!rest.empty()) {
+    std::size_t end = rest.find('\n');
+    std::string_view pair = rest.substr(0, end);
+    if (std::size_t eq = pair.find('='); eq != std::string_view::npos && eq > 0) {
+      out.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+    }
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  return out;
+}
+
 // No goroutine's stack is larger than this; a record that says otherwise is damaged.
 constexpr uint64_t kMaxStackCopy = uint64_t{1} << 30;
 
@@ -756,6 +772,7 @@ struct Reader {
       g.stack_hi = r.stack_hi;
       g.wait_count = r.wait_count;
       g.group = r.group;
+      g.labels = parse_labels(r.labels);
       if ((r.state == GoroutineState::kWaiting || r.state == GoroutineState::kSyscall) && r.wait_since_ns > 0) {
         g.wait_ns = std::max<int64_t>(0, reference_ns - r.wait_since_ns);
       }

@@ -70,6 +70,12 @@ Json frames_json(const std::vector<Frame>& frames) {
   return out;
 }
 
+Json labels_json(const Goroutine& g) {
+  Json out = Json::object();
+  for (const auto& [k, v] : g.labels) out[k] = v;
+  return out;
+}
+
 Json goroutine_json(const Goroutine& g) {
   return Json{{"id", g.id},
               {"parent_id", g.parent_id},
@@ -88,7 +94,8 @@ Json goroutine_json(const Goroutine& g) {
               {"stack_note", g.stack_note},
               {"torn", g.torn},
               {"crashed", g.crashed},
-              {"leaked", g.leaked}};
+              {"leaked", g.leaked},
+              {"labels", labels_json(g)}};
 }
 
 Json object_json(const Object& o) {
@@ -164,7 +171,8 @@ Json bucket_json(const Bucket& b) {
               {"created_by", optional_frame_json(b.created_by)},
               {"parent_ids", parents},
               {"min_wait_ns", b.min_wait_ns},
-              {"max_wait_ns", b.max_wait_ns}};
+              {"max_wait_ns", b.max_wait_ns},
+              {"labels", b.members.empty() ? Json::object() : labels_json(*b.members.front())}};
 }
 
 }  // namespace

@@ -92,8 +92,10 @@ std::string single_duration(const Goroutine& g, const TextOptions& opt) {
   return minutes_text(m, m);
 }
 
-std::string header(const std::string& who, const std::string& status, const std::string& duration, bool torn) {
-  return who + " [" + status + duration + (torn ? ", record torn" : "") + "]:";
+std::string header(const std::string& who, const std::string& status, const std::string& duration, bool torn,
+                   const std::string& labels = "") {
+  return who + " [" + status + duration + (torn ? ", record torn" : "") + (labels.empty() ? "" : ", labels: " + labels) +
+         "]:";
 }
 
 // make_bucket() is the bucket of g alone. The crashed goroutine falls back on the crash
@@ -210,6 +212,8 @@ std::string bucket_key(const Bucket& b) {
   for (const Frame& f : b.stack) append_frame_key(key, f);
   key += '\x1d';
   if (b.created_by) append_frame_key(key, *b.created_by);
+  // Goroutines with other labels are other buckets, as in a pprof profile.
+  if (!b.members.empty()) key += "\x1dL" + format_labels(*b.members[0]);
   // A goroutine that recovered panics is listed with them: alone.
   if (b.members.size() == 1 && !b.members[0]->recovered.empty()) key += "\x1dR" + std::to_string(b.members[0]->id);
   return key;
@@ -261,9 +265,11 @@ std::string bucket_duration(const Bucket& b, const TextOptions& opt) {
 
 void append_bucket(std::string& out, const Bucket& b, const Snapshot& s, const TextOptions& opt) {
   if (b.members.size() > 1) {
-    out += header(std::to_string(b.members.size()) + " goroutines", b.status, bucket_duration(b, opt), b.torn);
+    out += header(std::to_string(b.members.size()) + " goroutines", b.status, bucket_duration(b, opt), b.torn,
+                  format_labels(*b.members[0]));
   } else if (!b.members.empty()) {
-    out += header("goroutine " + std::to_string(b.members[0]->id), b.status, bucket_duration(b, opt), b.torn);
+    out += header("goroutine " + std::to_string(b.members[0]->id), b.status, bucket_duration(b, opt), b.torn,
+                  format_labels(*b.members[0]));
   } else if (s.crash && s.crash->goroutine != 0) {
     out += header("goroutine " + std::to_string(s.crash->goroutine), b.status, "", false);
   } else {
@@ -340,7 +346,18 @@ std::string goroutine_status(const Goroutine& g) {
 }
 
 std::string format_goroutine_header(const Goroutine& g, const TextOptions& opt) {
-  return header("goroutine " + std::to_string(g.id), goroutine_status(g), single_duration(g, opt), g.torn);
+  return header("goroutine " + std::to_string(g.id), goroutine_status(g), single_duration(g, opt), g.torn,
+                format_labels(g));
+}
+
+std::string format_labels(const Goroutine& g) {
+  if (g.labels.empty()) return "";
+  std::string out = "{";
+  for (const auto& [k, v] : g.labels) {
+    if (out.size() > 1) out += ", ";
+    out += "\"" + k + "\":\"" + v + "\"";
+  }
+  return out + "}";
 }
 
 std::vector<Bucket> group_goroutines(const Snapshot& s, const TextOptions& opt) {

@@ -102,6 +102,10 @@ bool write_dump(const Snapshot& s, const TextOptions& opt, std::FILE* out);
 // "goroutine 7 [chan send, 3 minutes]:", without a newline.
 std::string format_goroutine_header(const Goroutine& g, const TextOptions& opt);
 
+// format_labels() is g's labels as the header shows them, `{"k":"v", "k2":"v2"}`
+// (after `labels: `, last in the brackets); "" when it has none.
+std::string format_labels(const Goroutine& g);
+
 // goroutine_status() is the status word of the header: `running`, `runnable`,
 // `syscall`, the wait reason of a waiting goroutine, `waiting` when it has none, or the
 // state's name (`free`, `dead`). A crashed goroutine is `running`.

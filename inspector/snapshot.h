@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/arena_layout.h"
@@ -95,6 +96,7 @@ struct Goroutine {
   uint64_t stack_hi = 0;
   uint32_t wait_count = 0;     // select: number of cases at wait_object
   uint32_t group = 0;          // inherited tag (gleak/detail/group.h); 0: none
+  std::vector<std::pair<std::string, std::string>> labels;  // gleak::set_label(), in order
   std::vector<uint32_t> recovered;  // its recovered panics still in the arena's ring:
                                     // indices into Snapshot::recovered, oldest first
 };

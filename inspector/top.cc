@@ -115,7 +115,10 @@ std::vector<TopLine> render_top(const TopFrame& f, int width, int height) {
     char count[16];
     std::snprintf(count, sizeof count, "%6zu", b.members.size());
     bool is_leaked = !b.members.empty() && b.members.front()->leaked;
-    out.push_back({std::string(count) + "  " + pad(b.status, 26) + pad(waited(b), 16) + where(b), is_leaked});
+    std::string labels = b.members.empty() ? "" : format_labels(*b.members.front());
+    out.push_back({std::string(count) + "  " + pad(b.status, 26) + pad(waited(b), 16) + where(b) +
+                       (labels.empty() ? "" : "  " + labels),
+                   is_leaked});
     --room;
   }
   for (TopLine& l : out) {

@@ -478,6 +478,7 @@ TraceSummary write_trace(const TraceInput& in, const TraceOptions& opt, std::FIL
     std::string name = "g" + tid;
     auto fn = in.functions.find(t.id);
     if (fn != in.functions.end() && !fn->second.empty()) name += " " + fn->second;
+    if (auto lb = in.labels.find(t.id); lb != in.labels.end()) name += " " + lb->second;
     w.event("{\"ph\":\"M\",\"pid\":" + P + ",\"tid\":" + tid + ",\"name\":\"thread_name\",\"args\":{\"name\":" +
             json_string(name) + "}}");
     w.event("{\"ph\":\"M\",\"pid\":" + P + ",\"tid\":" + tid + ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":" +
@@ -601,6 +602,7 @@ TraceInput trace_from_snapshot(const Snapshot& s) {
   for (const Goroutine& g : s.goroutines) {
     std::string fn = entry_function(g);
     if (!fn.empty()) in.functions[g.id] = fn;
+    if (!g.labels.empty()) in.labels[g.id] = format_labels(g);
   }
   if (in.flight_recorder && s.crash) in.end_ns = s.crash->time_ns;
   if (s.events.empty()) in.notes.push_back("the rings hold no events");
@@ -632,6 +634,7 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
     in.at_start.push_back({g.id, g.state, g.wait_reason, g.wait_object});
     std::string fn = entry_function(g);
     if (!fn.empty()) in.functions[g.id] = fn;
+    if (!g.labels.empty()) in.labels[g.id] = format_labels(g);
   }
   int64_t deadline = start + duration_ns;
   bool ended = false;
@@ -676,6 +679,7 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
       for (const Goroutine& g : last.goroutines) {
         std::string fn = entry_function(g);
         if (!fn.empty()) in.functions.emplace(g.id, fn);
+        if (!g.labels.empty()) in.labels.emplace(g.id, format_labels(g));
       }
     } catch (const InspectError&) {
       // Gone meanwhile: goroutines that started during the trace keep their ids only.

@@ -58,6 +58,7 @@ struct TraceInput {
   uint64_t events_dropped = 0;          // read, but left out to keep the trace under its cap
   std::vector<TraceGoroutine> at_start; // states at start_ns (a live trace)
   std::map<uint64_t, std::string> functions;  // the function each goroutine started in
+  std::map<uint64_t, std::string> labels;     // its labels (format_labels()), when it has any
   std::optional<Crash> crash;
   std::vector<std::string> notes;       // said in the trace's metadata and by the CLI
 };

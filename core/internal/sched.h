@@ -72,6 +72,11 @@ P* current_p();
 // current_g() is the running goroutine, or null on a plain thread or g0.
 G* current_g();
 
+// current_labels() is the labels text (arena::kLabelBytes) of the calling goroutine,
+// whose G goes to *owner (write it under a RecordWrite), or of the calling plain
+// thread (*owner null).
+char* current_labels(G** owner);
+
 // ensure_started() starts the workers if they are not running.
 void ensure_started();
 

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -101,6 +102,17 @@ int64_t num_goroutine();
 // goroutine_id() is the current goroutine's id, or 0 on a plain thread. For
 // diagnostics and tests only: program logic must not depend on it.
 uint64_t goroutine_id();
+
+// set_label() labels the calling goroutine (or plain thread) with key=value, as Go's
+// pprof.SetGoroutineLabels does; an empty value removes the key. Goroutines it starts
+// from then on inherit its labels. `gleak dump`, its JSON, `gleak top`, the pprof
+// profile and `gleak trace` show them. All of a goroutine's labels, as "k=v" pairs,
+// share 63 bytes: returns false, and changes nothing, when they would not fit, or when
+// the key is empty or holds '=' or a newline, or the value holds a newline.
+bool set_label(std::string_view key, std::string_view value);
+
+// labels() is the calling goroutine's (or plain thread's) labels, in the order set.
+std::vector<std::pair<std::string, std::string>> labels();
 
 // blocking() runs fn, which may block in a system call, without holding a worker: the
 // goroutine parks in state `syscall` and fn runs on a helper thread, so the worker

@@ -329,6 +329,37 @@ TEST(StuckServer, DiffComparesBucketsOfPidsFilesAndJsonDumps) {
   EXPECT_EQ(run_cli("diff " + saved + " /nonexistent", &out), 3) << out;
 }
 
+// Labels set with gleak::set_label() show in the text dump's headers, in its JSON, as
+// separate buckets and pprof sample labels, and in trace track names.
+TEST(Labels, DumpJsonGroupsPprofAndTraceShowThem) {
+  ArenaDir dir;
+  Child target({GLEAK_PARKED, "4", "labels"});
+  ASSERT_TRUE(target.wait_for("ready"));
+  std::string pid = std::to_string(target.pid());
+  std::string out;
+  ASSERT_EQ(run_cli("dump " + pid, &out), 0) << out;
+  // main set shard last to 1, after its last go().
+  EXPECT_NE(out.find("goroutine 1 [sleep, labels: {\"service\":\"parked\", \"shard\":\"1\"}]:"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("goroutine 2 [chan receive (nil chan), labels: {\"service\":\"parked\", \"shard\":\"0\"}]:"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(run_cli("dump --group " + pid, &out), 0) << out;
+  EXPECT_NE(out.find("2 goroutines [chan receive (nil chan), labels: {\"service\":\"parked\", \"shard\":\"0\"}]:"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(run_cli("dump --json " + pid, &out), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out);
+  int shard1 = 0;
+  for (const auto& g : j["goroutines"]) shard1 += g["labels"].value("shard", "") == "1";
+  EXPECT_EQ(shard1, 3) << out;  // main and two of the four
+  std::string trace = dir.path() + "/trace.json";
+  ASSERT_EQ(run_cli("trace " + pid + " -o " + trace + " --duration 100ms", &out), 0) << out;
+  std::ifstream in(trace);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("shard\\\":\\\"1"), std::string::npos) << text.substr(0, 2000);
+}
+
 TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
   ArenaDir dir;
   Child spinner({GLEAK_SPINNER});

@@ -13,7 +13,8 @@ add_executable(gleak_target_busy targets/busy.cc)
 target_link_libraries(gleak_target_busy PRIVATE gleak::runtime)
 
 gleak_inspector_test(reader_test)
-add_dependencies(reader_test gleak_target_spinner gleak_target_crasher gleak stuck_server panic_crash safe_work)
+add_dependencies(reader_test gleak_target_spinner gleak_target_crasher gleak stuck_server panic_crash safe_work
+  gleak_target_parked)
 target_link_libraries(reader_test PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(reader_test PRIVATE
   GLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
@@ -22,7 +23,8 @@ target_compile_definitions(reader_test PRIVATE
   GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
   GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>"
   GLEAK_SAFE_WORK="$<TARGET_FILE:safe_work>"
-  GLEAK_CRASHER="$<TARGET_FILE:gleak_target_crasher>")
+  GLEAK_CRASHER="$<TARGET_FILE:gleak_target_crasher>"
+  GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
 
 # gleak trace: the Trace Event JSON of hand-made events, of a live process and of a
 # crashed one.

@@ -2,7 +2,8 @@
 // goroutines that wait on a channel nobody sends on, prints "ready", then keeps
 // counting ticks; `parked N exit` returns from main once they are started. `parked N
 // busy` also keeps N/100 goroutines (at least 2) working, and prints every 10 ms
-// `tick <CLOCK_MONOTONIC ns> <work done>`.
+// `tick <CLOCK_MONOTONIC ns> <work done>`. `parked N labels` labels main
+// service=parked, and each parked goroutine shard=<i % 2> (set before its go()).
 #include <gleak/gleak.h>
 
 #include <time.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 using namespace std::chrono_literals;
 
@@ -20,10 +22,13 @@ int main(int argc, char** argv) {
   long n = argc > 1 ? std::atol(argv[1]) : 1000;
   bool exit_after = argc > 2 && std::strcmp(argv[2], "exit") == 0;
   bool busy = argc > 2 && std::strcmp(argv[2], "busy") == 0;
-  return gleak::run([n, exit_after, busy] {
+  bool labels = argc > 2 && std::strcmp(argv[2], "labels") == 0;
+  return gleak::run([n, exit_after, busy, labels] {
     gleak::Chan<int> never;
     gleak::WaitGroup started;
+    if (labels) gleak::set_label("service", "parked");
     for (long i = 0; i < n; ++i) {
+      if (labels) gleak::set_label("shard", std::to_string(i % 2));
       started.add(1);
       gleak::go([never, &started] {
         started.done();
