@@ -123,6 +123,24 @@ TEST(Pprof, OneSamplePerStackAndLabelSetCountsItsGoroutines) {
   EXPECT_TRUE(waiting && leaked && runnable && unavailable);
 }
 
+// Goroutines' own labels become sample labels, and goroutines with other labels other
+// samples, as in Go's goroutine profile.
+TEST(Pprof, GoroutineLabelsAreSampleLabels) {
+  gi::Snapshot s;
+  s.pid = 7;
+  gi::Stack worker{frame(0x1010, "worker(int)", 30, 0x40)};
+  using S = gi::GoroutineState;
+  using W = gi::WaitReason;
+  s.goroutines = {goroutine(1, S::kWaiting, W::kChanReceive, worker), goroutine(2, S::kWaiting, W::kChanReceive, worker),
+                  goroutine(3, S::kWaiting, W::kChanReceive, worker)};
+  s.goroutines[0].labels = {{"shard", "0"}};
+  s.goroutines[1].labels = {{"shard", "1"}};
+  s.goroutines[2].labels = {{"shard", "1"}};
+  std::map<std::string, int64_t> by_shard;
+  for (Sample x : samples(parse(gi::gzip(gi::goroutine_profile(s, {}))))) by_shard[x.labels["shard"]] += x.count;
+  EXPECT_EQ(by_shard, (std::map<std::string, int64_t>{{"0", 1}, {"1", 2}}));
+}
+
 TEST(Pprof, AllFramesKeepsTheRuntimeFrames) {
   gi::Snapshot s;
   s.goroutines = {goroutine(1, gi::GoroutineState::kWaiting, gi::WaitReason::kSleep,
