@@ -289,7 +289,9 @@ int cmd_trace(const std::string& target, const std::string& output, int64_t dura
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   Output out(output);  // before recording: a bad path should not cost the whole duration
-  gi::TraceInput in = gi::record_trace(path, duration_ns, topt, &g_interrupted);
+  gi::TraceOptions here = topt;
+  here.host_pid = all_digits(target) ? std::stoi(target) : 0;  // a process in a container: its pid here
+  gi::TraceInput in = gi::record_trace(path, duration_ns, here, &g_interrupted);
   gi::TraceSummary sum = gi::write_trace(in, topt, out.get());
   out.close();
   std::fprintf(stderr, "gleak: %s trace of pid %d: %zu goroutines (%zu tracks), %zu spans, %zu arrows, %zu events",
@@ -515,6 +517,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "gleak: --iterations: must be 0 or more\n");
         return kExitUsage;
       }
+      o.host_pid = all_digits(target) ? std::stoi(target) : 0;
       return gleak::cli::run_top(arena_of(target), o);
     }
     if (leaks->parsed()) {

@@ -96,6 +96,7 @@ std::string screen(const std::vector<gi::TopLine>& lines, bool tty) {
 
 // LeakCheck runs the leak analysis and remembers what it proved.
 struct LeakCheck {
+  int host_pid = 0;
   std::set<uint64_t> proven;
   bool ran = false;
   int64_t at_ns = 0;
@@ -105,6 +106,7 @@ struct LeakCheck {
   void run(const std::string& path) {
     gi::ReadOptions ro;
     ro.memory = true;  // stops the target while its memory is copied
+    ro.host_pid = host_pid;
     at_ns = now_ns();
     try {
       gi::Snapshot s = gi::read_file(path, ro);
@@ -142,6 +144,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
   ro.consistent = false;
   ro.events = false;
   ro.objects = false;
+  ro.host_pid = opt.host_pid;
   gi::Snapshot first = gi::read_file(path, ro);
   if (first.source != gi::Source::kLiveProcess) {
     std::fprintf(stderr, "gleak: process %d is not running: use gleak dump\n", first.pid);
@@ -162,6 +165,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
   std::unique_ptr<Terminal> term;
   if (tty) term = std::make_unique<Terminal>();
   LeakCheck leaks;
+  leaks.host_pid = opt.host_pid;
   std::vector<gi::Event> events;
   uint64_t lost_before = follow.lost();
   uint64_t created = 0, exited = 0;

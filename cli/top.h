@@ -14,6 +14,8 @@ struct TopOptions {
   // Refreshes before exiting (0: until q or Ctrl-C). When stdout is not a terminal,
   // the default is one: a plain-text report after one refresh interval.
   long iterations = -1;
+  // The pid here of the process shown (ReadOptions::host_pid); 0: its arena's.
+  int host_pid = 0;
 };
 
 // run_top() shows the process whose arena is at path until q, Ctrl-C, the iteration

@@ -917,7 +917,7 @@ Snapshot read_pid(int pid, const ReadOptions& opt) {
 
 Snapshot read_file(const std::string& path, const ReadOptions& opt) {
   ArenaFile file = ArenaFile::open(path);
-  Snapshot s = read_arena(file, opt, file.header().pid == getpid());
+  Snapshot s = read_arena(file, opt, opt.host_pid == 0 && file.header().pid == getpid(), opt.host_pid);
   if (s.source == Source::kDeadProcess) s.source = Source::kFile;
   return s;
 }

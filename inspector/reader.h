@@ -28,6 +28,10 @@ struct ReadOptions {
   // reading its binaries' symbols again; for a view that reads the same live process
   // every second. It knows the modules mapped when it was made.
   std::shared_ptr<Symbols> symbols;
+  // host_pid: read_file() of a live process's arena takes the pid in its header, which
+  // for a process in another pid namespace (a container) is that namespace's; this is
+  // its pid here. 0: the header's.
+  int host_pid = 0;
 };
 
 // make_symbols() is a symbolizer of live process pid, for ReadOptions::symbols.

@@ -621,6 +621,7 @@ TraceInput record_trace(const std::string& path, int64_t duration_ns, const Trac
   ro.consistent = false;
   ro.events = false;
   ro.objects = false;
+  ro.host_pid = opt.host_pid;
   Snapshot first = read_file(path, ro);
   if (first.source != Source::kLiveProcess) {
     ro.events = true;

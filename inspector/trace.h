@@ -71,6 +71,8 @@ struct TraceOptions {
   // At most this many goroutine tracks: those with the most recent events are kept.
   // The counter track still counts every goroutine.
   std::size_t max_goroutines = 5'000;
+  // The pid here of the process traced (ReadOptions::host_pid); 0: its arena's.
+  int host_pid = 0;
 };
 
 // TraceSummary says what a written trace holds.

@@ -188,6 +188,13 @@ TEST(FindArena, AProcessInAContainerIsFoundThroughItsRoot) {
   EXPECT_NE(out.find("# pid " + std::to_string(pid) + " (live"), std::string::npos) << out;
   EXPECT_NE(out.find("[chan receive"), std::string::npos) << out;
   EXPECT_EQ(run_cli("leaks " + std::to_string(pid), &out), 0) << out;
+  // top and trace follow it live too, under its pid here.
+  EXPECT_EQ(run_cli("top -n 1 --refresh 100ms " + std::to_string(pid), &out), 0) << out;
+  EXPECT_EQ(out.find("is not running"), std::string::npos) << out;
+  EXPECT_NE(out.find("chan receive"), std::string::npos) << out;
+  std::string trace = base.path() + "/trace.json";
+  EXPECT_EQ(run_cli("trace " + std::to_string(pid) + " -o " + trace + " --duration 100ms", &out), 0) << out;
+  EXPECT_NE(out.find("trace of pid " + std::to_string(pid) + ":"), std::string::npos) << out;
   EXPECT_EQ(stopped_threads(pid), 0);
   kill(pid, SIGKILL);
 }
