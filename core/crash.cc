@@ -199,6 +199,12 @@ struct GView {
 
 bool parked(GState s) { return s == GState::kWaiting || s == GState::kRunnable || s == GState::kSyscall; }
 
+// state_now() is a goroutine's state as its owner last wrote it, read without the
+// seqlock: a first look, before read_g() copies the record properly.
+GState state_now(const G* g) {
+  return static_cast<GState>(__atomic_load_n(reinterpret_cast<const uint32_t*>(&g->rec.state), __ATOMIC_RELAXED));
+}
+
 void read_g(const G* g, GView* v) {
   uint32_t before = g->rec.seq.load(std::memory_order_acquire);
   std::memcpy(static_cast<void*>(&v->rec), static_cast<const void*>(&g->rec), sizeof v->rec);
@@ -646,7 +652,7 @@ struct Others {
 void other_goroutine(G* g, void* arg) {
   auto* o = static_cast<Others*>(arg);
   if (g == o->dying) return;
-  GState s = g->rec.state;
+  GState s = state_now(g);
   if (s == GState::kFree || s == GState::kDead) return;
   GView& v = g_view;
   read_g(g, &v);
@@ -1132,7 +1138,7 @@ std::vector<GoroutineInfo> goroutine_infos(G* self, const uintptr_t* pcs, int n)
       [](G* g, void* arg) {
         Walk& wk = *static_cast<Walk*>(arg);
         if (g == wk.self) return;
-        GState st = g->rec.state;
+        GState st = state_now(g);
         if (st == GState::kFree || st == GState::kDead) return;
         read_g(g, &g_view);
         if (g_view.rec.state == GState::kFree || g_view.rec.state == GState::kDead) return;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <thread>
@@ -653,11 +654,23 @@ void quit_while_goroutines_wait(int procs) {
       gleak::Config{.procs = procs});
 }
 
-volatile sig_atomic_t g_quit_seen = 0;
+std::atomic<int> g_quit_seen{0};  // set by the handler on one thread, read on a worker
 
 }  // namespace
 
+// ThreadSanitizer holds an asynchronous signal back until the thread it landed on
+// enters a function TSan intercepts; the runtime's threads wait in raw futex calls, so
+// a SIGQUIT sent to the process may never reach its handler in that build.
+bool async_signals_delivered() {
+#if defined(__SANITIZE_THREAD__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 TEST_P(CrashDeathTest, SigquitDumpsEveryGoroutineAndExitsWithStatus2) {
+  if (!async_signals_delivered()) GTEST_SKIP() << "ThreadSanitizer defers the signal past raw futex waits";
   EXPECT_EXIT(quit_while_goroutines_wait(GetParam()), ::testing::ExitedWithCode(2),
               stderr_is([](const std::string& s, std::string* why) {
                 if (s.rfind("SIGQUIT: quit\n\ngoroutine ", 0) != 0) {
@@ -692,6 +705,7 @@ TEST_P(CrashDeathTest, AProgramsOwnSigquitHandlerIsKept) {
 
 // Inherited as ignored (a shell's background job), SIGQUIT still dumps, as in Go.
 TEST_P(CrashDeathTest, AnIgnoredSigquitStillDumps) {
+  if (!async_signals_delivered()) GTEST_SKIP() << "ThreadSanitizer defers the signal past raw futex waits";
   EXPECT_EXIT(
       {
         signal(SIGQUIT, SIG_IGN);

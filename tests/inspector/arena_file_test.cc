@@ -63,6 +63,17 @@ std::string dead_arena(const ArenaDir& dir, const std::string& name) {
   return copy;
 }
 
+// nobodys_dir() makes <base>/theirs, the private arena directory of uid 65534, and
+// the GLEAK_DIR of the processes started next.
+std::string nobodys_dir(const ArenaDir& base) {
+  std::string theirs = base.path() + "/theirs";
+  EXPECT_EQ(mkdir(theirs.c_str(), 0700), 0);
+  EXPECT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(chmod(base.path().c_str(), 0755), 0);
+  setenv("GLEAK_DIR", theirs.c_str(), 1);
+  return theirs;
+}
+
 TEST(FindArena, ADirectoryOthersMayWriteIsNotSearched) {
   ArenaDir dir;
   Child server({GLEAK_STUCK_SERVER});
@@ -114,11 +125,7 @@ TEST(FindArena, AnArenaPlantedInAnotherUsersDirectoryNeverStopsOurProcess) {
 TEST(FindArena, AnotherUsersProcessIsRefusedWithoutTouchingIt) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
   ArenaDir base;
-  std::string theirs = base.path() + "/theirs";
-  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
-  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
-  ASSERT_EQ(chmod(base.path().c_str(), 0755), 0);
-  setenv("GLEAK_DIR", theirs.c_str(), 1);
+  std::string theirs = nobodys_dir(base);
   Child target({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", GLEAK_PARKED, "100"});
   ASSERT_TRUE(target.wait_for("ready"));
   std::string out;
@@ -151,11 +158,7 @@ TEST(FindArena, AProcessWithAnotherArenaDirectoryIsFoundWhereItMapsIt) {
 TEST(FindArena, AsRootAnotherUsersProcessIsFoundWhereItMapsIt) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
   ArenaDir base;
-  std::string theirs = base.path() + "/theirs";
-  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
-  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
-  ASSERT_EQ(chmod(base.path().c_str(), 0755), 0);
-  setenv("GLEAK_DIR", theirs.c_str(), 1);
+  nobodys_dir(base);
   Child target({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", GLEAK_PARKED, "100"});
   ASSERT_TRUE(target.wait_for("ready"));
   ArenaDir roots;  // root's own directory, where the arena is not
