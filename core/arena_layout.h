@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 namespace gleak::arena {
 
@@ -150,6 +151,20 @@ struct alignas(64) GoroutineRecord {
   char labels[kLabelBytes];
 };
 static_assert(sizeof(GoroutineRecord) == 192);
+
+// for_each_label() calls fn(key, value) for each "key=value" pair of a record's labels
+// text, in order; a damaged text (no NUL, a pair without '=' or with an empty key) is
+// read as far as it makes sense. The runtime and the inspector both read labels here.
+template <class Fn>
+void for_each_label(const char (&text)[kLabelBytes], Fn fn) {
+  std::string_view rest(text, strnlen(text, kLabelBytes));
+  while (!rest.empty()) {
+    std::size_t end = rest.find('\n');
+    std::string_view pair = rest.substr(0, end);
+    if (std::size_t eq = pair.find('='); eq != std::string_view::npos && eq > 0) fn(pair.substr(0, eq), pair.substr(eq + 1));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+}
 
 // Offsets inside a parked goroutine's saved context (Boost.Context 1.74 on x86-64,
 // checked by the runtime at start-up): the stack pointer at resume is context + 0x40.

@@ -18,16 +18,9 @@ namespace {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-Labels parse(const char* text) {
+Labels parse(const char (&text)[arena::kLabelBytes]) {
   Labels out;
-  std::string_view rest(text, strnlen(text, arena::kLabelBytes));
-  while (!rest.empty()) {
-    std::size_t end = rest.find('\n');
-    std::string_view pair = rest.substr(0, end);
-    std::size_t eq = pair.find('=');
-    if (eq != std::string_view::npos) out.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-  }
+  arena::for_each_label(text, [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
   return out;
 }
 
@@ -38,7 +31,7 @@ bool set_label(std::string_view key, std::string_view value) {
     return false;
   }
   internal::G* owner = nullptr;
-  char* text = internal::current_labels(&owner);
+  char (&text)[arena::kLabelBytes] = *reinterpret_cast<char (*)[arena::kLabelBytes]>(internal::current_labels(&owner));
   Labels all = parse(text);
   bool found = false;
   for (auto it = all.begin(); it != all.end(); ++it) {
@@ -68,7 +61,7 @@ bool set_label(std::string_view key, std::string_view value) {
 
 std::vector<std::pair<std::string, std::string>> labels() {
   internal::G* owner = nullptr;
-  return parse(internal::current_labels(&owner));
+  return parse(*reinterpret_cast<char (*)[arena::kLabelBytes]>(internal::current_labels(&owner)));
 }
 
 }  // namespace gleak

@@ -50,15 +50,7 @@ uid_t owner_of_dir(const std::string& path) {
 // need not be NUL-terminated in a damaged record.
 std::vector<std::pair<std::string, std::string>> parse_labels(const char (&text)[kLabelBytes]) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::string_view rest(text, strnlen(text, kLabelBytes));
-  while (!rest.empty()) {
-    std::size_t end = rest.find('\n');
-    std::string_view pair = rest.substr(0, end);
-    if (std::size_t eq = pair.find('='); eq != std::string_view::npos && eq > 0) {
-      out.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
-    }
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-  }
+  for_each_label(text, [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
   return out;
 }
 
