@@ -1042,6 +1042,16 @@ int capture_stack(uintptr_t* out, int max) {
   return n;
 }
 
+int capture_stack_from(const void* site, uintptr_t* out, int max) {
+  int n = capture_stack(out, max);
+  for (int i = 0; i < n; ++i) {
+    if (out[i] != reinterpret_cast<uintptr_t>(site)) continue;
+    std::memmove(out, out + i, sizeof(uintptr_t) * static_cast<std::size_t>(n - i));
+    return n - i;
+  }
+  return n;
+}
+
 // become_the_reporter() lets the first dying thread through and parks every later one
 // for good: the first ends the process. Returns the reporter's thread id.
 static int become_the_reporter(const Death& death) {

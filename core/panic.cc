@@ -19,16 +19,8 @@ namespace {
 // `site` is not on it (a frame the compiler merged away).
 std::vector<uintptr_t> stack_from(const void* site) {
   uintptr_t pcs[64];
-  int n = internal::capture_stack(pcs, 64);
-  auto want = reinterpret_cast<uintptr_t>(site);
-  int first = 0;
-  for (int i = 0; i < n; ++i) {
-    if (pcs[i] == want) {
-      first = i;
-      break;
-    }
-  }
-  return std::vector<uintptr_t>(pcs + first, pcs + n);
+  int n = internal::capture_stack_from(site, pcs, 64);
+  return std::vector<uintptr_t>(pcs, pcs + n);
 }
 
 // The panics alive on this thread, oldest first: a panic that escapes a destructor

@@ -26,6 +26,12 @@ void install_worker_signal_stack();
 // capture_stack() records up to max return addresses of the calling context.
 int capture_stack(uintptr_t* out, int max);
 
+// capture_stack_from() is capture_stack() from `site` on, a return address into the
+// caller of the function asking: the capture's own frames (and a sanitizer's backtrace
+// interceptor) are not the caller's. All of the stack when site is not on it (a frame
+// the compiler merged away).
+int capture_stack_from(const void* site, uintptr_t* out, int max);
+
 // Death describes why the process dies. Fixed-size text: a signal handler fills it
 // too, and must not allocate.
 struct Death {
