@@ -1,5 +1,5 @@
 # Reader tests run real target programs; they need the samples.
-if(NOT TARGET stuck_server)
+if(NOT TARGET gleak_sample_stuck_server)
   return()
 endif()
 
@@ -13,56 +13,58 @@ add_executable(gleak_target_busy targets/busy.cc)
 target_link_libraries(gleak_target_busy PRIVATE gleak::runtime)
 
 gleak_inspector_test(reader_test)
-add_dependencies(reader_test gleak_target_spinner gleak_target_crasher gleak stuck_server panic_crash safe_work
+add_dependencies(reader_test gleak_target_spinner gleak_target_crasher gleak
+  gleak_sample_stuck_server gleak_sample_panic_crash gleak_sample_safe_work gleak_sample_hundred_thousand
   gleak_target_parked)
 target_link_libraries(reader_test PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(reader_test PRIVATE
   GLEAK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
   GLEAK_SPINNER="$<TARGET_FILE:gleak_target_spinner>"
   GLEAK_CLI="$<TARGET_FILE:gleak>"
-  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
-  GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>"
-  GLEAK_SAFE_WORK="$<TARGET_FILE:safe_work>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:gleak_sample_stuck_server>"
+  GLEAK_PANIC_CRASH="$<TARGET_FILE:gleak_sample_panic_crash>"
+  GLEAK_SAFE_WORK="$<TARGET_FILE:gleak_sample_safe_work>"
+  GLEAK_HUNDRED_THOUSAND="$<TARGET_FILE:gleak_sample_hundred_thousand>"
   GLEAK_CRASHER="$<TARGET_FILE:gleak_target_crasher>"
   GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
 
 # gleak trace: the Trace Event JSON of hand-made events, of a live process and of a
 # crashed one.
 gleak_inspector_test(trace_test)
-add_dependencies(trace_test gleak_target_busy gleak panic_crash)
+add_dependencies(trace_test gleak_target_busy gleak gleak_sample_panic_crash)
 target_link_libraries(trace_test PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(trace_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_BUSY="$<TARGET_FILE:gleak_target_busy>"
-  GLEAK_PANIC_CRASH="$<TARGET_FILE:panic_crash>")
+  GLEAK_PANIC_CRASH="$<TARGET_FILE:gleak_sample_panic_crash>")
 
 # gleak dump --format=pprof: profiles read back with protobuf, and by go tool pprof.
 gleak_inspector_test(pprof_test)
-add_dependencies(pprof_test gleak stuck_server)
+add_dependencies(pprof_test gleak gleak_sample_stuck_server)
 target_link_libraries(pprof_test PRIVATE gleak_pprof_proto)
 target_compile_definitions(pprof_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
-  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:gleak_sample_stuck_server>")
 
 # gleak top: the rendering, and the command in a pseudo-terminal.
 gleak_inspector_test(top_test)
-add_dependencies(top_test gleak stuck_server)
+add_dependencies(top_test gleak gleak_sample_stuck_server)
 if(NOT GLEAK_SANITIZE)
   add_dependencies(top_test leak_case_leak_early_return_send)
 endif()
 target_link_libraries(top_test PRIVATE util)
 target_compile_definitions(top_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
-  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>"
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:gleak_sample_stuck_server>"
   GLEAK_LEAK_CASES_BIN="${PROJECT_BINARY_DIR}/tests/leaks")
 
 # What the inspector trusts: arena directories, links, FIFOs, reused pids.
 gleak_inspector_test(arena_file_test)
-add_dependencies(arena_file_test gleak stuck_server gleak_target_parked)
+add_dependencies(arena_file_test gleak gleak_sample_stuck_server gleak_target_parked)
 target_compile_definitions(arena_file_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>"
-  GLEAK_STUCK_SERVER="$<TARGET_FILE:stuck_server>")
+  GLEAK_STUCK_SERVER="$<TARGET_FILE:gleak_sample_stuck_server>")
 
 # Stopping a process: racing readers, another tracer, readers killed mid-read.
 gleak_inspector_test(memory_test)

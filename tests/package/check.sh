@@ -32,4 +32,7 @@ cmake -S "$src/tests/package/subproject" -B "$work/sub" -G Ninja -DGLEAK_SOURCE_
   { cat "$work/log"; exit 1; }
 grep -q '^GLEAK_BUILD_TESTS:BOOL=OFF' "$work/sub/CMakeCache.txt"
 grep -q '^GLEAK_BUILD_SAMPLES:BOOL=OFF' "$work/sub/CMakeCache.txt"
+# Turned on, gleak's samples keep to their gleak_sample_ prefix.
+cmake -S "$src/tests/package/subproject" -B "$work/sub" -DGLEAK_BUILD_SAMPLES=ON >"$work/log" 2>&1 ||
+  { cat "$work/log"; exit 1; }
 echo "check.sh: the installed package works with find_package, pkg-config and add_subdirectory"
