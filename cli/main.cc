@@ -38,11 +38,13 @@
 #include "inspector/report_json.h"
 #include "inspector/report_text.h"
 #include "inspector/trace.h"
+#include "core/duration.h"
 #include "cli/diff.h"
 #include "cli/ps.h"
 #include "cli/top.h"
 
 namespace gi = gleak::inspector;
+using gleak::parse_duration;
 
 namespace {
 
@@ -85,41 +87,6 @@ const char* state_name(gi::ProcessState s) {
 
 void print_warnings(const gi::Snapshot& s) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "gleak: warning: %s\n", w.c_str());
-}
-
-// parse_duration() reads Go's duration syntax ("1m30s", "500ms", "2h", "1.5s", "250us",
-// "0"), or a plain number of seconds; -1 if bad.
-int64_t parse_duration(const std::string& text) {
-  if (text.empty()) return -1;
-  if (text.find_first_not_of("0123456789.") == std::string::npos) {  // plain seconds
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    if (*end != '\0' || !std::isfinite(v) || v * 1e9 > 1e18) return -1;
-    return static_cast<int64_t>(v * 1e9);
-  }
-  static const std::pair<const char*, double> kUnits[] = {{"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
-                                                          {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-  double total = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    std::size_t digits = text.find_first_not_of("0123456789.", at);
-    if (digits == at || digits == std::string::npos) return -1;  // a number, then a unit
-    char* end = nullptr;
-    std::string number = text.substr(at, digits - at);
-    double v = std::strtod(number.c_str(), &end);
-    if (*end != '\0') return -1;
-    std::size_t unit_end = text.find_first_of("0123456789.", digits);
-    if (unit_end == std::string::npos) unit_end = text.size();
-    std::string unit = text.substr(digits, unit_end - digits);
-    double scale = -1;
-    for (const auto& [name, ns] : kUnits) {
-      if (unit == name) scale = ns;
-    }
-    if (scale < 0) return -1;
-    total += v * scale;
-    at = unit_end;
-  }
-  if (!std::isfinite(total) || total > 1e18) return -1;
-  return static_cast<int64_t>(total);
 }
 
 // Output is stdout, or a file given with -o ("-" is stdout too).

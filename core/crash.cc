@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/duration.h"
 #include "core/internal/check.h"
 #include "core/internal/futex.h"
 #include "core/internal/probe.h"
@@ -64,11 +65,11 @@ std::atomic<int> g_dying_tid{0};
 
 // The reporter thread (install_reporter()) writes what needs a normal stack and the
 // symbolizer: SIGQUIT's dump ('q' on its pipe), and the report of a fatal signal ('s'),
-// which the signal handler hands over and waits for, at most kSymbolizeLimitNs.
+// which the signal handler hands over and waits for, at most g_symbolize_limit_ns.
 int g_reporter_pipe[2] = {-1, -1};
 std::atomic<int> g_reporter_tid{0};
 bool g_symbolize_signals = true;  // GLEAK_CRASH_SYMBOLIZE=0: module+offset, as before
-constexpr int64_t kSymbolizeLimitNs = 5'000'000'000;
+int64_t g_symbolize_limit_ns = 5'000'000'000;  // GLEAK_CRASH_SYMBOLIZE=<duration>
 // The handed-over report: 0 none, 1 asked, 2 written (text holds it), 3 given up.
 std::atomic<uint32_t> g_handoff{0};
 struct sigaction g_old[NSIG];  // the handlers installed before ours
@@ -1192,7 +1193,7 @@ bool symbolized_by_reporter(const Death& death, const uintptr_t* pcs, int n, G* 
   g_handoff.store(1, std::memory_order_release);
   char c = 's';
   if (write(g_reporter_pipe[1], &c, 1) != 1) return false;
-  int64_t deadline = mono_ns() + kSymbolizeLimitNs;
+  int64_t deadline = mono_ns() + g_symbolize_limit_ns;
   while (g_handoff.load(std::memory_order_acquire) == 1) {
     int64_t left = deadline - mono_ns();
     if (left <= 0) break;
@@ -1320,10 +1321,17 @@ void reporter() {
 
 // install_reporter() starts the reporter thread, and takes SIGQUIT unless
 // GLEAK_SIGQUIT=0 or the program already handles it. Inherited as ignored (a shell's
-// background job) SIGQUIT is taken too, as Go does.
+// background job) SIGQUIT is taken too, as Go does. GLEAK_CRASH_SYMBOLIZE is 0 (no
+// symbolizing), 1 (the default), or the time limit in Go's syntax ("30s"); anything
+// else keeps the default.
 void install_reporter() {
-  if (const char* env = std::getenv("GLEAK_CRASH_SYMBOLIZE"); env != nullptr && std::strcmp(env, "0") == 0) {
-    g_symbolize_signals = false;
+  if (const char* env = std::getenv("GLEAK_CRASH_SYMBOLIZE"); env != nullptr) {
+    int64_t limit = std::strcmp(env, "1") == 0 ? -1 : parse_duration(env);
+    if (std::strcmp(env, "0") == 0) {
+      g_symbolize_signals = false;
+    } else if (limit > 0) {
+      g_symbolize_limit_ns = limit;
+    }
   }
   if (pipe2(g_reporter_pipe, O_CLOEXEC) != 0) return;
   try {

@@ -448,6 +448,20 @@ TEST_P(CrashDeathTest, ANullWriteWithoutSymbolizingIsReportedWithModuleOffsets) 
               "(.*\n)*\\[addresses are module\\+offset: [^\n]*`gleak dump [^\n]*\\.arena` names them\\]\n$");
 }
 
+// A reporter that does not answer within the limit (here a limit no symbolizer can
+// meet): the handler gives up, writes the module+offset report itself, and the
+// reporter's late answer is never written. Exactly one report, with status 2.
+TEST_P(CrashDeathTest, ASymbolizerThatMissesItsTimeLimitLeavesOneReportWithModuleOffsets) {
+  if (!signals_reported()) GTEST_SKIP() << "fatal signals are left to the sanitizer";
+  ScopedEnv env("GLEAK_CRASH_SYMBOLIZE", "1ns");
+  EXPECT_EXIT(crash_with_null_write(GetParam()), ::testing::ExitedWithCode(2),
+              "^unexpected signal during goroutine execution\n"
+              "\\[signal SIGSEGV: segmentation violation code=[0-9]+ addr=0x0 pc=0x[0-9a-f]+\\]\n\n"
+              "goroutine 2 \\[running\\]:\n\t/[^\n]*crash_test\\+0x[0-9a-f]+\n"
+              "([^u\n][^\n]*\n|\n)*"
+              "\\[addresses are module\\+offset: [^\n]*`gleak dump [^\n]*\\.arena` names them\\]\n$");
+}
+
 volatile int g_zero = 0;
 volatile int g_sink = 0;
 
