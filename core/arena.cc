@@ -327,6 +327,7 @@ void emit_external(EventKind kind, uint64_t g, uint64_t arg, uint32_t aux) {
   Ring* r = arena_ring(kExternalRing);
   std::lock_guard<SpinLock> lk(g_arena.ext_lock);
   ring_emit(r, coarse_now_ns(), kind, g, arg, aux);
+  if (kind == EventKind::kSpawn) ring_count(r->spawned);
 #else
   (void)kind, (void)g, (void)arg, (void)aux;
 #endif

@@ -252,9 +252,17 @@ static_assert(sizeof(Event) == 32);
 // is at events[i % kRingEvents]. Events older than written - kRingEvents were
 // overwritten: that difference is the number lost. A reader copies the events, then
 // rereads `written` to drop any that were overwritten while it copied.
+//
+// `spawned` and `exited` count the goroutines started and ended by the ring's worker
+// (the external ring: started by plain threads), kept apart from the events so that
+// their totals survive the ring's overwriting: the sums over all rings are the
+// process's totals since it started (`gleak agent`'s counters). Each ring has one
+// writer, as `written` has.
 struct alignas(64) Ring {
   std::atomic<uint64_t> written;
-  uint64_t reserved[7];
+  std::atomic<uint64_t> spawned;
+  std::atomic<uint64_t> exited;
+  uint64_t reserved[5];
   Event events[kRingEvents];
 };
 

@@ -435,6 +435,7 @@ void finish_switch(Transfer t) {
     g->rec.state = GState::kDead;
   }
   ring_emit(p->events, p->clock, arena::EventKind::kExit, g->rec.id, 0, 0);
+  ring_count(p->events->exited);
   G* next = find_runnable_fast(p);
   set_pending(p, Pending::kExit, g);
   if (next) {
@@ -905,6 +906,7 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
   if (p != nullptr && p->id < g_sched->nprocs.load(std::memory_order_relaxed)) {
     __atomic_store_n(&p->spawned, p->spawned + 1, __ATOMIC_RELAXED);  // read by num_goroutine()
     ring_emit(p->events, now, arena::EventKind::kSpawn, id, parent_id, 0);
+    ring_count(p->events->spawned);
     put_runnext(p, g);
   } else {
     g_sched->plain_spawned.fetch_add(1, std::memory_order_relaxed);

@@ -259,6 +259,23 @@ struct Reader {
     }
   }
 
+  // read_totals() adds up the rings' counters; Ring::written and the counters only
+  // grow, so a racy read is merely a moment old.
+  void read_totals() {
+    Totals& t = snap.totals;
+    for (uint32_t r = 0; r < kMaxRings; ++r) {
+      uint64_t off = h().ring_offset[r].load(std::memory_order_acquire);
+      const Ring* ring = off ? file.at<Ring>(off) : nullptr;
+      if (!ring) continue;
+      uint64_t written = ring->written.load(std::memory_order_acquire);
+      t.events_written += written;
+      t.events_overwritten += written > kRingEvents ? written - kRingEvents : 0;
+      t.goroutines_created += ring->spawned.load(std::memory_order_relaxed);
+      t.goroutines_exited += ring->exited.load(std::memory_order_relaxed);
+    }
+    t.panics_recovered = h().recover_written.load(std::memory_order_acquire);
+  }
+
   void read_events() {
     std::vector<Event> all;
     for (uint32_t r = 0; r < kMaxRings; ++r) {
@@ -835,6 +852,7 @@ struct Reader {
     stopped.reset();
     finish_memory();
     walk_parked();
+    read_totals();
     if (opt.events) read_events();
     if (live) {
       reference_ns = clock_ns(CLOCK_MONOTONIC_COARSE);

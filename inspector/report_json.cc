@@ -208,6 +208,11 @@ std::string to_json(const Snapshot& s, const TextOptions& opt) {
   for (const RecoveredPanic& r : s.recovered) recovered.push_back(recovered_json(r));
   j["recovered_panics"] = std::move(recovered);
   j["recovered_lost"] = s.recovered_lost;
+  j["totals"] = {{"goroutines_created", s.totals.goroutines_created},
+                 {"goroutines_exited", s.totals.goroutines_exited},
+                 {"events_written", s.totals.events_written},
+                 {"events_overwritten", s.totals.events_overwritten},
+                 {"panics_recovered", s.totals.panics_recovered}};
   j["warnings"] = s.warnings;
   if (opt.group) {
     Json buckets = Json::array();

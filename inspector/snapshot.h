@@ -163,6 +163,17 @@ struct Crash {
   uint64_t ancestor_gone = 0;
 };
 
+// Totals are the process's counts since it started, as the runtime keeps them apart
+// from its rings (arena::Ring::spawned/exited, ArenaHeader::recover_written): exact
+// however much the rings have overwritten.
+struct Totals {
+  uint64_t goroutines_created = 0;
+  uint64_t goroutines_exited = 0;
+  uint64_t events_written = 0;      // every event the rings were given
+  uint64_t events_overwritten = 0;  // of those, the ones no longer in a ring
+  uint64_t panics_recovered = 0;
+};
+
 // Source says where a snapshot came from.
 enum class Source { kSelf, kLiveProcess, kDeadProcess, kFile };
 
@@ -187,6 +198,7 @@ struct Snapshot {
   std::vector<Object> objects;        // by id
   std::vector<Event> events;          // oldest first
   uint64_t events_lost = 0;           // overwritten before they were read
+  Totals totals;                      // always read, even without events
   std::optional<Crash> crash;
   std::vector<RecoveredPanic> recovered;  // oldest first
   uint64_t recovered_lost = 0;            // recovered panics overwritten in the ring

@@ -60,6 +60,16 @@ inline void ring_emit(arena::Ring* ring, int64_t now, arena::EventKind kind, uin
 #endif
 }
 
+// ring_count() adds one to a counter of the ring (Ring::spawned, Ring::exited), which
+// only the ring's writer changes.
+inline void ring_count(std::atomic<uint64_t>& counter) {
+#if !defined(GLEAK_NO_RECORDING)
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+#else
+  (void)counter;
+#endif
+}
+
 // Object records: register_object() takes a record for a sync object at `address`,
 // unregister_object() gives it back.
 arena::ObjectRecord* register_object(arena::ObjectKind kind, const void* address, const void* create_pc);

@@ -514,6 +514,34 @@ TEST(ExitedProcess, SafeWorkSurvivesItsPanicAndTheKeptArenaShowsIt) {
   int recover_events = 0;
   for (const auto& e : s.events) recover_events += e.kind == gleak::arena::EventKind::kRecover;
   EXPECT_EQ(recover_events, 1);
+  // The totals agree with the events (none were overwritten in so short a run): every
+  // goroutine started, run()'s main one included, has ended.
+  int spawns = 0, exits = 0;
+  for (const auto& e : s.events) {
+    spawns += e.kind == gleak::arena::EventKind::kSpawn;
+    exits += e.kind == gleak::arena::EventKind::kExit;
+  }
+  EXPECT_EQ(s.totals.events_overwritten, 0u);
+  EXPECT_EQ(s.totals.events_written, s.events.size());
+  EXPECT_GT(spawns, 1);
+  EXPECT_EQ(s.totals.goroutines_created, static_cast<uint64_t>(spawns));
+  EXPECT_EQ(s.totals.goroutines_exited, static_cast<uint64_t>(exits));
+  EXPECT_EQ(s.totals.goroutines_exited, s.totals.goroutines_created);
+  EXPECT_EQ(s.totals.panics_recovered, 1u);
+}
+
+// 100,000 goroutines overwrite the rings many times over; the totals stay exact.
+TEST(ExitedProcess, TotalsStayExactWhenTheRingsOverflow) {
+  ArenaDir dir;
+  setenv("GLEAK_KEEP_ARENA", "1", 1);
+  Child many({GLEAK_HUNDRED_THOUSAND});
+  unsetenv("GLEAK_KEEP_ARENA");
+  ASSERT_TRUE(many.wait_for("spawned and joined 100000 goroutines"));
+  ASSERT_TRUE(WIFEXITED(many.wait()));
+  gi::Snapshot s = gi::read_file(arena_of(dir, many.pid()));
+  EXPECT_GT(s.totals.events_overwritten, 100000u);
+  EXPECT_EQ(s.totals.goroutines_created, 100001u);  // and run()'s main goroutine
+  EXPECT_EQ(s.totals.goroutines_exited, 100001u);
 }
 
 TEST(ExitedProcess, WithoutKeepArenaANormalExitRemovesTheArena) {
