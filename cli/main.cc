@@ -39,6 +39,7 @@
 #include "inspector/report_text.h"
 #include "inspector/trace.h"
 #include "core/duration.h"
+#include "cli/agent.h"
 #include "cli/diff.h"
 #include "cli/ps.h"
 #include "cli/top.h"
@@ -451,6 +452,23 @@ int main(int argc, char** argv) {
   top->add_option("-n,--iterations", iterations,
                   "refreshes before exiting (0: until q; default: 0 on a terminal, else 1)");
 
+  auto* agent = app.add_subcommand(
+      "agent", "serve every gleak process here over HTTP: Prometheus /metrics, /debug/pprof/goroutine, leaks");
+  gleak::cli::AgentOptions agent_opt;
+  std::string agent_leaks_every = "5m", agent_timeout = "10s";
+  agent->add_option("--listen", agent_opt.listen, "host:port (port 0: any free one), or unix:/path")
+      ->capture_default_str();
+  agent->add_option("--token-file", agent_opt.token_file,
+                    "a file with a bearer token every request must carry (Authorization: Bearer <token>)");
+  agent->add_option("--leaks-every", agent_leaks_every,
+                    "time between leak analyses of every running process, each stopping it briefly (0: none)")
+      ->capture_default_str();
+  agent->add_option("--max-requests", agent_opt.max_requests, "requests served at once; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  agent->add_option("--timeout", agent_timeout, "drop a request that takes longer to read or to answer")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -500,6 +518,19 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);
     if (base->parsed()) return cmd_baseline(command, output, strict);
     if (diff->parsed()) return gleak::cli::run_diff(diff_a, diff_b, diff_json);
+    if (agent->parsed()) {
+      agent_opt.leaks_every_ns = parse_duration(agent_leaks_every);
+      agent_opt.timeout_ns = parse_duration(agent_timeout);
+      if (agent_opt.leaks_every_ns < 0) {
+        std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 5m, 30s, 0)\n", agent_leaks_every.c_str());
+        return kExitUsage;
+      }
+      if (agent_opt.timeout_ns < 1'000'000'000) {
+        std::fprintf(stderr, "gleak: --timeout: not a duration of at least 1s: %s\n", agent_timeout.c_str());
+        return kExitUsage;
+      }
+      return gleak::cli::run_agent(agent_opt);
+    }
     ps_opt.older_than_ns = parse_duration(older_than);
     if (ps_opt.older_than_ns < 0) {
       std::fprintf(stderr, "gleak: --older-than: not a duration: %s (use 10m, 1h30m, 2h)\n", older_than.c_str());

@@ -29,16 +29,7 @@ namespace {
 
 namespace gi = gleak::inspector;
 
-struct Entry {
-  std::string dir, name;
-  gi::Snapshot snap;
-  uid_t uid = 0;
-  int64_t age_ns = 0;  // since the file was last written
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool live = false;
-  std::string state;
-};
+using Entry = ProcessEntry;
 
 // directories() are the arena directories to list: the caller's, and for root every
 // user's default one under /dev/shm.
@@ -86,9 +77,9 @@ int64_t now_ns() {
 }
 
 // collect() reads every arena of dir that its owner's rules let us trust.
-void collect(const std::string& dir, std::vector<Entry>* out) {
+void collect(const std::string& dir, std::vector<Entry>* out, std::vector<std::string>* skipped) {
   if (std::string why = gi::check_arena_dir(dir); !why.empty()) {
-    std::fprintf(stderr, "gleak: skipping %s\n", why.c_str());
+    skipped->push_back("skipping " + why);
     return;
   }
   std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
@@ -101,8 +92,7 @@ void collect(const std::string& dir, std::vector<Entry>* out) {
     struct stat st;
     if (fstatat(dirfd(d.get()), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode) || st.st_uid != dst.st_uid || (st.st_mode & 022) != 0) {
-      std::fprintf(stderr, "gleak: skipping %s/%s: not a regular file of the directory's owner\n", dir.c_str(),
-                   name.c_str());
+      skipped->push_back("skipping " + dir + "/" + name + ": not a regular file of the directory's owner");
       continue;
     }
     gi::ReadOptions opt;
@@ -121,7 +111,7 @@ void collect(const std::string& dir, std::vector<Entry>* out) {
       en.state = state_of(en.snap);
       out->push_back(std::move(en));
     } catch (const gi::InspectError& err) {
-      std::fprintf(stderr, "gleak: skipping %s/%s: %s\n", dir.c_str(), name.c_str(), err.what());
+      skipped->push_back("skipping " + dir + "/" + name + ": " + err.what());
     }
   }
 }
@@ -143,6 +133,8 @@ std::string prune(const Entry& en) {
   return why;
 }
 
+}  // namespace
+
 std::size_t blocked(const gi::Snapshot& s) {
   std::size_t n = 0;
   for (const auto& g : s.goroutines) {
@@ -151,14 +143,43 @@ std::size_t blocked(const gi::Snapshot& s) {
   return n;
 }
 
-}  // namespace
-
-int run_ps(const PsOptions& opt) {
+std::vector<ProcessEntry> list_processes(std::vector<std::string>* skipped) {
   std::vector<Entry> entries;
-  for (const std::string& dir : directories()) collect(dir, &entries);
+  std::vector<std::string> why;
+  for (const std::string& dir : directories()) collect(dir, &entries, &why);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.live != b.live ? a.live : a.snap.pid < b.snap.pid;  // the running ones first
   });
+  if (skipped != nullptr) {
+    *skipped = std::move(why);
+  } else {
+    for (const std::string& w : why) std::fprintf(stderr, "gleak: %s\n", w.c_str());
+  }
+  return entries;
+}
+
+nlohmann::ordered_json process_json(const ProcessEntry& en) {
+  return {{"pid", en.snap.pid},
+          {"state", en.state},
+          {"live", en.live},
+          {"goroutines", en.snap.goroutines.size()},
+          {"blocked", blocked(en.snap)},
+          {"uid", en.uid},
+          {"user", user_name(en.uid)},
+          {"exe", en.snap.exe},
+          {"command", en.snap.cmdline},
+          {"arena", en.arena()},
+          {"age_seconds", en.age_ns / 1000000000}};
+}
+
+nlohmann::ordered_json processes_json(const std::vector<ProcessEntry>& entries) {
+  nlohmann::ordered_json j = {{"schema", "gleak.ps"}, {"version", 1}, {"processes", nlohmann::ordered_json::array()}};
+  for (const ProcessEntry& en : entries) j["processes"].push_back(process_json(en));
+  return j;
+}
+
+int run_ps(const PsOptions& opt) {
+  std::vector<Entry> entries = list_processes();
   bool all_users = geteuid() == 0;
   int status = 0;
   std::vector<const Entry*> pruned;
@@ -180,20 +201,9 @@ int run_ps(const PsOptions& opt) {
     return false;
   };
   if (opt.json) {
-    nlohmann::ordered_json j = {{"schema", "gleak.ps"}, {"version", 1}, {"processes", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json j = processes_json({});
     for (const Entry& en : entries) {
-      if (was_pruned(en)) continue;
-      j["processes"].push_back({{"pid", en.snap.pid},
-                                {"state", en.state},
-                                {"live", en.live},
-                                {"goroutines", en.snap.goroutines.size()},
-                                {"blocked", blocked(en.snap)},
-                                {"uid", en.uid},
-                                {"user", user_name(en.uid)},
-                                {"exe", en.snap.exe},
-                                {"command", en.snap.cmdline},
-                                {"arena", en.dir + "/" + en.name},
-                                {"age_seconds", en.age_ns / 1000000000}});
+      if (!was_pruned(en)) j["processes"].push_back(process_json(en));
     }
     if (opt.prune) {
       j["pruned"] = nlohmann::ordered_json::array();

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -178,6 +179,53 @@ std::string goroutine_profile(const Snapshot& s, const TextOptions& opt) {
   }
   std::string out;
   if (!p.SerializeToString(&out)) throw InspectError(ErrorCode::kIo, "could not serialize the profile");
+  return out;
+}
+
+std::string goroutine_profile_text(const Snapshot& s, const TextOptions& opt) {
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  struct Entry {
+    int64_t count = 0;
+    std::vector<Frame> frames;
+  };
+  std::map<std::pair<std::vector<uint64_t>, Labels>, Entry> entries;
+  int64_t total = 0;
+  for (const Goroutine& g : s.goroutines) {
+    if (!g.crashed && (g.state == GoroutineState::kFree || g.state == GoroutineState::kDead)) continue;
+    std::vector<Frame> frames = visible_frames(g, s, opt);
+    std::vector<uint64_t> pcs;
+    for (const Frame& f : frames) pcs.push_back(f.pc);
+    Entry& e = entries[{std::move(pcs), g.labels}];
+    if (e.count++ == 0) e.frames = std::move(frames);
+    ++total;
+  }
+  std::vector<std::pair<const std::pair<std::vector<uint64_t>, Labels>*, const Entry*>> order;
+  for (const auto& [key, e] : entries) order.emplace_back(&key, &e);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second->count > b.second->count; });
+  std::string out = "goroutine profile: total " + std::to_string(total) + "\n";
+  for (const auto& [key, e] : order) {
+    out += std::to_string(e->count) + " @";
+    uint64_t last = 0;
+    for (const Frame& f : e->frames) {
+      // An inlined frame shares its caller's pc: the pc list names machine frames once.
+      if (f.pc != 0 && f.pc != last) out += " " + format_hex(f.pc);
+      last = f.pc;
+    }
+    out += "\n";
+    if (!key->second.empty()) {
+      out += "# labels: {";
+      for (std::size_t i = 0; i < key->second.size(); ++i) {
+        out += (i ? ", \"" : "\"") + key->second[i].first + "\":\"" + key->second[i].second + "\"";
+      }
+      out += "}\n";
+    }
+    for (const Frame& f : e->frames) {
+      out += "#\t" + format_hex(f.pc) + "\t" + (f.function.empty() ? "?" : f.function) + "+" + format_hex(f.offset);
+      if (!f.file.empty()) out += "\t" + f.file + ":" + std::to_string(f.line);
+      out += "\n";
+    }
+    out += "\n";
+  }
   return out;
 }
 

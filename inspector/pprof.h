@@ -33,6 +33,12 @@ namespace gleak::inspector {
 // goroutine_profile() is s as a serialized, uncompressed perftools.profiles.Profile.
 std::string goroutine_profile(const Snapshot& s, const TextOptions& opt);
 
+// goroutine_profile_text() is the profile as Go's /debug/pprof/goroutine?debug=1 writes
+// it: "goroutine profile: total N", then one entry per distinct stack and label set,
+// most goroutines first — "count @ pc pc ...", "# labels: {...}" when it has labels,
+// and a "#\tpc\tfunction+offset\tfile:line" line per frame.
+std::string goroutine_profile_text(const Snapshot& s, const TextOptions& opt);
+
 // gzip() compresses bytes as a gzip member (what pprof reads from disk).
 std::string gzip(const std::string& bytes);
 

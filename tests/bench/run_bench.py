@@ -45,6 +45,7 @@ TARGETS = {
     ("park", 2): 4400.0,
     ("dump", 1): 1000.0,  # 100k parked goroutines, from another process: under 1 s
     ("dump", 2): 1000.0,
+    ("agent", 1): 100.0,  # a /metrics scrape of 100 processes of 10k goroutines: under 100 ms
 }
 PINGPONG_P2_OVER_P1 = 1.10  # 2 workers never worse than 1 worker by more than 10%
 
@@ -55,6 +56,7 @@ METRIC = {
     "park": "rss_bytes_per_goroutine",
     "dump": "ms",
     "leaks": "ms",
+    "agent": "ms",
 }
 
 
@@ -74,6 +76,7 @@ def plan(quick, bf_park, rounds):
             cfgs.append(("park", p, 100_000, 1, 180, ["gleak", "go"] + (["bf"] if bf_park and p == 1 else []), [0]))
         cfgs.append(("dump", 2, 100_000, 2, 300, ["gleak", "go"], [0]))
         cfgs.append(("leaks", 2, 100_000, 2, 300, ["gleak", "go"], [0]))
+        cfgs.append(("agent", 1, 10_000, 5, 600, ["gleak"], [0]))
         return cfgs
     # Page faults are slow on these VMs (2-40 us each), so the cold first trial of a 1M
     # spawn costs Boost.Fiber ~2.25M faults (16 KiB stacks, all allocated before any
@@ -100,6 +103,9 @@ def plan(quick, bf_park, rounds):
     # Go's figure is one runtime.GC(), the floor of its GC-based leak detector.
     cfgs.append(("leaks", 2, 100_000, 3, 300, ["gleak", "go"], every))
     cfgs.append(("leaks", 2, 1_000_000, 2, 900, ["gleak", "go"], range(min(2, rounds))))
+    # gleak agent: /metrics of 100 processes of 10k parked goroutines each (one set of
+    # targets per round, 10 scrapes of them; trial 0 is cold).
+    cfgs.append(("agent", 1, 10_000, 10, 900, ["gleak"], range(min(2, rounds))))
     return cfgs
 
 
@@ -189,6 +195,103 @@ def run_inspect(out, bin_dir, gleak_cli, rnd, bench, procs, size, trials, timeou
            f"{' '.join(argv)}; {' '.join(cli)} <pid>")
 
 
+AGENT_PROCESSES = 100
+
+
+def run_agent(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout, processes=AGENT_PROCESSES):
+    """gleak agent's scale: start PROCESSES dump-targets of SIZE parked goroutines each in
+    an arena directory of their own, start `gleak agent` on it, and time TRIALS scrapes of
+    /metrics (wall, the agent's CPU time from /proc, its RSS after). During the scrapes
+    every arena's stop lock is held here: an agent that tried to stop a target would wait
+    on it (and the scrape time would show it); the targets' threads are also checked for
+    a stop after every scrape. Writes RESULT and STATUS lines like run_one."""
+    import fcntl
+    import tempfile
+    import urllib.request
+    t0 = time.time()
+    load = loadavg()
+    arenas = tempfile.mkdtemp(prefix="gleak-agent-bench-")
+    env = dict(os.environ)
+    env["GLEAK_PROCS"] = str(procs)
+    env["GLEAK_DIR"] = arenas
+    argv = [os.path.join(bin_dir, BINARY["gleak"]), f"--procs={procs}", "dump-target", str(size)]
+    targets, agent, locks = [], None, []
+    rc, err, results = "0", "", []
+    clk = os.sysconf("SC_CLK_TCK")
+
+    def cpu_ms(pid):
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) * 1000.0 / clk  # utime + stime
+
+    def status_kib(pid, field):
+        for l in open(f"/proc/{pid}/status"):
+            if l.startswith(field + ":"):
+                return int(l.split()[1])
+        return 0
+
+    def stopped_threads(pid):
+        n = 0
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                state = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            n += state in ("t", "T")
+        return n
+
+    try:
+        deadline = time.time() + timeout
+        for _ in range(processes):
+            targets.append(subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True, start_new_session=True))
+        pids = []
+        for t in targets:
+            line = t.stdout.readline()
+            if not line.startswith("READY "):
+                raise RuntimeError(f"target did not start: {line.strip()!r}")
+            pids.append(int(line.split()[1]))
+        agent = subprocess.Popen([gleak_cli, "agent", "--listen", "127.0.0.1:0", "--leaks-every", "0"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", agent.stdout.readline())
+        if not m:
+            raise RuntimeError("gleak agent did not start")
+        url = m.group(1) + "/metrics"
+        for pid in pids:
+            fd = os.open(os.path.join(arenas, f"{pid}.arena"), os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            locks.append(fd)
+        for t in range(trials):
+            c0 = cpu_ms(agent.pid)
+            d0 = time.perf_counter()
+            body = urllib.request.urlopen(url, timeout=max(1, deadline - time.time())).read().decode()
+            ms = (time.perf_counter() - d0) * 1e3
+            cpu = cpu_ms(agent.pid) - c0
+            counted = sum(float(l.rsplit(" ", 1)[1]) for l in body.splitlines() if l.startswith("gleak_goroutines{"))
+            if counted < processes * size:
+                raise RuntimeError(f"the scrape counted {counted:.0f} goroutines, want at least {processes * size}")
+            stopped = sum(stopped_threads(pid) for pid in pids)
+            results.append(f"RESULT agent system=gleak procs={procs} n={size} processes={processes} trial={t} "
+                           f"ms={ms:.1f} cpu_ms={cpu:.0f} rss_kib={status_kib(agent.pid, 'VmRSS')} "
+                           f"hwm_kib={status_kib(agent.pid, 'VmHWM')} goroutines={counted:.0f} "
+                           f"bytes={len(body)} stopped_threads={stopped}")
+            if stopped:
+                raise RuntimeError(f"{stopped} target threads were stopped after a scrape")
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
+    except (RuntimeError, ValueError, KeyError, OSError) as e:
+        rc, err = "1", str(e)
+    finally:
+        for fd in locks:
+            os.close(fd)
+        for p in ([agent] if agent else []) + targets:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        subprocess.run(["rm", "-rf", arenas])
+    record(out, rnd, "gleak", "agent", procs, size, timeout, results, rc, time.time() - t0, load, err,
+           f"{processes} x {' '.join(argv)}; {gleak_cli} agent; GET /metrics")
+
+
 def fault_us(pages=20000):
     """Rough cost of a first-touch page fault right now, in microseconds (cold runs are
     mostly page faults on these VMs, so the figure explains their spread)."""
@@ -266,7 +369,11 @@ def cmd_run(a):
                 if rnd not in in_rounds:
                     continue
                 for s in systems:
-                    if bench in ("dump", "leaks") and s == "gleak":
+                    if bench == "agent":
+                        if a.gleak_cli and os.access(a.gleak_cli, os.X_OK):
+                            run_agent(out, a.bin_dir, a.gleak_cli, rnd, procs, size, trials, timeout,
+                                      10 if a.quick else AGENT_PROCESSES)
+                    elif bench in ("dump", "leaks") and s == "gleak":
                         if a.gleak_cli and os.access(a.gleak_cli, os.X_OK):
                             run_inspect(out, a.bin_dir, a.gleak_cli, rnd, bench, procs, size, trials, timeout)
                     elif have[s]:
@@ -343,10 +450,11 @@ def summarize(path):
         return f"{a / b:.2f}" if a is not None and b else "-"
 
     units = {"spawn": "ns/goroutine", "pingpong": "ns/round trip", "yield": "ns/switch", "park": "B/goroutine",
-             "dump": "ms/dump", "leaks": "ms/analysis"}
-    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3, "dump": 4, "leaks": 5}
+             "dump": "ms/dump", "leaks": "ms/analysis", "agent": "ms/scrape"}
+    order = {"spawn": 0, "pingpong": 1, "yield": 2, "park": 3, "dump": 4, "leaks": 5, "agent": 6}
     stopped = OrderedDict()  # dump: how long the target was stopped (Go: the whole dump)
     analysis = OrderedDict()  # leaks: the analysis alone (after the copy, target running)
+    agent_extra = {}  # agent: its CPU per scrape, its RSS, target threads seen stopped
     for r in results:
         if r["bench"] in ("dump", "leaks") and r.get("trial") != "0" and "stopped_ms" in r:
             key = (r["bench"], int(r["procs"]), int(r["n"]))
@@ -354,6 +462,10 @@ def summarize(path):
         if r["bench"] == "leaks" and r.get("trial") != "0" and "analysis_ms" in r:
             key = ("leaks", int(r["procs"]), int(r["n"]))
             analysis.setdefault(key, {}).setdefault(r["system"], []).append(float(r["analysis_ms"]))
+        if r["bench"] == "agent" and r.get("trial") != "0":
+            key = ("agent", int(r["procs"]), int(r["n"]))
+            for k in ("cpu_ms", "rss_kib", "stopped_threads"):
+                agent_extra.setdefault(k, {}).setdefault(key, {}).setdefault(r["system"], []).append(float(r[k]))
     keys = sorted(set(samples) | set(cold), key=lambda k: (order[k[0]], k[2], k[1]))
     rows = []
     verdicts = []
@@ -369,7 +481,7 @@ def summarize(path):
         if target is not None and g is not None:
             met = "yes" if g <= target else "NO"
             verdicts.append((f"{b} procs={p} n={size}", g, target, met))
-        label = f"{b} n={size:,}"
+        label = f"{b} n={size:,}" if b != "agent" else f"agent {AGENT_PROCESSES} x n={size:,}"
         rows.append([label, str(p), units[b], cell(key, "gleak"), cell(key, "go"), cell(key, "bf"),
                      ratio(g, med(key, "go")), ratio(g, med(key, "bf")), tdesc, met,
                      cell(key, "gleak_norec"), ratio(g, med(key, "gleak_norec"))])
@@ -381,6 +493,10 @@ def summarize(path):
             ga = med(key, "gleak", analysis)
             rows.append([f"  (analysis only)", str(p), "ms", cell(key, "gleak", analysis), cell(key, "go"),
                          "-", ratio(ga, med(key, "go")), "-", "-", "-", "-", "-"])
+        for k, unit in (("cpu_ms", "ms CPU/scrape"), ("rss_kib", "KiB RSS"), ("stopped_threads", "threads")):
+            if key in agent_extra.get(k, {}):
+                rows.append([f"  (agent {k})", str(p), unit, cell(key, "gleak", agent_extra[k]), "-", "-", "-", "-",
+                             "0" if k == "stopped_threads" else "-", "-", "-", "-"])
         if key in cold:
             gc = med(key, "gleak", cold)
             rows.append([f"  (cold: trial 0)", str(p), units[b], cell(key, "gleak", cold), cell(key, "go", cold),
@@ -443,7 +559,7 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--quick", action="store_true")
     r.add_argument("--rounds", type=int, default=None, help="processes per configuration (default 5; quick 1)")
-    r.add_argument("--only", default=None, help="comma-separated benchmarks to run (spawn,pingpong,yield,park,dump,leaks)")
+    r.add_argument("--only", default=None, help="comma-separated benchmarks to run (spawn,pingpong,yield,park,dump,leaks,agent)")
     r.add_argument("--gleak-cli", default=None, help="the gleak command, for the dump and leaks benchmarks")
     r.add_argument("--bf-park", choices=["auto", "yes", "no"], default="no",
                    help="also park 1M Boost.Fiber fibers (~9 GB, 45-110 s); auto: when 12 GiB are available")
