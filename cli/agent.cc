@@ -130,6 +130,7 @@ class Agent {
       in_flight_.fetch_sub(1);
     }
     if (refused) {
+      if (refused->status == 429) r.set_header("Retry-After", "1");
       count_refusal(refused->reason);
       r.status = refused->status;
       r.set_content(refused->message + "\n", "text/plain; charset=utf-8");
@@ -162,9 +163,11 @@ class Agent {
   }
 
   void metrics(const httplib::Request&, httplib::Response& r) {
+    // Scrapes take turns: they share the mapped arenas.
+    std::lock_guard<std::mutex> turn(scrape_mu_);
     auto start = std::chrono::steady_clock::now();
     std::vector<std::string> skipped;
-    std::vector<ProcessEntry> all = list_processes(&skipped);
+    std::vector<ProcessEntry> all = list_processes(&skipped, &arenas_);
     double took = seconds_since(start);
     AgentCounters counters;
     std::map<int, LeakStats> leaks;
@@ -199,12 +202,27 @@ class Agent {
     throw Refusal{404, "not_found", "404 not found: no gleak process " + text + " that this agent may read"};
   }
 
-  // stop_turn() waits for the agent's single turn to stop a process.
-  std::unique_lock<std::timed_mutex> stop_turn() {
+  // stop_turn() waits for the agent's single turn to stop a process, and refuses a
+  // request for a process stopped less than min_stop_interval ago.
+  std::unique_lock<std::timed_mutex> stop_turn(int pid, bool from_request) {
     std::unique_lock<std::timed_mutex> turn(stop_mu_, std::defer_lock);
     if (!turn.try_lock_for(std::chrono::nanoseconds(opt_.stop_wait_ns))) {
       throw Refusal{503, "busy", "503 busy: another request is stopping a process; try again"};
     }
+    auto now = std::chrono::steady_clock::now();
+    auto last = last_stop_.find(pid);
+    if (from_request && last != last_stop_.end() &&
+        now - last->second < std::chrono::nanoseconds(opt_.min_stop_interval_ns)) {
+      throw Refusal{429, "too_often",
+                    "429 too many requests: pid " + std::to_string(pid) + " was stopped less than " +
+                        std::to_string(opt_.min_stop_interval_ns / 1000000) + " ms ago; try again later"};
+    }
+    if (last_stop_.size() > 4096) {  // forget the processes not stopped lately
+      std::erase_if(last_stop_, [&](const auto& kv) {
+        return now - kv.second >= std::chrono::nanoseconds(opt_.min_stop_interval_ns);
+      });
+    }
+    last_stop_[pid] = now;
     return turn;
   }
 
@@ -222,7 +240,7 @@ class Agent {
     ProcessEntry en = target(q);
     gi::Snapshot s;
     {
-      auto turn = stop_turn();
+      auto turn = stop_turn(en.snap.pid, true);
       s = read(en, false);
     }
     gi::TextOptions text;
@@ -241,7 +259,7 @@ class Agent {
     gi::Snapshot s;
     gi::LeakReport report;
     {
-      auto turn = stop_turn();
+      auto turn = stop_turn(en.snap.pid, true);
       auto start = std::chrono::steady_clock::now();
       s = read(en, true);
       report = gi::find_leaks(s, gi::LeakOptions{});
@@ -275,7 +293,7 @@ class Agent {
         if (stopping_) return;
       }
       try {
-        auto turn = stop_turn();
+        auto turn = stop_turn(en.snap.pid, false);
         auto start = std::chrono::steady_clock::now();
         gi::Snapshot s = read(en, true);
         gi::LeakReport report = gi::find_leaks(s, gi::LeakOptions{});
@@ -300,6 +318,9 @@ class Agent {
   const std::string token_;
   std::atomic<std::size_t> in_flight_{0};
   std::timed_mutex stop_mu_;  // one process stopped at a time
+  std::map<int, std::chrono::steady_clock::time_point> last_stop_;  // under stop_mu_
+  std::mutex scrape_mu_;
+  ArenaCache arenas_;  // under scrape_mu_: the arenas /metrics read, kept mapped
   std::mutex counters_mu_;
   AgentCounters counters_;
   std::map<int, LeakStats> leaks_;
@@ -418,6 +439,12 @@ int run_agent(const AgentOptions& opt) {
     std::printf("gleak agent: listening on http://%s%s%s:%d\n", v6 ? "[" : "", addr->host.c_str(), v6 ? "]" : "", port);
   }
   std::fflush(stdout);
+  if (geteuid() == 0 && !addr->unix_socket && token.empty()) {
+    std::fprintf(stderr,
+                 "gleak agent: warning: running as root without --token-file, it serves every user's processes to "
+                 "anyone who can connect to %s; give it a token, or listen on a unix socket\n",
+                 opt.listen.c_str());
+  }
 
   std::thread leaks;
   if (opt.leaks_every_ns > 0) leaks = std::thread([&] { agent.leak_loop(); });

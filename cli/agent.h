@@ -36,6 +36,9 @@ struct AgentOptions {
   int64_t timeout_ns = 10LL * 1000000000;
   // How long a request that stops a process waits for its turn before it gets 503.
   int64_t stop_wait_ns = 10LL * 1000000000;
+  // A request may stop a process at most once in this time (else 429): a client that
+  // asks in a loop cannot keep a service stopped. The periodic leak analyses count too.
+  int64_t min_stop_interval_ns = 1000000000;
 };
 
 // run_agent() serves until SIGINT or SIGTERM; the exit status: 0, 2 for options it

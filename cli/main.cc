@@ -468,6 +468,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   agent->add_option("--timeout", agent_timeout, "drop a request that takes longer to read or to answer")
       ->capture_default_str();
+  std::string agent_min_stop = "1s";
+  agent->add_option("--min-stop-interval", agent_min_stop,
+                    "a request may stop a process at most once in this time; sooner ones get 429")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -523,6 +527,12 @@ int main(int argc, char** argv) {
       agent_opt.timeout_ns = parse_duration(agent_timeout);
       if (agent_opt.leaks_every_ns < 0) {
         std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 5m, 30s, 0)\n", agent_leaks_every.c_str());
+        return kExitUsage;
+      }
+      agent_opt.min_stop_interval_ns = parse_duration(agent_min_stop);
+      if (agent_opt.min_stop_interval_ns < 0) {
+        std::fprintf(stderr, "gleak: --min-stop-interval: not a duration: %s (use 1s, 500ms, 0)\n",
+                     agent_min_stop.c_str());
         return kExitUsage;
       }
       if (agent_opt.timeout_ns < 1'000'000'000) {

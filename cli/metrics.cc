@@ -68,34 +68,28 @@ std::string process_labels(const ProcessEntry& p) {
   return label("pid", std::to_string(p.snap.pid)) + "," + label("exe", base_name(p.snap.exe));
 }
 
-bool counted(gi::GoroutineState s) { return s != gi::GoroutineState::kFree && s != gi::GoroutineState::kDead; }
-
 void goroutines(Exposition& x, const std::vector<const ProcessEntry*>& live, const MetricsOptions& opt) {
   x.family("gleak_goroutines", "gauge",
            "Goroutines of a process by state, wait reason and goroutine labels (gleak::set_label).");
   using Labels = std::vector<std::pair<std::string, std::string>>;
   for (const ProcessEntry* p : live) {
     // Label sets beyond the limit are folded into the set without goroutine labels.
-    std::map<Labels, bool> sets;
-    std::map<std::tuple<gi::GoroutineState, gi::WaitReason, Labels>, uint64_t> counts;
-    for (const gi::Goroutine& g : p->snap.goroutines) {
-      if (!counted(g.state)) continue;
-      Labels labels = g.labels;
-      if (!labels.empty() && !sets.count(labels)) {
-        if (sets.size() >= opt.max_label_sets) labels.clear();
-        else sets[labels] = true;
+    std::map<std::pair<gi::GoroutineState, gi::WaitReason>, uint64_t> folded;
+    std::vector<const gi::GoroutineGroup*> kept;
+    std::size_t sets = 0;
+    for (const gi::GoroutineGroup& g : p->snap.counts.groups) {
+      if (!g.labels.empty() && sets >= opt.max_label_sets) {
+        folded[{g.state, g.wait_reason}] += g.count;
+        continue;
       }
-      gi::WaitReason reason =
-          g.state == gi::GoroutineState::kWaiting || g.state == gi::GoroutineState::kSyscall ? g.wait_reason
-                                                                                              : gi::WaitReason::kNone;
-      ++counts[{g.state, reason, std::move(labels)}];
+      sets += !g.labels.empty();
+      kept.push_back(&g);
     }
     std::string base = process_labels(*p);
-    for (const auto& [key, n] : counts) {
-      const auto& [state, reason, labels] = key;
+    auto write = [&](gi::GoroutineState state, gi::WaitReason reason, const Labels& labels, uint64_t n) {
       std::string l = base + "," + label("state", arena::goroutine_state_name(state));
       if (reason != gi::WaitReason::kNone) l += "," + label("wait_reason", arena::wait_reason_name(reason));
-      // A key the process repeats under two spellings that clean up the same keeps the first.
+      // A key the process spells two ways that clean up the same keeps the first.
       std::vector<std::string> names;
       for (const auto& [k, v] : labels) {
         std::string name = prometheus_label_name(k);
@@ -104,7 +98,19 @@ void goroutines(Exposition& x, const std::vector<const ProcessEntry*>& live, con
         l += "," + label(name, v);
       }
       x.sample("gleak_goroutines", l, static_cast<double>(n));
+    };
+    for (const gi::GoroutineGroup* g : kept) {
+      uint64_t n = g->count;
+      if (g->labels.empty()) {
+        auto it = folded.find({g->state, g->wait_reason});
+        if (it != folded.end()) {
+          n += it->second;
+          folded.erase(it);
+        }
+      }
+      write(g->state, g->wait_reason, g->labels, n);
     }
+    for (const auto& [key, n] : folded) write(key.first, key.second, {}, n);
   }
 }
 
@@ -116,10 +122,8 @@ void wait_histogram(Exposition& x, const std::vector<const ProcessEntry*>& live)
     uint64_t in[kBuckets] = {};
     uint64_t count = 0;
     double sum = 0;
-    for (const gi::Goroutine& g : p->snap.goroutines) {
-      if (g.state != gi::GoroutineState::kWaiting && g.state != gi::GoroutineState::kSyscall) continue;
-      if (g.wait_ns < 0) continue;
-      double s = static_cast<double>(g.wait_ns) / 1e9;
+    for (int64_t ns : p->snap.counts.wait_ns) {
+      double s = static_cast<double>(ns) / 1e9;
       ++count;
       sum += s;
       for (std::size_t i = 0; i < kBuckets; ++i) in[i] += s <= kWaitBuckets[i];

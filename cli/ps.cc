@@ -9,15 +9,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "inspector/arena_file.h"
@@ -76,7 +79,7 @@ int64_t now_ns() {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// collect() reads every arena of dir that its owner's rules let us trust.
+// collect() lists the arenas of dir that its owner's rules let us trust (unread).
 void collect(const std::string& dir, std::vector<Entry>* out, std::vector<std::string>* skipped) {
   if (std::string why = gi::check_arena_dir(dir); !why.empty()) {
     skipped->push_back("skipping " + why);
@@ -95,25 +98,74 @@ void collect(const std::string& dir, std::vector<Entry>* out, std::vector<std::s
       skipped->push_back("skipping " + dir + "/" + name + ": not a regular file of the directory's owner");
       continue;
     }
-    gi::ReadOptions opt;
-    opt.symbolize = opt.stacks = opt.events = opt.objects = false;
-    opt.consistent = false;
-    try {
-      Entry en;
-      en.snap = gi::read_file(dir + "/" + name, opt);
-      en.dir = dir;
-      en.name = name;
-      en.uid = st.st_uid;
-      en.dev = st.st_dev;
-      en.ino = st.st_ino;
-      en.age_ns = now_ns() - (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-      en.live = en.snap.source == gi::Source::kLiveProcess;
-      en.state = state_of(en.snap);
-      out->push_back(std::move(en));
-    } catch (const gi::InspectError& err) {
-      skipped->push_back("skipping " + dir + "/" + name + ": " + err.what());
+    Entry en;
+    en.dir = dir;
+    en.name = name;
+    en.uid = st.st_uid;
+    en.dev = st.st_dev;
+    en.ino = st.st_ino;
+    en.age_ns = now_ns() - (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    out->push_back(std::move(en));
+  }
+}
+
+}  // namespace
+
+struct ArenaCache::Files {
+  std::map<std::pair<dev_t, ino_t>, std::unique_ptr<gi::ArenaFile>> open;
+};
+ArenaCache::ArenaCache() : files_(std::make_unique<Files>()) {}
+ArenaCache::~ArenaCache() = default;
+
+namespace {
+
+// read_all() reads the listed arenas, a few at a time (a host's worth of large
+// processes is memory-bound work), and keeps those that read; with `open`, it reads
+// the files mapped there and leaves there those it read.
+std::vector<Entry> read_all(std::vector<Entry> listed, std::vector<std::string>* skipped,
+                            std::map<std::pair<dev_t, ino_t>, std::unique_ptr<gi::ArenaFile>>* open) {
+  std::vector<std::unique_ptr<gi::ArenaFile>> files(listed.size());
+  if (open != nullptr) {
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      auto it = open->find({listed[i].dev, listed[i].ino});
+      if (it != open->end()) files[i] = std::move(it->second);
+    }
+    open->clear();  // what is not listed any more is unmapped
+  }
+  gi::ReadOptions opt;
+  opt.symbolize = opt.stacks = opt.events = opt.objects = false;
+  opt.consistent = false;
+  opt.counts_only = true;  // a million goroutines are counted in milliseconds, not listed
+  std::vector<std::string> errors(listed.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < listed.size();) {
+      Entry& en = listed[i];
+      try {
+        if (!files[i]) files[i] = std::make_unique<gi::ArenaFile>(gi::ArenaFile::open(en.arena()));
+        en.snap = gi::read_open_file(*files[i], opt);
+        en.live = en.snap.source == gi::Source::kLiveProcess;
+        en.state = state_of(en.snap);
+      } catch (const std::exception& err) {
+        errors[i] = "skipping " + en.arena() + ": " + err.what();
+      }
+    }
+  };
+  std::size_t threads = std::min<std::size_t>(listed.size(), std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  std::vector<std::thread> helpers;
+  for (std::size_t k = 1; k < threads; ++k) helpers.emplace_back(work);
+  work();
+  for (auto& t : helpers) t.join();
+  std::vector<Entry> read;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    if (open != nullptr && files[i] && errors[i].empty()) (*open)[{listed[i].dev, listed[i].ino}] = std::move(files[i]);
+    if (errors[i].empty()) {
+      read.push_back(std::move(listed[i]));
+    } else {
+      skipped->push_back(std::move(errors[i]));
     }
   }
+  return read;
 }
 
 // prune() removes en's file if it is still the one that was read; "" or why not.
@@ -135,18 +187,11 @@ std::string prune(const Entry& en) {
 
 }  // namespace
 
-std::size_t blocked(const gi::Snapshot& s) {
-  std::size_t n = 0;
-  for (const auto& g : s.goroutines) {
-    n += g.state == gi::GoroutineState::kWaiting || g.state == gi::GoroutineState::kSyscall;
-  }
-  return n;
-}
-
-std::vector<ProcessEntry> list_processes(std::vector<std::string>* skipped) {
-  std::vector<Entry> entries;
+std::vector<ProcessEntry> list_processes(std::vector<std::string>* skipped, ArenaCache* cache) {
+  std::vector<Entry> listed;
   std::vector<std::string> why;
-  for (const std::string& dir : directories()) collect(dir, &entries, &why);
+  for (const std::string& dir : directories()) collect(dir, &listed, &why);
+  std::vector<Entry> entries = read_all(std::move(listed), &why, cache ? &cache->files_->open : nullptr);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.live != b.live ? a.live : a.snap.pid < b.snap.pid;  // the running ones first
   });
@@ -162,8 +207,8 @@ nlohmann::ordered_json process_json(const ProcessEntry& en) {
   return {{"pid", en.snap.pid},
           {"state", en.state},
           {"live", en.live},
-          {"goroutines", en.snap.goroutines.size()},
-          {"blocked", blocked(en.snap)},
+          {"goroutines", en.snap.counts.total},
+          {"blocked", en.snap.counts.blocked},
           {"uid", en.uid},
           {"user", user_name(en.uid)},
           {"exe", en.snap.exe},
@@ -225,11 +270,13 @@ int run_ps(const PsOptions& opt) {
   for (const Entry& en : entries) {
     if (was_pruned(en)) continue;
     if (all_users) {
-      std::printf("%-8d %-10s %-8s %10zu %8zu  %s\n", en.snap.pid, user_name(en.uid).c_str(), en.state.c_str(),
-                  en.snap.goroutines.size(), blocked(en.snap), en.snap.cmdline.c_str());
+      std::printf("%-8d %-10s %-8s %10llu %8llu  %s\n", en.snap.pid, user_name(en.uid).c_str(), en.state.c_str(),
+                  static_cast<unsigned long long>(en.snap.counts.total),
+                  static_cast<unsigned long long>(en.snap.counts.blocked), en.snap.cmdline.c_str());
     } else {
-      std::printf("%-8d %-8s %10zu %8zu  %s\n", en.snap.pid, en.state.c_str(), en.snap.goroutines.size(),
-                  blocked(en.snap), en.snap.cmdline.c_str());
+      std::printf("%-8d %-8s %10llu %8llu  %s\n", en.snap.pid, en.state.c_str(),
+                  static_cast<unsigned long long>(en.snap.counts.total),
+                  static_cast<unsigned long long>(en.snap.counts.blocked), en.snap.cmdline.c_str());
     }
   }
   return status;

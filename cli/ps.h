@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,7 +23,7 @@ struct PsOptions {
 };
 
 // ProcessEntry is one arena the caller may read, read without stopping its process:
-// the goroutine records and totals, no stacks, events or objects.
+// its header, goroutine counts (snap.counts) and totals; snap.goroutines stays empty.
 struct ProcessEntry {
   std::string dir, name;  // the arena file: dir + "/" + name
   inspector::Snapshot snap;
@@ -35,18 +36,31 @@ struct ProcessEntry {
   std::string arena() const { return dir + "/" + name; }
 };
 
+// ArenaCache keeps the arenas list_processes() read mapped until the next call, which
+// then maps only new ones: mapping and unmapping a large arena costs more than reading
+// it. One cache serves one caller at a time.
+class ArenaCache {
+ public:
+  ArenaCache();
+  ~ArenaCache();
+  ArenaCache(const ArenaCache&) = delete;
+  ArenaCache& operator=(const ArenaCache&) = delete;
+
+ private:
+  friend std::vector<ProcessEntry> list_processes(std::vector<std::string>*, ArenaCache*);
+  struct Files;
+  std::unique_ptr<Files> files_;
+};
+
 // list_processes() reads every arena the caller may read (as root, every user's), the
 // running processes first; what it skips, and why, goes to `skipped` (one sentence
-// each), or to stderr when that is null.
-std::vector<ProcessEntry> list_processes(std::vector<std::string>* skipped = nullptr);
+// each), or to stderr when that is null. With a cache, the arenas stay mapped.
+std::vector<ProcessEntry> list_processes(std::vector<std::string>* skipped = nullptr, ArenaCache* cache = nullptr);
 
 // process_json() is one entry as `gleak ps --json` lists it (schema gleak.ps).
 nlohmann::ordered_json process_json(const ProcessEntry& en);
 // processes_json() is the whole `gleak ps --json` document of these entries.
 nlohmann::ordered_json processes_json(const std::vector<ProcessEntry>& entries);
-
-// blocked() is how many of a snapshot's goroutines are waiting or in a system call.
-std::size_t blocked(const inspector::Snapshot& s);
 
 // run_ps() lists the caller's processes (as root, every user's) and returns the exit
 // status: 0, or 7 when an arena to prune could not be removed.

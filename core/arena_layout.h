@@ -388,6 +388,10 @@ struct ArenaHeader {
 
 enum ArenaFlag : uint32_t {
   kArenaIncomplete = 1u << 0,
+  // Some goroutine has had labels (gleak::set_label()): set before the first labels
+  // are written, so a reader that counts goroutines need not look at the labels of
+  // any record of a process that never used them.
+  kArenaLabelled = 1u << 1,
 };
 
 // CrashStack is one goroutine's stack in the crash-time snapshot; `nframes` return

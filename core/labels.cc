@@ -9,6 +9,7 @@
 
 #include "core/arena_layout.h"
 #include "core/internal/g.h"
+#include "core/internal/probe.h"
 #include "core/internal/sched.h"
 #include "gleak/runtime.h"
 
@@ -50,6 +51,10 @@ bool set_label(std::string_view key, std::string_view value) {
   if (joined.size() >= arena::kLabelBytes) return false;
   char next[arena::kLabelBytes] = {};
   std::memcpy(next, joined.data(), joined.size());
+  if (arena::ArenaHeader* h = internal::arena_header();
+      !joined.empty() && h != nullptr && (h->flags.load(std::memory_order_relaxed) & arena::kArenaLabelled) == 0) {
+    h->flags.fetch_or(arena::kArenaLabelled, std::memory_order_release);
+  }
   if (owner != nullptr) {
     internal::RecordWrite w(owner);
     std::memcpy(text, next, sizeof next);

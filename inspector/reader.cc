@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -113,6 +115,55 @@ void wipe(std::vector<T>& v) {
   v.shrink_to_fit();
 }
 
+// Counter counts goroutines by state, wait reason and label set: a plain table for the
+// unlabelled ones (most of them), a map keyed by the labels text for the rest.
+class Counter {
+ public:
+  void add(GoroutineState state, WaitReason reason, const char (&labels)[kLabelBytes], int64_t wait_ns) {
+    auto st = static_cast<uint32_t>(state);
+    auto wr = static_cast<uint32_t>(reason);
+    if (st >= kStates) return;
+    bool blocked = state == GoroutineState::kWaiting || state == GoroutineState::kSyscall;
+    if (!blocked || wr >= kReasons) wr = 0;
+    ++counts_.total;
+    if (blocked) {
+      ++counts_.blocked;
+      if (wait_ns >= 0) counts_.wait_ns.push_back(wait_ns);
+    }
+    if (labels[0] == '\0') {
+      ++plain_[st][wr];
+      return;
+    }
+    std::string key(1, static_cast<char>(st));
+    key += static_cast<char>(wr);
+    key.append(labels, strnlen(labels, kLabelBytes));
+    ++labelled_[key];
+  }
+
+  GoroutineCounts finish() {
+    for (uint32_t st = 0; st < kStates; ++st) {
+      for (uint32_t wr = 0; wr < kReasons; ++wr) {
+        if (plain_[st][wr] != 0) counts_.groups.push_back({GoroutineState(st), WaitReason(wr), {}, plain_[st][wr]});
+      }
+    }
+    for (const auto& [key, n] : labelled_) {
+      GoroutineGroup g{GoroutineState(uint8_t(key[0])), WaitReason(uint8_t(key[1])), {}, n};
+      char text[kLabelBytes] = {};
+      key.copy(text, std::min<std::size_t>(key.size() - 2, kLabelBytes - 1), 2);
+      for_each_label(text, [&](std::string_view k, std::string_view v) { g.labels.emplace_back(k, v); });
+      counts_.groups.push_back(std::move(g));
+    }
+    return std::move(counts_);
+  }
+
+ private:
+  static constexpr uint32_t kStates = 6;    // GoroutineState's values
+  static constexpr uint32_t kReasons = 16;  // more than WaitReason has
+  uint64_t plain_[kStates][kReasons] = {};
+  std::map<std::string, uint64_t> labelled_;
+  GoroutineCounts counts_;
+};
+
 struct Reader {
   Reader(ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
   ~Reader() { wipe(records); }
@@ -163,6 +214,62 @@ struct Reader {
         torn.push_back(!ok);
       }
     }
+  }
+
+  // count_goroutines() counts the records where they are, copying none (counts_only).
+  void count_goroutines() {
+    Counter counter;
+    int64_t now = live ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
+    // A process that never set a label: no record's labels need a look (the labels
+    // are a cache line of their own).
+    bool labelled = (file.live_header().flags.load(std::memory_order_acquire) & kArenaLabelled) != 0;
+    uint32_t chunks = h().goroutine_chunks.load(std::memory_order_acquire);
+    uint32_t stride = h().goroutine_stride;
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const char* base = file.at<char>(h().goroutine_chunk_offset[c], std::size_t{stride} * kGoroutinesPerChunk);
+      if (!base) continue;
+      for (uint32_t i = 0; i < kGoroutinesPerChunk; ++i) {
+        const auto* src = reinterpret_cast<const GoroutineRecord*>(base + std::size_t{i} * stride);
+        // The loop waits on memory, one record at a time: ask for later ones early.
+        if (i + 8 < kGoroutinesPerChunk) __builtin_prefetch(base + std::size_t{i + 8} * stride);
+        if (src->state == GoroutineState::kFree) continue;
+        // Only what is counted: the record's first cache line, and its labels if it has
+        // any (a third of the bytes of a whole copy), under its seqlock.
+        static_assert(offsetof(GoroutineRecord, wait_since_ns) + sizeof(int64_t) <= 64);
+        GoroutineRecord r;
+        for (int attempt = 0; attempt < 200; ++attempt) {
+          uint32_t s1 = src->seq.load(std::memory_order_acquire);
+          bool last = attempt == 199;  // a writer that died mid-update: take it as it is
+          if ((s1 & 1) != 0 && !last) continue;
+          std::memcpy(static_cast<void*>(&r), static_cast<const void*>(src), 64);
+          r.labels[0] = labelled ? src->labels[0] : '\0';
+          if (r.labels[0] != '\0') std::memcpy(r.labels, src->labels, sizeof r.labels);
+          std::atomic_thread_fence(std::memory_order_acquire);
+          if (src->seq.load(std::memory_order_relaxed) == s1 || last) break;
+        }
+        if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) continue;
+        int64_t wait = live && r.wait_since_ns > 0 ? std::max<int64_t>(0, now - r.wait_since_ns) : -1;
+        counter.add(r.state, r.wait_reason, r.labels, wait);
+      }
+    }
+    snap.counts = counter.finish();
+  }
+
+  // count_snapshot() is the same count of the goroutines the snapshot lists.
+  void count_snapshot() {
+    Counter counter;
+    for (const Goroutine& g : snap.goroutines) {
+      char text[kLabelBytes] = {};
+      std::size_t at = 0;
+      for (const auto& [k, v] : g.labels) {  // back to the record's text, which the count keys on
+        std::string kv = (at ? "\n" : "") + k + "=" + v;
+        if (at + kv.size() >= kLabelBytes) break;
+        kv.copy(text + at, kv.size());
+        at += kv.size();
+      }
+      counter.add(g.state, g.wait_reason, text, g.wait_ns);
+    }
+    snap.counts = counter.finish();
   }
 
   void read_crash() {
@@ -821,7 +928,7 @@ struct Reader {
     bool exited = snap.state == ProcessState::kExited || snap.state == ProcessState::kCrashed;
     live = self || (!exited && same_process(snap.pid, h(), file.owner()));
     snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
-    if (live && !self && opt.consistent && opt.stacks) {
+    if (live && !self && opt.consistent && opt.stacks && !opt.counts_only) {
       try {
         if (!file.lock_for_stop(30000)) {
           throw InspectError(ErrorCode::kIo, "another gleak kept process " + std::to_string(snap.pid) + " stopped for 30 s");
@@ -842,6 +949,12 @@ struct Reader {
       snap.arena_incomplete = true;
       snap.warnings.push_back(
           "the arena is incomplete: its file system was full, and goroutines created since are not in it");
+    }
+    if (opt.counts_only) {
+      count_goroutines();
+      read_totals();
+      snap.taken_monotonic_ns = live ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
+      return;
     }
     read_goroutines();
     read_stacks();
@@ -879,6 +992,7 @@ struct Reader {
     if (!live && snap.crash) reference_ns = std::max(reference_ns, snap.crash->time_ns);
     snap.taken_monotonic_ns = reference_ns;
     build_goroutines();
+    count_snapshot();
     if (opt.objects) read_objects();
     if (!live && snap.state == ProcessState::kRunning) {
       snap.warnings.push_back("the process is gone without a crash record (killed?); state as last recorded");
@@ -927,6 +1041,10 @@ Snapshot read_pid(int pid, const ReadOptions& opt) {
 
 Snapshot read_file(const std::string& path, const ReadOptions& opt) {
   ArenaFile file = ArenaFile::open(path);
+  return read_open_file(file, opt);
+}
+
+Snapshot read_open_file(ArenaFile& file, const ReadOptions& opt) {
   Snapshot s = read_arena(file, opt, opt.host_pid == 0 && file.header().pid == getpid(), opt.host_pid);
   if (s.source == Source::kDeadProcess) s.source = Source::kFile;
   return s;

@@ -9,6 +9,7 @@
 
 namespace gleak::inspector {
 
+class ArenaFile;
 class Symbols;
 
 struct ReadOptions {
@@ -18,6 +19,10 @@ struct ReadOptions {
   bool consistent = true;
   bool symbolize = true;
   bool stacks = true;   // read goroutine stacks (ps and counts need none)
+  // counts_only: count the goroutines (Snapshot::counts) and read the totals, nothing
+  // else: no Goroutine, stack, event, object or symbol, and never a stop. For listings
+  // and metrics of many large processes.
+  bool counts_only = false;
   bool events = true;
   bool objects = true;
   // memory: copy the target's writable memory while it is stopped (memory_image.h),
@@ -43,6 +48,10 @@ Snapshot read_pid(int pid, const ReadOptions& opt = {});
 
 // read_file() reads an arena file; if its process still runs, it is read live.
 Snapshot read_file(const std::string& path, const ReadOptions& opt = {});
+
+// read_open_file() is read_file() of an arena file already open: a reader that reads
+// the same arenas again and again (gleak agent) keeps them mapped between reads.
+Snapshot read_open_file(ArenaFile& file, const ReadOptions& opt = {});
 
 // read_self() reads the calling process (never stopped: it cannot stop itself).
 Snapshot read_self(const ReadOptions& opt = {});

@@ -174,6 +174,26 @@ struct Totals {
   uint64_t panics_recovered = 0;
 };
 
+// GoroutineGroup is the goroutines of one state, wait reason and label set, counted.
+struct GoroutineGroup {
+  GoroutineState state = GoroutineState::kRunnable;
+  WaitReason wait_reason = WaitReason::kNone;  // of waiting and syscall goroutines only
+  std::vector<std::pair<std::string, std::string>> labels;
+  uint64_t count = 0;
+};
+
+// GoroutineCounts are the goroutines counted rather than listed: what a listing or a
+// metrics scrape needs, which ReadOptions::counts_only reads fast at a million
+// goroutines (no Goroutine is built).
+struct GoroutineCounts {
+  uint64_t total = 0;    // neither free nor dead
+  uint64_t blocked = 0;  // waiting or in a system call
+  std::vector<GoroutineGroup> groups;  // by state, wait reason, labels
+  // How long each blocked goroutine has waited, in no order (under counts_only only
+  // for a live process: a dead one's "now" is not known without its events).
+  std::vector<int64_t> wait_ns;
+};
+
 // Source says where a snapshot came from.
 enum class Source { kSelf, kLiveProcess, kDeadProcess, kFile };
 
@@ -199,6 +219,7 @@ struct Snapshot {
   std::vector<Event> events;          // oldest first
   uint64_t events_lost = 0;           // overwritten before they were read
   Totals totals;                      // always read, even without events
+  GoroutineCounts counts;             // always filled; with counts_only, goroutines stays empty
   std::optional<Crash> crash;
   std::vector<RecoveredPanic> recovered;  // oldest first
   uint64_t recovered_lost = 0;            // recovered panics overwritten in the ring

@@ -272,6 +272,8 @@ def run_agent(out, bin_dir, gleak_cli, rnd, procs, size, trials, timeout, proces
             stopped = sum(stopped_threads(pid) for pid in pids)
             results.append(f"RESULT agent system=gleak procs={procs} n={size} processes={processes} trial={t} "
                            f"ms={ms:.1f} cpu_ms={cpu:.0f} rss_kib={status_kib(agent.pid, 'VmRSS')} "
+                           f"anon_kib={status_kib(agent.pid, 'RssAnon')} "
+                           f"shmem_kib={status_kib(agent.pid, 'RssShmem') + status_kib(agent.pid, 'RssFile')} "
                            f"hwm_kib={status_kib(agent.pid, 'VmHWM')} goroutines={counted:.0f} "
                            f"bytes={len(body)} stopped_threads={stopped}")
             if stopped:
@@ -464,8 +466,9 @@ def summarize(path):
             analysis.setdefault(key, {}).setdefault(r["system"], []).append(float(r["analysis_ms"]))
         if r["bench"] == "agent" and r.get("trial") != "0":
             key = ("agent", int(r["procs"]), int(r["n"]))
-            for k in ("cpu_ms", "rss_kib", "stopped_threads"):
-                agent_extra.setdefault(k, {}).setdefault(key, {}).setdefault(r["system"], []).append(float(r[k]))
+            for k in ("cpu_ms", "rss_kib", "anon_kib", "shmem_kib", "stopped_threads"):
+                if k in r:
+                    agent_extra.setdefault(k, {}).setdefault(key, {}).setdefault(r["system"], []).append(float(r[k]))
     keys = sorted(set(samples) | set(cold), key=lambda k: (order[k[0]], k[2], k[1]))
     rows = []
     verdicts = []
@@ -493,7 +496,8 @@ def summarize(path):
             ga = med(key, "gleak", analysis)
             rows.append([f"  (analysis only)", str(p), "ms", cell(key, "gleak", analysis), cell(key, "go"),
                          "-", ratio(ga, med(key, "go")), "-", "-", "-", "-", "-"])
-        for k, unit in (("cpu_ms", "ms CPU/scrape"), ("rss_kib", "KiB RSS"), ("stopped_threads", "threads")):
+        for k, unit in (("cpu_ms", "ms CPU/scrape"), ("rss_kib", "KiB RSS"), ("anon_kib", "KiB own"),
+                        ("shmem_kib", "KiB arenas"), ("stopped_threads", "threads")):
             if key in agent_extra.get(k, {}):
                 rows.append([f"  (agent {k})", str(p), unit, cell(key, "gleak", agent_extra[k]), "-", "-", "-", "-",
                              "0" if k == "stopped_threads" else "-", "-", "-", "-"])

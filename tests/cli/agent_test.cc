@@ -257,7 +257,7 @@ TEST_F(AgentTest, MetricsNeverStopTheTarget) {
 }
 
 TEST_F(AgentTest, GoroutineProfilesAnswerAsGosNetHttpPprofDoes) {
-  Agent agent({"--leaks-every", "0"});
+  Agent agent({"--leaks-every", "0", "--min-stop-interval", "0"});
   Json dump = dump_json(server_->pid());
   double total = 0;
   for (const auto& [k, n] : by_state(dump)) total += n;
@@ -352,6 +352,26 @@ TEST_F(AgentTest, PeriodicLeakAnalysesBecomeMetrics) {
   EXPECT_EQ(sum(body, "gleak_agent_leak_analysis_errors_total", {}), 0);
   EXPECT_EQ(stopped_threads(server_->pid()), 0);
   EXPECT_EQ(stopped_threads(service.pid()), 0);
+}
+
+// A client asking in a loop cannot keep a service stopped: one stop per process per
+// --min-stop-interval, and the periodic leak analysis counts as one.
+TEST_F(AgentTest, RequestsThatStopAProcessAreRateLimited) {
+  Agent agent({"--leaks-every", "0", "--min-stop-interval", "1h"});
+  auto first = agent.get("/debug/pprof/goroutine?pid=" + pid() + "&debug=1");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  auto again = agent.get("/debug/pprof/goroutine?pid=" + pid() + "&debug=2");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 429) << again->body;
+  EXPECT_EQ(again->get_header_value("Retry-After"), "1");
+  auto leaks = agent.get("/debug/gleak/leaks?pid=" + pid());
+  ASSERT_TRUE(leaks);
+  EXPECT_EQ(leaks->status, 429);
+  auto m = agent.get("/metrics");  // reading the arena is not limited
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_EQ(sum(m->body, "gleak_agent_requests_refused_total", {{"reason", "too_often"}}), 2);
 }
 
 TEST_F(AgentTest, ProcessesAreListedAsGleakPsListsThem) {

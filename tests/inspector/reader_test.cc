@@ -358,6 +358,24 @@ TEST(Labels, DumpJsonGroupsPprofAndTraceShowThem) {
   std::ifstream in(trace);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("shard\\\":\\\"1"), std::string::npos) << text.substr(0, 2000);
+  // Counted (gleak ps, gleak agent): the same label sets, as read whole.
+  gi::ReadOptions counts;
+  counts.counts_only = true;
+  gi::Snapshot c = gi::read_pid(target.pid(), counts);
+  gi::Snapshot whole = gi::read_pid(target.pid());
+  EXPECT_TRUE(c.goroutines.empty());
+  EXPECT_EQ(c.counts.total, whole.counts.total);
+  EXPECT_EQ(c.counts.total, 5u);
+  uint64_t labelled_shard1 = 0;
+  for (const auto& g : c.counts.groups) {
+    for (const auto& [k, v] : g.labels) labelled_shard1 += k == "shard" && v == "1" ? g.count : 0;
+  }
+  EXPECT_EQ(labelled_shard1, 3u);
+  ASSERT_EQ(c.counts.groups.size(), whole.counts.groups.size());
+  for (std::size_t i = 0; i < c.counts.groups.size(); ++i) {
+    EXPECT_EQ(c.counts.groups[i].labels, whole.counts.groups[i].labels);
+    EXPECT_EQ(c.counts.groups[i].count, whole.counts.groups[i].count);
+  }
 }
 
 TEST(HungProcess, WorkersThatNeverYieldAreUnwoundFromTheirThreads) {
