@@ -532,8 +532,7 @@ TEST(ExitedProcess, SafeWorkSurvivesItsPanicAndTheKeptArenaShowsIt) {
   int recover_events = 0;
   for (const auto& e : s.events) recover_events += e.kind == gleak::arena::EventKind::kRecover;
   EXPECT_EQ(recover_events, 1);
-  // The totals agree with the events (none were overwritten in so short a run): every
-  // goroutine started, run()'s main one included, has ended.
+  // The totals agree with the events (none were overwritten in so short a run).
   int spawns = 0, exits = 0;
   for (const auto& e : s.events) {
     spawns += e.kind == gleak::arena::EventKind::kSpawn;
@@ -544,7 +543,8 @@ TEST(ExitedProcess, SafeWorkSurvivesItsPanicAndTheKeptArenaShowsIt) {
   EXPECT_GT(spawns, 1);
   EXPECT_EQ(s.totals.goroutines_created, static_cast<uint64_t>(spawns));
   EXPECT_EQ(s.totals.goroutines_exited, static_cast<uint64_t>(exits));
-  EXPECT_EQ(s.totals.goroutines_exited, s.totals.goroutines_created);
+  // (A worker that called wg.done() may not have ended yet when main returned.)
+  EXPECT_LE(s.totals.goroutines_exited, s.totals.goroutines_created);
   EXPECT_EQ(s.totals.panics_recovered, 1u);
 }
 
@@ -559,7 +559,9 @@ TEST(ExitedProcess, TotalsStayExactWhenTheRingsOverflow) {
   gi::Snapshot s = gi::read_file(arena_of(dir, many.pid()));
   EXPECT_GT(s.totals.events_overwritten, 100000u);
   EXPECT_EQ(s.totals.goroutines_created, 100001u);  // and run()'s main goroutine
-  EXPECT_EQ(s.totals.goroutines_exited, 100001u);
+  // All but the few a worker was still ending when main returned (one per worker).
+  EXPECT_LE(s.totals.goroutines_exited, 100001u);
+  EXPECT_GE(s.totals.goroutines_exited, 100001u - 4);
 }
 
 TEST(ExitedProcess, WithoutKeepArenaANormalExitRemovesTheArena) {
