@@ -155,6 +155,8 @@ int run_top(const std::string& path, const TopOptions& opt) {
   // and again every kSymbolsEvery refreshes for libraries loaded meanwhile.
   constexpr long kSymbolsEvery = 60;
   ro.symbols = gi::make_symbols(pid);
+  // A goroutine parked since the last refresh has the same stack: walked once.
+  ro.parked_stacks = gi::make_parked_stacks();
 
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_quit.store(true); };

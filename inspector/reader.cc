@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -114,6 +115,29 @@ void wipe(std::vector<T>& v) {
   v.clear();
   v.shrink_to_fit();
 }
+
+}  // namespace
+
+// ParkedStacks holds the walked stacks of parked goroutines by id, with what their
+// record said when the stack was read: the seqlock count (it changes with every write
+// of the record, and every resume and park writes it) and the saved context.
+class ParkedStacks {
+ public:
+  struct Entry {
+    uint32_t seq = 0;
+    uint64_t context = 0;
+    std::vector<uint64_t> pcs;
+  };
+  std::mutex mu;
+  int pid = 0;
+  std::unordered_map<uint64_t, Entry> by_id;
+};
+
+std::shared_ptr<ParkedStacks> make_parked_stacks() { return std::make_shared<ParkedStacks>(); }
+
+std::size_t parked_stacks_size(const ParkedStacks& cache) { return cache.by_id.size(); }
+
+namespace {
 
 // Counter counts goroutines by state, wait reason and label set: a plain table for the
 // unlabelled ones (most of them), a map keyed by the labels text for the rest.
@@ -433,6 +457,16 @@ struct Reader {
     ProcessMemory mem(snap.pid);
     ranges.clear();
     owner.clear();
+    reused.assign(n, false);
+    // Reusable walked stacks: the cache is this process's, and no memory image is made
+    // (that needs every stack copied).
+    ParkedStacks* cache = opt.parked_stacks && !opt.memory ? opt.parked_stacks.get() : nullptr;
+    std::unique_lock<std::mutex> cache_lock;
+    if (cache != nullptr) {
+      cache_lock = std::unique_lock<std::mutex>(cache->mu);
+      if (cache->pid != snap.pid) cache->by_id.clear();
+      cache->pid = snap.pid;
+    }
     std::size_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
@@ -445,6 +479,15 @@ struct Reader {
         notes[i] = "saved context outside its stack";
         continue;
       }
+      if (cache != nullptr && !torn[i]) {
+        auto it = cache->by_id.find(r.id);
+        if (it != cache->by_id.end() && it->second.seq == r.seq.load(std::memory_order_relaxed) &&
+            it->second.context == r.context) {
+          stacks[i] = it->second.pcs;  // it has not run since
+          reused[i] = true;
+          continue;
+        }
+      }
       total += r.stack_hi - r.context;
     }
     // One buffer for every copied stack, populated in bulk (page faults one by one cost
@@ -456,7 +499,7 @@ struct Reader {
     std::size_t at = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state == GoroutineState::kRunning || !notes[i].empty()) continue;
+      if (r.state == GoroutineState::kRunning || !notes[i].empty() || reused[i]) continue;
       std::size_t size = r.stack_hi - r.context;
       ranges.push_back({r.context, size, stack_copies->data() + at});
       owner.push_back(i);
@@ -482,8 +525,10 @@ struct Reader {
     return stacks;
   }
 
-  // The parked goroutines' stack copies live_stacks() made, and whose they are.
+  // The parked goroutines' stack copies live_stacks() made, and whose they are;
+  // reused: the goroutines whose walked stack came from ReadOptions::parked_stacks.
   std::unique_ptr<PopulatedBuffer> stack_copies;
+  std::vector<bool> reused;
   std::vector<ProcessMemory::Range> ranges;
   std::vector<std::size_t> owner;
 
@@ -503,9 +548,27 @@ struct Reader {
       // The first address is the return address into the switch: a return address too.
       stacks[i] = walk_frame_pointers(rip, rbp, copy, ranges[k].address, ranges[k].size, opt.max_frames);
     }
+    remember_parked();
     stack_copies.reset();
     wipe(ranges);  // saved contexts: pointers into the goroutines' stacks
     owner = {};
+  }
+
+  // remember_parked() leaves in ReadOptions::parked_stacks the walked stacks of this
+  // read's parked goroutines (whole records only), and nothing of the others: those
+  // that ran, ended or were never seen again.
+  void remember_parked() {
+    ParkedStacks* cache = opt.parked_stacks && !opt.memory && live ? opt.parked_stacks.get() : nullptr;
+    if (cache == nullptr) return;
+    std::unordered_map<uint64_t, ParkedStacks::Entry> next;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const GoroutineRecord& r = records[i];
+      bool walked = i < reused.size() && (reused[i] || (notes[i].empty() && !stacks[i].empty()));
+      if (r.state == GoroutineState::kRunning || torn[i] || !walked) continue;
+      next[r.id] = ParkedStacks::Entry{r.seq.load(std::memory_order_relaxed), r.context, stacks[i]};
+    }
+    std::lock_guard<std::mutex> lk(cache->mu);
+    cache->by_id = std::move(next);
   }
 
   // resident_pieces() splits the root regions into their runs of pages that are in

@@ -10,6 +10,7 @@
 namespace gleak::inspector {
 
 class ArenaFile;
+class ParkedStacks;
 class Symbols;
 
 struct ReadOptions {
@@ -33,6 +34,12 @@ struct ReadOptions {
   // reading its binaries' symbols again; for a view that reads the same live process
   // every second. It knows the modules mapped when it was made.
   std::shared_ptr<Symbols> symbols;
+  // parked_stacks: reuse the stacks that reads of the same live process with this
+  // cache (from make_parked_stacks()) walked, of goroutines parked since: a parked
+  // goroutine cannot move, and its record's seqlock count says whether it has run
+  // since. For a view that reads the same process every second (gleak top). Not used
+  // when memory is asked for.
+  std::shared_ptr<ParkedStacks> parked_stacks;
   // host_pid: read_file() of a live process's arena takes the pid in its header, which
   // for a process in another pid namespace (a container) is that namespace's; this is
   // its pid here. 0: the header's.
@@ -41,6 +48,11 @@ struct ReadOptions {
 
 // make_symbols() is a symbolizer of live process pid, for ReadOptions::symbols.
 std::shared_ptr<Symbols> make_symbols(int pid);
+
+// make_parked_stacks() is an empty cache for ReadOptions::parked_stacks;
+// parked_stacks_size() is how many stacks it holds.
+std::shared_ptr<ParkedStacks> make_parked_stacks();
+std::size_t parked_stacks_size(const ParkedStacks& cache);
 
 // read_pid() reads process pid: live, or — when it has died — the arena it left.
 // Throws InspectError.

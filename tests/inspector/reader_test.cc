@@ -214,6 +214,39 @@ TEST(StuckServer, CliDumpPrintsGoFormatAndJson) {
   EXPECT_NE(out.find("3 goroutines [chan receive]:"), std::string::npos) << out;
 }
 
+// Reading again with a cache of parked stacks (gleak top) gives the stacks a fresh
+// read gives, and reuses those of the goroutines that stayed parked.
+TEST(StuckServer, ParkedStacksAreReusedOnlyWhileTheGoroutineStaysParked) {
+  ArenaDir dir;
+  Child server({GLEAK_STUCK_SERVER});
+  ASSERT_TRUE(server.wait_for("ready"));
+  gi::ReadOptions ro;
+  ro.consistent = false;
+  ro.parked_stacks = gi::make_parked_stacks();
+  gi::Snapshot first = gi::read_pid(server.pid(), ro);
+  std::size_t cached = gi::parked_stacks_size(*ro.parked_stacks);
+  std::size_t parked = 0;
+  for (const auto& g : first.goroutines) parked += g.state == gi::GoroutineState::kWaiting;
+  EXPECT_GE(cached, parked - 1) << "every goroutine parked while read is cached (one may have just woken)";
+  EXPECT_GT(cached, 0u);
+  gi::Snapshot again = gi::read_pid(server.pid(), ro);
+  gi::ReadOptions fresh_opt;
+  fresh_opt.consistent = false;
+  gi::Snapshot fresh = gi::read_pid(server.pid(), fresh_opt);
+  std::size_t compared = 0;
+  for (const auto& g : again.goroutines) {
+    const gi::Goroutine* f = fresh.goroutine(g.id);
+    if (f == nullptr || g.state != gi::GoroutineState::kWaiting || f->state != gi::GoroutineState::kWaiting ||
+        g.wait_reason != f->wait_reason || g.wait_reason == gi::WaitReason::kSleep) {
+      continue;  // it moved between the two reads
+    }
+    ASSERT_EQ(g.stack.size(), f->stack.size()) << "goroutine " << g.id;
+    for (std::size_t i = 0; i < g.stack.size(); ++i) EXPECT_EQ(g.stack[i].pc, f->stack[i].pc) << "goroutine " << g.id;
+    ++compared;
+  }
+  EXPECT_GE(compared, 3u);
+}
+
 TEST(StuckServer, PsListsIt) {
   ArenaDir dir;
   Child server({GLEAK_STUCK_SERVER});
