@@ -220,24 +220,32 @@ struct Reader {
     snap.start_realtime_ns = h().start_realtime_ns;
   }
 
-  void read_goroutines() {
+  // for_each_record() calls fn(record) for every goroutine record of the table that
+  // is not free when looked at (it is mapped, and changing: fn copies what it needs).
+  template <class Fn>
+  void for_each_record(Fn fn) {
     uint32_t chunks = h().goroutine_chunks.load(std::memory_order_acquire);
-    records.reserve(std::size_t{chunks} * kGoroutinesPerChunk);
     uint32_t stride = h().goroutine_stride;
     for (uint32_t c = 0; c < chunks; ++c) {
       const char* base = file.at<char>(h().goroutine_chunk_offset[c], std::size_t{stride} * kGoroutinesPerChunk);
       if (!base) continue;
       for (uint32_t i = 0; i < kGoroutinesPerChunk; ++i) {
         const auto* src = reinterpret_cast<const GoroutineRecord*>(base + std::size_t{i} * stride);
-        if (src->state == GoroutineState::kFree) continue;
-        GoroutineRecord r;
-        bool ok = read_seqlocked(src, &r);
-        if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) continue;
-        sane(r);
-        records.push_back(r);
-        torn.push_back(!ok);
+        if (src->state != GoroutineState::kFree) fn(src);
       }
     }
+  }
+
+  void read_goroutines() {
+    records.reserve(std::size_t{h().goroutine_chunks.load(std::memory_order_acquire)} * kGoroutinesPerChunk);
+    for_each_record([&](const GoroutineRecord* src) {
+      GoroutineRecord r;
+      bool ok = read_seqlocked(src, &r);
+      if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) return;
+      sane(r);
+      records.push_back(r);
+      torn.push_back(!ok);
+    });
   }
 
   // count_goroutines() counts the records where they are, copying none (counts_only).
@@ -247,35 +255,25 @@ struct Reader {
     // A process that never set a label: no record's labels need a look (the labels
     // are a cache line of their own).
     bool labelled = (file.live_header().flags.load(std::memory_order_acquire) & kArenaLabelled) != 0;
-    uint32_t chunks = h().goroutine_chunks.load(std::memory_order_acquire);
-    uint32_t stride = h().goroutine_stride;
-    for (uint32_t c = 0; c < chunks; ++c) {
-      const char* base = file.at<char>(h().goroutine_chunk_offset[c], std::size_t{stride} * kGoroutinesPerChunk);
-      if (!base) continue;
-      for (uint32_t i = 0; i < kGoroutinesPerChunk; ++i) {
-        const auto* src = reinterpret_cast<const GoroutineRecord*>(base + std::size_t{i} * stride);
-        // The loop waits on memory, one record at a time: ask for later ones early.
-        if (i + 8 < kGoroutinesPerChunk) __builtin_prefetch(base + std::size_t{i + 8} * stride);
-        if (src->state == GoroutineState::kFree) continue;
-        // Only what is counted: the record's first cache line, and its labels if it has
-        // any (a third of the bytes of a whole copy), under its seqlock.
-        static_assert(offsetof(GoroutineRecord, wait_since_ns) + sizeof(int64_t) <= 64);
-        GoroutineRecord r;
-        for (int attempt = 0; attempt < 200; ++attempt) {
-          uint32_t s1 = src->seq.load(std::memory_order_acquire);
-          bool last = attempt == 199;  // a writer that died mid-update: take it as it is
-          if ((s1 & 1) != 0 && !last) continue;
-          std::memcpy(static_cast<void*>(&r), static_cast<const void*>(src), 64);
-          r.labels[0] = labelled ? src->labels[0] : '\0';
-          if (r.labels[0] != '\0') std::memcpy(r.labels, src->labels, sizeof r.labels);
-          std::atomic_thread_fence(std::memory_order_acquire);
-          if (src->seq.load(std::memory_order_relaxed) == s1 || last) break;
-        }
-        if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) continue;
-        int64_t wait = live && r.wait_since_ns > 0 ? std::max<int64_t>(0, now - r.wait_since_ns) : -1;
-        counter.add(r.state, r.wait_reason, r.labels, wait);
+    for_each_record([&](const GoroutineRecord* src) {
+      // Only what is counted: the record's first cache line, and its labels if it has
+      // any (a third of the bytes of a whole copy), under its seqlock.
+      static_assert(offsetof(GoroutineRecord, wait_since_ns) + sizeof(int64_t) <= 64);
+      GoroutineRecord r;
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        uint32_t s1 = src->seq.load(std::memory_order_acquire);
+        bool last = attempt == 199;  // a writer that died mid-update: take it as it is
+        if ((s1 & 1) != 0 && !last) continue;
+        std::memcpy(static_cast<void*>(&r), static_cast<const void*>(src), 64);
+        r.labels[0] = labelled ? src->labels[0] : '\0';
+        if (r.labels[0] != '\0') std::memcpy(r.labels, src->labels, sizeof r.labels);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (src->seq.load(std::memory_order_relaxed) == s1 || last) break;
       }
-    }
+      if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) return;
+      int64_t wait = live && r.wait_since_ns > 0 ? std::max<int64_t>(0, now - r.wait_since_ns) : -1;
+      counter.add(r.state, r.wait_reason, r.labels, wait);
+    });
     snap.counts = counter.finish();
   }
 
