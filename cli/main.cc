@@ -76,15 +76,6 @@ const char* source_name(gi::Source s) {
   return "";
 }
 
-const char* state_name(gi::ProcessState s) {
-  switch (s) {
-    case gi::ProcessState::kStarting: return "starting";
-    case gi::ProcessState::kRunning: return "running";
-    case gi::ProcessState::kExited: return "exited";
-    case gi::ProcessState::kCrashed: return "crashed";
-  }
-  return "?";
-}
 
 void print_warnings(const gi::Snapshot& s) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "gleak: warning: %s\n", w.c_str());
@@ -208,7 +199,8 @@ int cmd_dump(const std::string& target, const std::string& format, const std::st
     }
   } else {
     std::FILE* f = out.get();
-    std::fprintf(f, "# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::fprintf(f, "# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), gleak::arena::process_state_name(s.state),
+                 s.cmdline.c_str());
     if (s.goroutines.size() != all) std::fprintf(f, "# %zu of %zu goroutines shown (filtered)\n", s.goroutines.size(), all);
     std::fprintf(f, "# %zu goroutines, %d workers%s", all, s.procs, s.consistent ? "; stopped while read" : "");
     if (s.consistent) std::fprintf(f, " for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
@@ -289,7 +281,8 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
   if (json) {
     std::cout << gi::leaks_to_json(s, r, text) << "\n";
   } else {
-    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), state_name(s.state), s.cmdline.c_str());
+    std::printf("# pid %d (%s, %s): %s\n", s.pid, source_name(s.source), gleak::arena::process_state_name(s.state),
+                s.cmdline.c_str());
     std::printf("# %zu goroutines; %s", s.goroutines.size(),
                 r.memory_analysed ? ("memory analysed: " + std::to_string(r.bytes_scanned >> 10) + " KiB scanned, " +
                                      std::to_string(r.heap_blocks_marked) + " of " + std::to_string(r.heap_blocks) +

@@ -85,12 +85,7 @@ uint64_t own_start_ticks() {
 // it is moved aside (to <pid>.<its start ticks>.arena), never truncated.
 bool open_file(int* fd_out, const char** why) {
   char dir[400];
-  const char* env = std::getenv(kDirEnv);
-  if (env != nullptr && env[0] != '\0') {
-    std::snprintf(dir, sizeof dir, "%s", env);
-  } else {
-    std::snprintf(dir, sizeof dir, "/dev/shm/gleak-%u", static_cast<unsigned>(getuid()));
-  }
+  arena_directory(dir, sizeof dir);
   char name[64];
   std::snprintf(name, sizeof name, "%d.arena", static_cast<int>(getpid()));
   std::snprintf(g_arena.path, sizeof g_arena.path, "%s/%s", dir, name);

@@ -17,9 +17,13 @@
 // This header is shared by core/ and inspector/; it has no dependency on either.
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -93,6 +97,16 @@ inline const char* wait_reason_name(WaitReason r) {
     case WaitReason::kCondWait: return "sync.Cond.Wait";
     case WaitReason::kSleep: return "sleep";
     case WaitReason::kSyscall: return "syscall";
+  }
+  return "unknown";
+}
+
+inline const char* process_state_name(ProcessState s) {
+  switch (s) {
+    case ProcessState::kStarting: return "starting";
+    case ProcessState::kRunning: return "running";
+    case ProcessState::kExited: return "exited";
+    case ProcessState::kCrashed: return "crashed";
   }
   return "unknown";
 }
@@ -402,13 +416,30 @@ struct CrashStack {
   uint32_t reserved;
 };
 
+// A goroutine waiting in a select (WaitReason::kSelect) has its cases on its stack:
+// wait_count of them at wait_object, kSelectCaseSize bytes apart, each with the
+// address of its channel at kSelectCaseChan (0: a nil channel, never ready). They are
+// the runtime's gleak::detail::SelectOp, which core/select.cc checks against these at
+// compile time; the leak analysis reads the channels there.
+inline constexpr std::size_t kSelectCaseSize = 24;
+inline constexpr std::size_t kSelectCaseChan = 0;
+
 inline constexpr uint32_t kMaxStackFrames = 64;  // per goroutine in the snapshot
 inline constexpr uint32_t kMaxStackSlabs = 1u << 16;
 
 
 // arena_directory() is where arena files live for the calling user: $GLEAK_DIR, or
-// /dev/shm/gleak-<uid>.
+// /dev/shm/gleak-<uid>. It writes the path to out (cut to size) and allocates nothing,
+// so the runtime can call it at start-up; both the runtime and the inspector do.
 inline constexpr const char* kDirEnv = "GLEAK_DIR";
+inline void arena_directory(char* out, std::size_t size) {
+  const char* env = std::getenv(kDirEnv);
+  if (env != nullptr && env[0] != '\0') {
+    std::snprintf(out, size, "%s", env);
+  } else {
+    std::snprintf(out, size, "/dev/shm/gleak-%u", static_cast<unsigned>(getuid()));
+  }
+}
 // A process that exits normally removes its arena file, unless this is set (and not
 // "0"): then the file stays, in state kExited.
 inline constexpr const char* kKeepEnv = "GLEAK_KEEP_ARENA";

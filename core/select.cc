@@ -3,14 +3,21 @@
 // ready park on all of them at once; the first channel to claim the shared
 // SelectState completes the select, and the other waiters are unlinked on wake-up.
 #include <algorithm>
+#include <cstddef>
 #include <memory>
 
+#include "core/arena_layout.h"
 #include "core/internal/chan.h"
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
 #include "gleak/runtime.h"
 
 namespace gleak::detail {
+
+// The inspector reads a waiting select's cases off its goroutine's stack by the layout
+// the arena states.
+static_assert(sizeof(SelectOp) == arena::kSelectCaseSize, "arena::kSelectCaseSize is SelectOp's size");
+static_assert(offsetof(SelectOp, chan) == arena::kSelectCaseChan, "arena::kSelectCaseChan is SelectOp::chan's offset");
 
 using namespace internal;
 

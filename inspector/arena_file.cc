@@ -26,8 +26,9 @@ using namespace arena;
 std::vector<std::string> arena_dirs() {
   // As for the runtime, $GLEAK_DIR replaces the default: an arena found elsewhere would
   // belong to some other process that once had the same pid.
-  if (const char* env = std::getenv(kDirEnv); env != nullptr && env[0] != '\0') return {env};
-  return {"/dev/shm/gleak-" + std::to_string(getuid())};
+  char dir[4096];
+  arena_directory(dir, sizeof dir);
+  return {dir};
 }
 
 std::string check_arena_dir(const std::string& dir, bool to_write) {

@@ -478,7 +478,8 @@ struct Analysis {
   }
 
   // The objects goroutine i waits on; for a select, its cases' channels, read from the
-  // SelectOp array on its stack ({ChanState*, elem, is_send}, 24 bytes each).
+  // array of cases on its stack (arena::kSelectCaseSize each, the channel at
+  // arena::kSelectCaseChan).
   void collect_targets(std::size_t i, const std::vector<const MemoryRegion*>& stacks) {
     const Goroutine& g = *gs[i];
     switch (g.wait_reason) {
@@ -488,14 +489,15 @@ struct Analysis {
         return;
       case WaitReason::kSelect: {
         const MemoryRegion* r = stacks[i];
-        uint64_t bytes = uint64_t{g.wait_count} * 24;
+        static_assert(arena::kSelectCaseChan + sizeof(uint64_t) <= arena::kSelectCaseSize);
+        uint64_t bytes = uint64_t{g.wait_count} * arena::kSelectCaseSize;
         if (!r || g.wait_object < r->start || g.wait_object > r->end || bytes > r->end - g.wait_object || g.wait_count == 0) {
           targets_known[i] = 0;
           return;
         }
         for (uint32_t k = 0; k < g.wait_count; ++k) {
           uint64_t chan;
-          std::memcpy(&chan, r->data + (g.wait_object - r->start) + 24 * k, 8);
+          std::memcpy(&chan, r->data + (g.wait_object - r->start) + arena::kSelectCaseSize * k + arena::kSelectCaseChan, 8);
           if (chan != 0) targets[i].push_back(target(chan));
         }
         return;

@@ -24,16 +24,6 @@ const char* source_name(Source s) {
   return "unknown";
 }
 
-const char* process_state_name(ProcessState s) {
-  switch (s) {
-    case ProcessState::kStarting: return "starting";
-    case ProcessState::kRunning: return "running";
-    case ProcessState::kExited: return "exited";
-    case ProcessState::kCrashed: return "crashed";
-  }
-  return "unknown";
-}
-
 const char* event_kind_name(arena::EventKind k) {
   switch (k) {
     case arena::EventKind::kSpawn: return "spawn";
