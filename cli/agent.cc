@@ -448,15 +448,19 @@ int run_agent(const AgentOptions& opt) {
 
   std::thread leaks;
   if (opt.leaks_every_ns > 0) leaks = std::thread([&] { agent.leak_loop(); });
-  std::atomic<bool> signalled{false};
+  std::atomic<bool> signalled{false}, served{false};
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     signalled = true;
     agent.stop();
-    svr.stop();
+    // A signal that comes before the server listens finds nothing to stop yet: wait
+    // until it does (or has given up), then stop it once.
+    while (!served && !svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!served) svr.stop();
   });
   bool ok = svr.listen_after_bind();
+  served = true;
   agent.stop();
   if (leaks.joinable()) leaks.join();
   // The waiter ends with a signal; if the server ended on its own, it gets one.
