@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "cli/metrics.h"
+#include "core/clock.h"
 #include "cli/ps.h"
 #include "inspector/errors.h"
 #include "inspector/leaks.h"
@@ -47,11 +48,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-double unix_now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double unix_now() { return static_cast<double>(clock_ns(CLOCK_REALTIME)) / 1e9; }
 
 // Refusal is an answer other than 200: its status, and the reason it is counted under.
 struct Refusal {

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
 #include "inspector/reader.h"
@@ -73,12 +74,6 @@ std::string state_of(const gi::Snapshot& s) {
   }
 }
 
-int64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 // collect() lists the arenas of dir that its owner's rules let us trust (unread).
 void collect(const std::string& dir, std::vector<Entry>* out, std::vector<std::string>* skipped) {
   if (std::string why = gi::check_arena_dir(dir); !why.empty()) {
@@ -104,7 +99,7 @@ void collect(const std::string& dir, std::vector<Entry>* out, std::vector<std::s
     en.uid = st.st_uid;
     en.dev = st.st_dev;
     en.ino = st.st_ino;
-    en.age_ns = now_ns() - (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    en.age_ns = clock_ns(CLOCK_REALTIME) - (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
     out->push_back(std::move(en));
   }
 }

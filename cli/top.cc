@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "inspector/errors.h"
 #include "inspector/event_follow.h"
 #include "inspector/leaks.h"
@@ -31,12 +32,6 @@ namespace gi = gleak::inspector;
 namespace {
 
 std::atomic<bool> g_quit{false};
-
-int64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void write_all(const std::string& s) {
   for (std::size_t at = 0; at < s.size();) {
@@ -107,7 +102,7 @@ struct LeakCheck {
     gi::ReadOptions ro;
     ro.memory = true;  // stops the target while its memory is copied
     ro.host_pid = host_pid;
-    at_ns = now_ns();
+    at_ns = monotonic_ns();
     try {
       gi::Snapshot s = gi::read_file(path, ro);
       gi::LeakOptions lo;
@@ -136,7 +131,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
 
   gi::EventFollower follow(path);
   follow.skip_history();
-  int64_t last = now_ns();  // the first rates count from here
+  int64_t last = monotonic_ns();  // the first rates count from here
   // A refresh reads the goroutine table and the parked goroutines' stacks without
   // stopping the target: cheaper, at the price of a record and its stack being read
   // a moment apart (and running goroutines shown without a stack).
@@ -172,7 +167,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
   uint64_t lost_before = follow.lost();
   uint64_t created = 0, exited = 0;
   constexpr int64_t kRingPollNs = 50'000'000;
-  int64_t next_refresh = now_ns() + opt.refresh_ns;
+  int64_t next_refresh = monotonic_ns() + opt.refresh_ns;
   bool check_now = opt.leaks_every_ns > 0;  // the first refresh checks, unless only l should
   gi::TopFrame frame;
   frame.snapshot = std::move(first);
@@ -185,7 +180,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
     // Wait for the next refresh or a key. The rings are read every kRingPollNs
     // meanwhile: a busy worker overwrites its ring within a second, and the rates
     // count events that are read.
-    int64_t wait = next_refresh - now_ns();
+    int64_t wait = next_refresh - monotonic_ns();
     bool refresh = wait <= 0;
     if (!refresh) {
       pollfd p{STDIN_FILENO, POLLIN, 0};
@@ -211,7 +206,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
       if (n < 0 && errno == EINTR) refresh = true;  // a resize: draw again now
       if (!refresh) continue;
     }
-    int64_t now = now_ns();
+    int64_t now = monotonic_ns();
 
     // The rates: spawn and exit events since the last refresh.
     events.clear();
@@ -230,7 +225,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
     }
     // Reading a process of a hundred thousand goroutines takes about a second of CPU:
     // the view then refreshes less often rather than keep a core busy.
-    frame.read_ns = now_ns() - now;
+    frame.read_ns = monotonic_ns() - now;
     next_refresh = now + std::max(opt.refresh_ns, 2 * frame.read_ns);
     if (frame.snapshot.source != gi::Source::kLiveProcess) {
       ended = true;
@@ -250,7 +245,7 @@ int run_top(const std::string& path, const TopOptions& opt) {
     last = now;
     frame.leaks_checked = leaks.ran;
     frame.leaks_proven = leaks.proven.size();
-    frame.leaks_age_ns = leaks.ran ? now_ns() - leaks.at_ns : 0;
+    frame.leaks_age_ns = leaks.ran ? monotonic_ns() - leaks.at_ns : 0;
     frame.leaks_stopped_ns = leaks.stopped_ns;
     frame.leaks_every_ns = opt.leaks_every_ns;
     frame.leaks_error = leaks.error;

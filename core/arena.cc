@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/clock.h"
 #include "core/internal/check.h"
 #include "core/internal/probe.h"
 #include "core/internal/sched.h"
@@ -48,12 +49,6 @@ struct Arena {
 constinit Arena g_arena;
 
 ArenaHeader* header() { return reinterpret_cast<ArenaHeader*>(g_arena.base); }
-
-int64_t clock_ns(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void read_file(const char* path, char* out, std::size_t cap, bool nul_to_space) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);

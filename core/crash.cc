@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/duration.h"
 #include "core/internal/check.h"
 #include "core/internal/futex.h"
@@ -1173,12 +1174,6 @@ struct HandoffRequest {
 };
 HandoffRequest g_request;
 
-int64_t mono_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 // symbolized_by_reporter() runs in the signal handler: it asks the reporter thread for
 // the symbolized report and writes it; false when there is no reporter, or it did not
 // answer in time (a lock the dying thread holds, a corrupted heap): then the caller
@@ -1193,9 +1188,9 @@ bool symbolized_by_reporter(const Death& death, const uintptr_t* pcs, int n, G* 
   g_handoff.store(1, std::memory_order_release);
   char c = 's';
   if (write(g_reporter_pipe[1], &c, 1) != 1) return false;
-  int64_t deadline = mono_ns() + g_symbolize_limit_ns;
+  int64_t deadline = monotonic_ns() + g_symbolize_limit_ns;
   while (g_handoff.load(std::memory_order_acquire) == 1) {
-    int64_t left = deadline - mono_ns();
+    int64_t left = deadline - monotonic_ns();
     if (left <= 0) break;
     futex_wait(&g_handoff, 1, left);
   }

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/internal/leak_cli.h"
 #include "gleak/runtime.h"
 
@@ -50,19 +51,13 @@ bool executable(const std::string& path) { return !path.empty() && access(path.c
   _exit(127);
 }
 
-int64_t mono_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 // drain() reads both pipes until the child closes them; false if the deadline passed.
 bool drain(int out_fd, int err_fd, int64_t deadline_ns, std::string* out, std::string* err) {
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   int open = 2;
   char buf[1 << 16];
   while (open > 0) {
-    int64_t left = deadline_ns - mono_ns();
+    int64_t left = deadline_ns - monotonic_ns();
     if (left <= 0) return false;
     int rc = poll(fds, 2, static_cast<int>(std::min<int64_t>(left / 1000000 + 1, 1 << 30)));
     if (rc < 0) {
@@ -165,7 +160,7 @@ bool run_leak_cli(const std::string& cli, int64_t suspect_after_ns, int64_t time
   (void)!write(go[1], "g", 1);
   close(go[1]);
   std::string err_text;
-  bool in_time = drain(out[0], err[0], mono_ns() + timeout_ns, json, &err_text);
+  bool in_time = drain(out[0], err[0], monotonic_ns() + timeout_ns, json, &err_text);
   close(out[0]);
   close(err[0]);
   // Killed, a tracer lets go of its tracees: the process runs on.

@@ -1,5 +1,6 @@
 // core/scheduler.cc — workers, run queues, spawning, parking and switching.
 // See core/internal/sched.h for the shape and docs/scheduler.md for the reasoning.
+#include "core/clock.h"
 #include "core/internal/sched.h"
 
 #include <sys/mman.h>
@@ -741,17 +742,9 @@ uint32_t fast_rand() {
   return static_cast<uint32_t>(s >> 32);
 }
 
-int64_t coarse_now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+int64_t coarse_now_ns() { return clock_ns(CLOCK_MONOTONIC_COARSE); }
 
-int64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+int64_t now_ns() { return monotonic_ns(); }
 
 void park(WaitReason reason, const void* obj, void (*unlock)(void*), void* arg, GState state, uint32_t count) {
   P* p = current_p();

@@ -1,4 +1,5 @@
 // inspector/leaks.cc — the leak checks (see leaks.h), registered in kChecks below.
+#include "core/clock.h"
 #include "inspector/leaks.h"
 
 #include <time.h>
@@ -20,12 +21,6 @@ using arena::GoroutineState;
 using arena::WaitReason;
 
 namespace {
-
-int64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 // The waits the analysis understands; any other wait keeps a goroutine a root.
 bool analysable_wait(WaitReason r) {
@@ -1064,7 +1059,7 @@ const LeakFinding* LeakReport::find(uint64_t goroutine) const {
 }
 
 LeakReport find_leaks(const Snapshot& s, const LeakOptions& opt) {
-  int64_t t0 = now_ns();
+  int64_t t0 = monotonic_ns();
   LeakReport out;
   Analysis a(s, opt, out);
   a.have_memory = s.memory != nullptr;
@@ -1083,7 +1078,7 @@ LeakReport find_leaks(const Snapshot& s, const LeakOptions& opt) {
   }
   std::sort(out.findings.begin(), out.findings.end(),
             [](const LeakFinding& x, const LeakFinding& y) { return x.goroutine < y.goroutine; });
-  out.analysis_ns = now_ns() - t0;
+  out.analysis_ns = monotonic_ns() - t0;
   return out;
 }
 

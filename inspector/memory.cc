@@ -1,4 +1,5 @@
 // inspector/memory.cc — see memory.h.
+#include "core/clock.h"
 #include "inspector/memory.h"
 
 #include <dirent.h>
@@ -22,12 +23,6 @@
 namespace gleak::inspector {
 
 namespace {
-
-int64_t mono_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 constexpr std::size_t kBatch = 1024;  // IOV_MAX
 
@@ -126,7 +121,7 @@ bool wait_stop(pid_t tid, int* signal) {
 }  // namespace
 
 StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
-  started_ns_ = mono_ns();
+  started_ns_ = monotonic_ns();
   std::set<pid_t> seized;
   // Threads may start while we seize: repeat until a pass finds no new one. A thread
   // is waited for as soon as it is interrupted, so that every thread we hold is in a
@@ -185,7 +180,7 @@ const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
   return it == regs_.end() ? nullptr : &it->second;
 }
 
-int64_t StopTheWorld::stopped_ns() const { return mono_ns() - started_ns_; }
+int64_t StopTheWorld::stopped_ns() const { return monotonic_ns() - started_ns_; }
 
 PopulatedBuffer::PopulatedBuffer(std::size_t size) : size_(size > 0 ? size : 1) {
   void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

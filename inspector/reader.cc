@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "core/clock.h"
 #include "inspector/arena_file.h"
 #include "inspector/errors.h"
 #include "inspector/event_follow.h"
@@ -35,12 +36,6 @@ namespace gleak::inspector {
 using namespace arena;
 
 namespace {
-
-int64_t clock_ns(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 // owner_of_dir() is the uid that owns the directory holding path.
 uid_t owner_of_dir(const std::string& path) {
