@@ -439,7 +439,7 @@ struct Analysis {
   std::vector<const MemoryRegion*> roots;
   Marker marker;
   bool have_memory = false;
-  const char* check = "";  // the check that runs
+  CheckId check = CheckId::kNilChannel;  // the check that runs
 
   Analysis(const Snapshot& snap, const LeakOptions& o, LeakReport& r) : s(snap), opt(o), out(r) {
     gs.reserve(s.goroutines.size());
@@ -768,7 +768,7 @@ void name_stale_copies(Analysis& a) {
   const auto& notes = a.s.memory->slot_notes;
   if (!notes) return;
   bool any = false;
-  for (const LeakFinding& f : a.out.findings) any = any || f.check == std::string("no-exit-path");
+  for (const LeakFinding& f : a.out.findings) any = any || f.check == CheckId::kNoExitPath;
   if (!any) return;
   // One pass over the dead words of the goroutines that can run: which heap block each
   // points into (a few per block are kept).
@@ -794,7 +794,7 @@ void name_stale_copies(Analysis& a) {
   }
   if (by_block.empty()) return;
   for (LeakFinding& f : a.out.findings) {
-    if (f.check != std::string("no-exit-path")) continue;
+    if (f.check != CheckId::kNoExitPath) continue;
     for (WaitTarget& t : f.waits) {
       uint64_t lo, hi;
       if (!a.marker.block_range(t.address, &lo, &hi)) continue;
@@ -885,7 +885,7 @@ void trace_holders(Analysis& a) {
   if (!a.have_memory || !a.out.memory_analysed) return;
   std::vector<std::size_t> leaked;
   for (const LeakFinding& f : a.out.findings) {
-    if (f.check == "no-exit-path") leaked.push_back(a.index_of(f.goroutine));
+    if (f.check == CheckId::kNoExitPath) leaked.push_back(a.index_of(f.goroutine));
   }
   if (leaked.size() > a.opt.max_holder_scans) {
     a.out.notes.push_back("holders traced for the first " + std::to_string(a.opt.max_holder_scans) + " of " +
@@ -1031,21 +1031,32 @@ void check_cycles(Analysis& a) {
 }
 
 struct Check {
-  const char* name;
+  CheckId id;
   void (*run)(Analysis&);
   bool after_crash;  // still meaningful when a crash stopped every goroutine
 };
 
 // The checks, in the order they run: each sees what the earlier ones decided.
 constexpr Check kChecks[] = {
-    {"nil-channel", check_nil_channel, true},
-    {"select-no-cases", check_select_no_cases, true},
-    {"no-exit-path", check_no_exit_path, false},
-    {"blocked-long", check_blocked_long, false},
-    {"deadlock-cycle", check_cycles, false},
+    {CheckId::kNilChannel, check_nil_channel, true},
+    {CheckId::kSelectNoCases, check_select_no_cases, true},
+    {CheckId::kNoExitPath, check_no_exit_path, false},
+    {CheckId::kBlockedLong, check_blocked_long, false},
+    {CheckId::kDeadlockCycle, check_cycles, false},
 };
 
 }  // namespace
+
+const char* check_name(CheckId c) {
+  switch (c) {
+    case CheckId::kNilChannel: return "nil-channel";
+    case CheckId::kSelectNoCases: return "select-no-cases";
+    case CheckId::kNoExitPath: return "no-exit-path";
+    case CheckId::kBlockedLong: return "blocked-long";
+    case CheckId::kDeadlockCycle: return "deadlock-cycle";
+  }
+  return "unknown";
+}
 
 std::size_t LeakReport::count(Certainty c) const {
   return static_cast<std::size_t>(
@@ -1073,7 +1084,7 @@ LeakReport find_leaks(const Snapshot& s, const LeakOptions& opt) {
   if (s.crash) out.notes.push_back("the process crashed: its goroutines were stopped by the crash, not leaked");
   for (const Check& c : kChecks) {
     if (s.crash && !c.after_crash) continue;
-    a.check = c.name;
+    a.check = c.id;
     c.run(a);
   }
   std::sort(out.findings.begin(), out.findings.end(),

@@ -83,10 +83,16 @@ struct WaitTarget {
   std::vector<std::string> stale;
 };
 
+// CheckId is one check of the table above, in the order they run.
+enum class CheckId { kNilChannel, kSelectNoCases, kNoExitPath, kBlockedLong, kDeadlockCycle };
+
+// check_name() is its name in reports and JSON: "nil-channel", "no-exit-path", ...
+const char* check_name(CheckId c);
+
 struct LeakFinding {
   uint64_t goroutine = 0;
   Certainty certainty = Certainty::kProven;
-  std::string check;              // the check that found it (the table above)
+  CheckId check = CheckId::kNoExitPath;  // the check that found it
   std::string reason;             // why it can never finish, in one or two sentences
   std::vector<WaitTarget> waits;
 };

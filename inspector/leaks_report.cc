@@ -49,7 +49,7 @@ std::string proof_lines(const Snapshot& s, const LeakFinding& f) {
       out += "    locked by goroutine " + std::to_string(t.owner) +
              (t.owner == f.goroutine ? " itself" : " [" + status_of(s, t.owner) + "]") + "\n";
     }
-    if (f.check == "no-exit-path") {
+    if (f.check == CheckId::kNoExitPath) {
       std::string held;
       if (t.held_by_self) held = "itself";
       for (uint64_t h : t.holders) {
@@ -99,7 +99,7 @@ std::string format_leaks(const Snapshot& s, const LeakReport& r, const TextOptio
   // (different checks are different proofs); the proof shown is the first member's.
   std::map<std::pair<Certainty, std::string>, Snapshot> parts;
   for (const Goroutine& g : s.goroutines) {
-    if (const LeakFinding* f = r.find(g.id)) parts[{f->certainty, f->check}].goroutines.push_back(g);
+    if (const LeakFinding* f = r.find(g.id)) parts[{f->certainty, check_name(f->check)}].goroutines.push_back(g);
   }
   TextOptions grouped = opt;
   grouped.group = true;
@@ -152,7 +152,7 @@ std::string leaks_to_json(const Snapshot& s, const LeakReport& r, const TextOpti
     }
     findings.push_back(Json{{"goroutine", f.goroutine},
                             {"certainty", certainty_name(f.certainty)},
-                            {"check", f.check},
+                            {"check", check_name(f.check)},
                             {"reason", f.reason},
                             {"status", g ? goroutine_status(*g) : ""},
                             {"wait_reason", g ? arena::wait_reason_name(g->wait_reason) : ""},
