@@ -31,13 +31,14 @@
 #include <vector>
 
 #include "cli/metrics.h"
-#include "core/clock.h"
+#include "arena/clock.h"
 #include "cli/ps.h"
 #include "inspector/errors.h"
-#include "inspector/leaks.h"
-#include "inspector/pprof.h"
-#include "inspector/reader.h"
-#include "inspector/report_text.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/report/pprof.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_text.h"
 
 namespace gleak::cli {
 namespace {
@@ -254,7 +255,7 @@ class Agent {
   void leaks(const httplib::Request& q, httplib::Response& r) {
     ProcessEntry en = target(q);
     gi::Snapshot s;
-    gi::LeakReport report;
+    gi::LeakAnalysis report;
     {
       auto turn = stop_turn(en.snap.pid, true);
       auto start = std::chrono::steady_clock::now();
@@ -266,7 +267,7 @@ class Agent {
     r.set_content(gi::leaks_to_json(s, report, gi::TextOptions{}) + "\n", "application/json");
   }
 
-  void record(const gi::Snapshot& s, const gi::LeakReport& report, double took) {
+  void record(const gi::Snapshot& s, const gi::LeakAnalysis& report, double took) {
     LeakStats st;
     st.proven = report.count(gi::Certainty::kProven);
     st.suspected = report.count(gi::Certainty::kSuspected);
@@ -293,7 +294,7 @@ class Agent {
         auto turn = stop_turn(en.snap.pid, false);
         auto start = std::chrono::steady_clock::now();
         gi::Snapshot s = read(en, true);
-        gi::LeakReport report = gi::find_leaks(s, gi::LeakOptions{});
+        gi::LeakAnalysis report = gi::find_leaks(s, gi::LeakOptions{});
         record(s, report, seconds_since(start));
       } catch (const Refusal&) {
         std::lock_guard<std::mutex> lk(counters_mu_);
@@ -373,33 +374,21 @@ std::optional<Address> parse_listen(const std::string& text) {
 
 }  // namespace
 
-int run_agent(const AgentOptions& opt) {
-  std::optional<Address> addr = parse_listen(opt.listen);
-  if (!addr) {
-    std::fprintf(stderr, "gleak agent: --listen %s: want host:port (127.0.0.1:9464) or unix:/path\n", opt.listen.c_str());
-    return 2;
-  }
-  std::string token;
-  if (!opt.token_file.empty()) {
-    try {
-      token = read_token(opt.token_file);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "gleak agent: %s\n", e.what());
-      return 2;
-    }
-  }
+namespace {
 
-  // SIGINT and SIGTERM end the agent: a thread waits for them, so every other thread
-  // (the server's included) has them blocked.
+// block_stop_signals() blocks SIGINT and SIGTERM in this thread and in every thread it
+// starts later (the server's included): one thread waits for them (serve()).
+sigset_t block_stop_signals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that goes away is the server's error, not ours
+  return stop_signals;
+}
 
-  Agent agent(opt, token);
-  httplib::Server svr;
+void configure(httplib::Server& svr, const AgentOptions& opt) {
   std::size_t threads = std::max<std::size_t>(opt.max_requests + 2, 4);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   auto timeout = std::chrono::nanoseconds(opt.timeout_ns);
@@ -408,41 +397,46 @@ int run_agent(const AgentOptions& opt) {
   svr.set_keep_alive_max_count(100);
   svr.set_keep_alive_timeout(5);
   svr.set_payload_max_length(4096);  // it takes no request bodies
-  agent.install(svr);
+}
 
-  bool bound = false;
-  int port = addr->port;
-  if (addr->unix_socket) {
+// bind_server() binds the server to the address; the port it got (a TCP port 0 picks one),
+// or -1.
+int bind_server(httplib::Server& svr, const Address& addr) {
+  if (addr.unix_socket) {
     svr.set_address_family(AF_UNIX);
-    unlink(addr->host.c_str());  // a socket left by an agent before
+    unlink(addr.host.c_str());  // a socket left by an agent before
     // Only the agent's user may connect: the socket is made 0600, not chmod-ed after.
     mode_t old = umask(0177);
-    bound = svr.bind_to_port(addr->host, 80);
+    bool bound = svr.bind_to_port(addr.host, 80);
     umask(old);
-  } else if (addr->port == 0) {
-    port = svr.bind_to_any_port(addr->host);
-    bound = port > 0;
-  } else {
-    bound = svr.bind_to_port(addr->host, addr->port);
+    return bound ? 0 : -1;
   }
-  if (!bound) {
-    std::fprintf(stderr, "gleak agent: cannot listen on %s: %s\n", opt.listen.c_str(), std::strerror(errno));
-    return 7;
+  if (addr.port == 0) {
+    int port = svr.bind_to_any_port(addr.host);
+    return port > 0 ? port : -1;
   }
-  if (addr->unix_socket) {
-    std::printf("gleak agent: listening on unix:%s\n", addr->host.c_str());
+  return svr.bind_to_port(addr.host, addr.port) ? addr.port : -1;
+}
+
+void announce(const AgentOptions& opt, const Address& addr, int port, bool has_token) {
+  if (addr.unix_socket) {
+    std::printf("gleak agent: listening on unix:%s\n", addr.host.c_str());
   } else {
-    bool v6 = addr->host.find(':') != std::string::npos;
-    std::printf("gleak agent: listening on http://%s%s%s:%d\n", v6 ? "[" : "", addr->host.c_str(), v6 ? "]" : "", port);
+    bool v6 = addr.host.find(':') != std::string::npos;
+    std::printf("gleak agent: listening on http://%s%s%s:%d\n", v6 ? "[" : "", addr.host.c_str(), v6 ? "]" : "", port);
   }
   std::fflush(stdout);
-  if (geteuid() == 0 && !addr->unix_socket && token.empty()) {
+  if (geteuid() == 0 && !addr.unix_socket && !has_token) {
     std::fprintf(stderr,
                  "gleak agent: warning: running as root without --token-file, it serves every user's processes to "
                  "anyone who can connect to %s; give it a token, or listen on a unix socket\n",
                  opt.listen.c_str());
   }
+}
 
+// serve() runs the server (and the periodic leak analysis) until a stop signal, or
+// until the server ends on its own (false).
+bool serve(httplib::Server& svr, Agent& agent, const AgentOptions& opt, const sigset_t& stop_signals) {
   std::thread leaks;
   if (opt.leaks_every_ns > 0) leaks = std::thread([&] { agent.leak_loop(); });
   std::atomic<bool> signalled{false}, served{false};
@@ -466,6 +460,38 @@ int run_agent(const AgentOptions& opt) {
     pthread_kill(waiter.native_handle(), SIGTERM);
   }
   waiter.join();
+  return ok;
+}
+
+}  // namespace
+
+int run_agent(const AgentOptions& opt) {
+  std::optional<Address> addr = parse_listen(opt.listen);
+  if (!addr) {
+    std::fprintf(stderr, "gleak agent: --listen %s: want host:port (127.0.0.1:9464) or unix:/path\n", opt.listen.c_str());
+    return 2;
+  }
+  std::string token;
+  if (!opt.token_file.empty()) {
+    try {
+      token = read_token(opt.token_file);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gleak agent: %s\n", e.what());
+      return 2;
+    }
+  }
+  sigset_t stop_signals = block_stop_signals();
+  Agent agent(opt, token);
+  httplib::Server svr;
+  configure(svr, opt);
+  agent.install(svr);
+  int port = bind_server(svr, *addr);
+  if (port < 0) {
+    std::fprintf(stderr, "gleak agent: cannot listen on %s: %s\n", opt.listen.c_str(), std::strerror(errno));
+    return 7;
+  }
+  announce(opt, *addr, port, !token.empty());
+  bool ok = serve(svr, agent, opt, stop_signals);
   if (addr->unix_socket) unlink(addr->host.c_str());
   std::fprintf(stderr, "gleak agent: stopped\n");
   return ok ? 0 : 7;

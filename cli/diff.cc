@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "inspector/errors.h"
-#include "inspector/reader.h"
-#include "inspector/report_text.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_text.h"
 
 namespace gleak::cli {
 namespace {

@@ -3,7 +3,7 @@
 //
 // Exit codes: 0 success (gleak leaks: no proven leak); 1 gleak leaks proved a leak; 2 usage error; 3 no such process;
 // 4 not a gleak process; 5 permission denied; 6 corrupt or incompatible arena; 7 other
-// I/O error. gleak run and gleak baseline: see inspector/gate.h and docs/ci.md (0 clean,
+// I/O error. gleak run and gleak baseline: see inspector/analyse/gate.h and docs/ci.md (0 clean,
 // 1 the command failed, 8 it could not be run, 10 leaks, 11 deadlock, 12 panic,
 // 13 goroutines left with --strict).
 #include <CLI/CLI.hpp>
@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,16 +30,18 @@
 #include <utility>
 #include <vector>
 
-#include "inspector/arena_file.h"
+#include "inspector/read/arena_file.h"
 #include "inspector/errors.h"
-#include "inspector/gate.h"
-#include "inspector/leaks.h"
-#include "inspector/pprof.h"
-#include "inspector/reader.h"
-#include "inspector/report_json.h"
-#include "inspector/report_text.h"
-#include "inspector/trace.h"
-#include "core/duration.h"
+#include "inspector/analyse/gate.h"
+#include "inspector/report/gate_report.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/report/pprof.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_json.h"
+#include "inspector/report/report_text.h"
+#include "inspector/report/trace.h"
+#include "arena/duration.h"
 #include "cli/agent.h"
 #include "cli/diff.h"
 #include "cli/ps.h"
@@ -268,7 +271,7 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
   opt.consistent = consistent;
   opt.memory = true;
   gi::Snapshot s = read_target(target, opt);
-  gi::LeakReport r = gi::find_leaks(s, lo);
+  gi::LeakAnalysis r = gi::find_leaks(s, lo);
   gi::mark_leaked(s, r);
   if (lo.why != 0) {
     // --why: only the explanation; the exit status still says whether a leak is proven.
@@ -339,6 +342,274 @@ int cmd_baseline(const std::vector<std::string>& command, const std::string& out
   return write_file(output, text) ? 0 : static_cast<int>(gi::ErrorCode::kIo);
 }
 
+// ---- The subcommands: each has its options, the code that adds them, and its run. ----
+
+// duration_option() reads a duration flag in Go's syntax into `ns`; false (and a
+// message that shows `examples`) when it is not one, or shorter than `min_ns`.
+bool duration_option(const char* flag, const std::string& value, int64_t min_ns, const char* examples,
+                     int64_t& ns) {
+  ns = parse_duration(value);
+  if (ns >= min_ns) return true;
+  if (min_ns > 0) {
+    std::fprintf(stderr, "gleak: %s: not a duration of at least %s: %s\n", flag, examples, value.c_str());
+  } else {
+    std::fprintf(stderr, "gleak: %s: not a duration: %s (use %s)\n", flag, value.c_str(), examples);
+  }
+  return false;
+}
+
+struct DumpArgs {
+  std::string target, format = "text", output;
+  bool json = false, no_consistent = false, leaks = false;
+  gi::TextOptions text;
+  DumpFilter filter;
+};
+
+void dump_options(CLI::App& c, DumpArgs& a) {
+  c.add_option("target", a.target, "pid, or the path of an arena file")->required();
+  c.add_flag("--json", a.json, "print the versioned JSON schema instead of text (--format=json)");
+  c.add_option("--format", a.format, "text, json, or pprof (a gzipped goroutine profile for go tool pprof)")
+      ->check(CLI::IsMember({"text", "json", "pprof"}))
+      ->capture_default_str();
+  c.add_option("-o,--output", a.output, "write to this file instead of stdout");
+  c.add_flag("--exact", a.text.exact, "exact wait durations (2m13.4s) instead of whole minutes");
+  c.add_flag("--group", a.text.group, "bucket goroutines with identical stacks");
+  c.add_flag("--all-frames", a.text.all_frames, "also show gleak's own runtime frames");
+  c.add_flag("--no-consistent", a.no_consistent, "do not stop the target while reading it");
+  c.add_option("--state", a.filter.states, "only goroutines in this state: running, runnable, waiting, syscall")
+      ->delimiter(',');
+  c.add_option("--wait-reason", a.filter.wait_reasons, "only goroutines waiting for this reason (\"chan receive\")");
+  c.add_option("--match", a.filter.match, "only goroutines with a function matching this regex on their stack");
+  c.add_option("--min-wait", a.filter.min_wait, "only goroutines that have waited at least this long (1m30s)");
+  c.add_option("--created-by", a.filter.created_by, "only goroutines whose go() call is in a function matching this regex");
+  c.add_option("--goroutine", a.filter.ids, "only this goroutine (repeatable)");
+  c.add_flag("--leaks", a.leaks,
+             "also analyse leaks and mark proven ones `(leaked)` (copies the target's memory: it is stopped longer)");
+}
+
+int dump_run(DumpArgs& a) {
+  return cmd_dump(a.target, a.json ? "json" : a.format, a.output, a.text, !a.no_consistent, a.leaks, a.filter);
+}
+
+struct LeaksArgs {
+  std::string target;
+  bool json = false, no_consistent = false;
+  gi::TextOptions text;
+  uint64_t why = 0;
+  std::string suspect_after = std::to_string(gi::LeakOptions{}.suspect_after_ns / 1000000000) + "s";
+};
+
+void leaks_options(CLI::App& c, LeaksArgs& a) {
+  c.add_option("target", a.target, "pid, or the path of an arena file")->required();
+  c.add_flag("--json", a.json, "print the findings as JSON (schema gleak.leaks)");
+  c.add_flag("--exact", a.text.exact, "exact wait durations");
+  c.add_flag("--all-frames", a.text.all_frames, "also show gleak's own runtime frames");
+  c.add_flag("--no-consistent", a.no_consistent, "do not stop the target while reading it");
+  c.add_option("--why", a.why, "explain why goroutine N is not leaked: the chain from a root to what it waits on")
+      ->check(CLI::PositiveNumber);
+  c.add_option("--suspect-after", a.suspect_after,
+               "report goroutines blocked this long on a still reachable object as suspected (0: never)")
+      ->capture_default_str();
+}
+
+int leaks_run(LeaksArgs& a) {
+  gi::LeakOptions lo;
+  if (!duration_option("--suspect-after", a.suspect_after, 0, "90s, 10m, 1h", lo.suspect_after_ns)) return kExitUsage;
+  lo.why = a.why;
+  return cmd_leaks(a.target, a.json, a.text, !a.no_consistent, lo);
+}
+
+struct DiffArgs {
+  std::string a, b;
+  bool json = false;
+};
+
+void diff_options(CLI::App& c, DiffArgs& a) {
+  c.add_option("a", a.a, "pid, arena file, or a `gleak dump --json` file")->required();
+  c.add_option("b", a.b, "pid, arena file, or a `gleak dump --json` file")->required();
+  c.add_flag("--json", a.json, "print JSON (schema gleak.diff) instead of text");
+}
+
+int diff_run(DiffArgs& a) { return gleak::cli::run_diff(a.a, a.b, a.json); }
+
+struct PsArgs {
+  gleak::cli::PsOptions opt;
+  std::string older_than = "0s";
+};
+
+void ps_options(CLI::App& c, PsArgs& a) {
+  c.add_flag("--json", a.opt.json, "print JSON (schema gleak.ps) instead of a table");
+  c.add_flag("--prune", a.opt.prune, "remove the arenas of processes that are gone (crashed, killed or exited)");
+  c.add_option("--older-than", a.older_than, "with --prune: only arenas last written at least this long ago (10m, 1h30m)")
+      ->capture_default_str();
+}
+
+int ps_run(PsArgs& a) {
+  if (!duration_option("--older-than", a.older_than, 0, "10m, 1h30m, 2h", a.opt.older_than_ns)) return kExitUsage;
+  return gleak::cli::run_ps(a.opt);
+}
+
+// gleak run and gleak baseline: a command to run, and what to write of it.
+struct GateArgs {
+  std::vector<std::string> command;
+  std::string junit, json, baseline, output;
+  bool strict = false;
+};
+
+void run_options(CLI::App& c, GateArgs& a) {
+  c.add_option("command", a.command, "the command and its arguments, after --")->required();
+  c.add_option("--junit", a.junit, "also write the findings as JUnit XML to this file");
+  c.add_option("--json", a.json, "also write the findings as JSON (schema gleak.run) to this file");
+  c.add_option("--baseline", a.baseline, "known leaks (from gleak baseline): reported, but they do not fail the run")
+      ->check(CLI::ExistingFile);
+  c.add_flag("--strict", a.strict, "also fail when any goroutine is still alive when its program ends");
+}
+
+int run_run(GateArgs& a) { return cmd_run(a.command, a.junit, a.json, a.baseline, a.strict); }
+
+void baseline_options(CLI::App& c, GateArgs& a) {
+  c.add_option("command", a.command, "the command and its arguments, after --")->required();
+  c.add_option("-o,--output", a.output, "the baseline file to write (default: standard output)");
+  c.add_flag("--strict", a.strict, "also list goroutines left at exit that are not proven leaked");
+}
+
+int baseline_run(GateArgs& a) { return cmd_baseline(a.command, a.output, a.strict); }
+
+struct TraceArgs {
+  std::string target, output, duration = "5s";
+  gi::TraceOptions opt;
+};
+
+void trace_options(CLI::App& c, TraceArgs& a) {
+  c.add_option("target", a.target, "pid, or the path of an arena file")->required();
+  c.add_option("-o,--output", a.output, "the trace file to write (\"-\": stdout)")->required();
+  c.add_option("--duration", a.duration, "how long to follow a live process (Ctrl-C ends it early)")
+      ->capture_default_str();
+  c.add_option("--max-events", a.opt.max_events, "keep at most this many events, the most recent")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--max-goroutines", a.opt.max_goroutines, "give at most this many goroutines a track")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+int trace_run(TraceArgs& a) {
+  int64_t d = 0;
+  if (!duration_option("--duration", a.duration, 0, "5s, 1500ms, 1m", d)) return kExitUsage;
+  return cmd_trace(a.target, a.output, d, a.opt);
+}
+
+struct TopArgs {
+  std::string target, refresh = "1s", leaks_every = "10s";
+  long iterations = -1;
+};
+
+void top_options(CLI::App& c, TopArgs& a) {
+  c.add_option("target", a.target, "pid, or the path of an arena file")->required();
+  c.add_option("--refresh", a.refresh, "time between refreshes")->capture_default_str();
+  c.add_option("--leaks-every", a.leaks_every,
+               "how often to run the leak analysis, which stops the target briefly (0: only on the l key)")
+      ->capture_default_str();
+  c.add_option("-n,--iterations", a.iterations, "refreshes before exiting (0: until q; default: 0 on a terminal, else 1)");
+}
+
+int top_run(TopArgs& a) {
+  gleak::cli::TopOptions o;
+  o.iterations = a.iterations;
+  if (!duration_option("--refresh", a.refresh, 100'000'000, "100ms", o.refresh_ns) ||
+      !duration_option("--leaks-every", a.leaks_every, 0, "10s, 1m, 0", o.leaks_every_ns)) {
+    return kExitUsage;
+  }
+  if (a.iterations < -1) {
+    std::fprintf(stderr, "gleak: --iterations: must be 0 or more\n");
+    return kExitUsage;
+  }
+  o.host_pid = all_digits(a.target) ? std::stoi(a.target) : 0;
+  return gleak::cli::run_top(arena_of(a.target), o);
+}
+
+struct AgentArgs {
+  gleak::cli::AgentOptions opt;
+  std::string leaks_every = "5m", timeout = "10s", min_stop_interval = "1s";
+};
+
+void agent_options(CLI::App& c, AgentArgs& a) {
+  c.add_option("--listen", a.opt.listen, "host:port (port 0: any free one), or unix:/path")->capture_default_str();
+  c.add_option("--token-file", a.opt.token_file,
+               "a file with a bearer token every request must carry (Authorization: Bearer <token>)");
+  c.add_option("--leaks-every", a.leaks_every,
+               "time between leak analyses of every running process, each stopping it briefly (0: none)")
+      ->capture_default_str();
+  c.add_option("--max-requests", a.opt.max_requests, "requests served at once; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  c.add_option("--timeout", a.timeout, "drop a request that takes longer to read or to answer")->capture_default_str();
+  c.add_option("--min-stop-interval", a.min_stop_interval,
+               "a request may stop a process at most once in this time; sooner ones get 429")
+      ->capture_default_str();
+}
+
+int agent_run(AgentArgs& a) {
+  if (!duration_option("--leaks-every", a.leaks_every, 0, "5m, 30s, 0", a.opt.leaks_every_ns) ||
+      !duration_option("--min-stop-interval", a.min_stop_interval, 0, "1s, 500ms, 0", a.opt.min_stop_interval_ns) ||
+      !duration_option("--timeout", a.timeout, 1'000'000'000, "1s", a.opt.timeout_ns)) {
+    return kExitUsage;
+  }
+  return gleak::cli::run_agent(a.opt);
+}
+
+// The options of every subcommand; only the parsed one's are used.
+struct Args {
+  DumpArgs dump;
+  LeaksArgs leaks;
+  DiffArgs diff;
+  PsArgs ps;
+  GateArgs gate;
+  TraceArgs trace;
+  TopArgs top;
+  AgentArgs agent;
+};
+
+// One subcommand: its name, its help line, the options it adds, and what it runs.
+struct Subcommand {
+  const char* name;
+  const char* help;
+  std::function<void(CLI::App&, Args&)> options;
+  std::function<int(Args&)> run;
+};
+
+// on() makes a subcommand's option and run functions take the whole Args, given the
+// part of it they use.
+template <typename Part>
+Subcommand on(const char* name, const char* help, Part Args::*part, void (*options)(CLI::App&, Part&),
+              int (*run)(Part&)) {
+  return {name, help, [=](CLI::App& c, Args& a) { options(c, a.*part); }, [=](Args& a) { return run(a.*part); }};
+}
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> table = {
+      on("dump", "print every goroutine of a process (live, hung or dead), Go style", &Args::dump, dump_options,
+         dump_run),
+      on("leaks", "find goroutines that can never finish, with the proof of each", &Args::leaks, leaks_options,
+         leaks_run),
+      on("diff", "how the goroutines of A and B differ, bucket by bucket (a slow leak grows one)", &Args::diff,
+         diff_options, diff_run),
+      on("ps", "list the processes of this user (as root: of every user) that run gleak", &Args::ps, ps_options,
+         ps_run),
+      on("run", "run a command; fail on goroutine leaks, deadlocks and panics of the gleak programs it runs (a CI gate)",
+         &Args::gate, run_options, run_run),
+      on("baseline", "run a command as gleak run does and write its leaks as a baseline file", &Args::gate,
+         baseline_options, baseline_run),
+      on("trace",
+         "record the event rings as a Chrome/Perfetto trace (a live process for --duration; a dead one's last events)",
+         &Args::trace, trace_options, trace_run),
+      on("top", "a live view of a process's goroutines, refreshed every second (q quits)", &Args::top, top_options,
+         top_run),
+      on("agent", "serve every gleak process here over HTTP: Prometheus /metrics, /debug/pprof/goroutine, leaks",
+         &Args::agent, agent_options, agent_run),
+  };
+  return table;
+}
 
 }  // namespace
 
@@ -346,126 +617,13 @@ int main(int argc, char** argv) {
   CLI::App app{"gleak — goroutine dumps, leak and panic diagnostics for gleak programs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gleak " GLEAK_VERSION);
-
-  std::string target;
-  bool json = false, no_consistent = false;
-  gi::TextOptions text;
-  auto* dump = app.add_subcommand("dump", "print every goroutine of a process (live, hung or dead), Go style");
-  dump->add_option("target", target, "pid, or the path of an arena file")->required();
-  dump->add_flag("--json", json, "print the versioned JSON schema instead of text (--format=json)");
-  std::string format = "text", output;
-  dump->add_option("--format", format, "text, json, or pprof (a gzipped goroutine profile for go tool pprof)")
-      ->check(CLI::IsMember({"text", "json", "pprof"}))
-      ->capture_default_str();
-  dump->add_option("-o,--output", output, "write to this file instead of stdout");
-  dump->add_flag("--exact", text.exact, "exact wait durations (2m13.4s) instead of whole minutes");
-  dump->add_flag("--group", text.group, "bucket goroutines with identical stacks");
-  dump->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
-  dump->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
-  DumpFilter filter;
-  dump->add_option("--state", filter.states, "only goroutines in this state: running, runnable, waiting, syscall")
-      ->delimiter(',');
-  dump->add_option("--wait-reason", filter.wait_reasons, "only goroutines waiting for this reason (\"chan receive\")");
-  dump->add_option("--match", filter.match, "only goroutines with a function matching this regex on their stack");
-  dump->add_option("--min-wait", filter.min_wait, "only goroutines that have waited at least this long (1m30s)");
-  dump->add_option("--created-by", filter.created_by, "only goroutines whose go() call is in a function matching this regex");
-  dump->add_option("--goroutine", filter.ids, "only this goroutine (repeatable)");
-  bool mark_leaks = false;
-  dump->add_flag("--leaks", mark_leaks,
-                 "also analyse leaks and mark proven ones `(leaked)` (copies the target's memory: it is stopped longer)");
-
-  auto* leaks = app.add_subcommand("leaks", "find goroutines that can never finish, with the proof of each");
-  leaks->add_option("target", target, "pid, or the path of an arena file")->required();
-  leaks->add_flag("--json", json, "print the findings as JSON (schema gleak.leaks)");
-  leaks->add_flag("--exact", text.exact, "exact wait durations");
-  leaks->add_flag("--all-frames", text.all_frames, "also show gleak's own runtime frames");
-  leaks->add_flag("--no-consistent", no_consistent, "do not stop the target while reading it");
-  uint64_t why = 0;
-  leaks->add_option("--why", why,
-                    "explain why goroutine N is not leaked: the chain from a root to what it waits on")
-      ->check(CLI::PositiveNumber);
-  std::string suspect_after = std::to_string(gi::LeakOptions{}.suspect_after_ns / 1000000000) + "s";
-  leaks->add_option("--suspect-after", suspect_after,
-                    "report goroutines blocked this long on a still reachable object as suspected (0: never)")
-      ->capture_default_str();
-
-  auto* diff = app.add_subcommand("diff", "how the goroutines of A and B differ, bucket by bucket (a slow leak grows one)");
-  std::string diff_a, diff_b;
-  bool diff_json = false;
-  diff->add_option("a", diff_a, "pid, arena file, or a `gleak dump --json` file")->required();
-  diff->add_option("b", diff_b, "pid, arena file, or a `gleak dump --json` file")->required();
-  diff->add_flag("--json", diff_json, "print JSON (schema gleak.diff) instead of text");
-  auto* ps = app.add_subcommand("ps", "list the processes of this user (as root: of every user) that run gleak");
-  gleak::cli::PsOptions ps_opt;
-  std::string older_than = "0s";
-  ps->add_flag("--json", ps_opt.json, "print JSON (schema gleak.ps) instead of a table");
-  ps->add_flag("--prune", ps_opt.prune, "remove the arenas of processes that are gone (crashed, killed or exited)");
-  ps->add_option("--older-than", older_than, "with --prune: only arenas last written at least this long ago (10m, 1h30m)")
-      ->capture_default_str();
-
-  std::vector<std::string> command;
-  std::string junit, json_out, baseline;
-  bool strict = false;
-  auto* run = app.add_subcommand(
-      "run", "run a command; fail on goroutine leaks, deadlocks and panics of the gleak programs it runs (a CI gate)");
-  run->add_option("command", command, "the command and its arguments, after --")->required();
-  run->add_option("--junit", junit, "also write the findings as JUnit XML to this file");
-  run->add_option("--json", json_out, "also write the findings as JSON (schema gleak.run) to this file");
-  run->add_option("--baseline", baseline, "known leaks (from gleak baseline): reported, but they do not fail the run")
-      ->check(CLI::ExistingFile);
-  run->add_flag("--strict", strict, "also fail when any goroutine is still alive when its program ends");
-  auto* base = app.add_subcommand("baseline", "run a command as gleak run does and write its leaks as a baseline file");
-  base->add_option("command", command, "the command and its arguments, after --")->required();
-  base->add_option("-o,--output", output, "the baseline file to write (default: standard output)");
-  base->add_flag("--strict", strict, "also list goroutines left at exit that are not proven leaked");
-
-  auto* trace = app.add_subcommand(
-      "trace", "record the event rings as a Chrome/Perfetto trace (a live process for --duration; a dead one's last events)");
-  trace->add_option("target", target, "pid, or the path of an arena file")->required();
-  trace->add_option("-o,--output", output, "the trace file to write (\"-\": stdout)")->required();
-  std::string duration = "5s";
-  trace->add_option("--duration", duration, "how long to follow a live process (Ctrl-C ends it early)")
-      ->capture_default_str();
-  gi::TraceOptions topt;
-  trace->add_option("--max-events", topt.max_events, "keep at most this many events, the most recent")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  trace->add_option("--max-goroutines", topt.max_goroutines, "give at most this many goroutines a track")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-
-  auto* top = app.add_subcommand("top", "a live view of a process's goroutines, refreshed every second (q quits)");
-  top->add_option("target", target, "pid, or the path of an arena file")->required();
-  std::string refresh = "1s", leaks_every = "10s";
-  long iterations = -1;
-  top->add_option("--refresh", refresh, "time between refreshes")->capture_default_str();
-  top->add_option("--leaks-every", leaks_every,
-                  "how often to run the leak analysis, which stops the target briefly (0: only on the l key)")
-      ->capture_default_str();
-  top->add_option("-n,--iterations", iterations,
-                  "refreshes before exiting (0: until q; default: 0 on a terminal, else 1)");
-
-  auto* agent = app.add_subcommand(
-      "agent", "serve every gleak process here over HTTP: Prometheus /metrics, /debug/pprof/goroutine, leaks");
-  gleak::cli::AgentOptions agent_opt;
-  std::string agent_leaks_every = "5m", agent_timeout = "10s";
-  agent->add_option("--listen", agent_opt.listen, "host:port (port 0: any free one), or unix:/path")
-      ->capture_default_str();
-  agent->add_option("--token-file", agent_opt.token_file,
-                    "a file with a bearer token every request must carry (Authorization: Bearer <token>)");
-  agent->add_option("--leaks-every", agent_leaks_every,
-                    "time between leak analyses of every running process, each stopping it briefly (0: none)")
-      ->capture_default_str();
-  agent->add_option("--max-requests", agent_opt.max_requests, "requests served at once; more get 503")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  agent->add_option("--timeout", agent_timeout, "drop a request that takes longer to read or to answer")
-      ->capture_default_str();
-  std::string agent_min_stop = "1s";
-  agent->add_option("--min-stop-interval", agent_min_stop,
-                    "a request may stop a process at most once in this time; sooner ones get 429")
-      ->capture_default_str();
-
+  Args args;
+  std::vector<std::pair<CLI::App*, const Subcommand*>> added;
+  for (const Subcommand& sub : subcommands()) {
+    CLI::App* c = app.add_subcommand(sub.name, sub.help);
+    sub.options(*c, args);
+    added.emplace_back(c, &sub);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -473,73 +631,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   try {
-    if (dump->parsed()) return cmd_dump(target, json ? "json" : format, output, text, !no_consistent, mark_leaks, filter);
-    if (trace->parsed()) {
-      int64_t d = parse_duration(duration);
-      if (d < 0) {
-        std::fprintf(stderr, "gleak: --duration: not a duration: %s (use 5s, 1500ms, 1m)\n", duration.c_str());
-        return kExitUsage;
-      }
-      return cmd_trace(target, output, d, topt);
+    for (const auto& [c, sub] : added) {
+      if (c->parsed()) return sub->run(args);
     }
-    if (top->parsed()) {
-      gleak::cli::TopOptions o;
-      o.refresh_ns = parse_duration(refresh);
-      o.leaks_every_ns = parse_duration(leaks_every);
-      o.iterations = iterations;
-      if (o.refresh_ns < 100'000'000) {
-        std::fprintf(stderr, "gleak: --refresh: not a duration of at least 100ms: %s\n", refresh.c_str());
-        return kExitUsage;
-      }
-      if (o.leaks_every_ns < 0) {
-        std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 10s, 1m, 0)\n", leaks_every.c_str());
-        return kExitUsage;
-      }
-      if (iterations < -1) {
-        std::fprintf(stderr, "gleak: --iterations: must be 0 or more\n");
-        return kExitUsage;
-      }
-      o.host_pid = all_digits(target) ? std::stoi(target) : 0;
-      return gleak::cli::run_top(arena_of(target), o);
-    }
-    if (leaks->parsed()) {
-      gi::LeakOptions lo;
-      lo.suspect_after_ns = parse_duration(suspect_after);
-      if (lo.suspect_after_ns < 0) {
-        std::fprintf(stderr, "gleak: --suspect-after: not a duration: %s (use 90s, 10m, 1h)\n", suspect_after.c_str());
-        return kExitUsage;
-      }
-      lo.why = why;
-      return cmd_leaks(target, json, text, !no_consistent, lo);
-    }
-    if (run->parsed()) return cmd_run(command, junit, json_out, baseline, strict);
-    if (base->parsed()) return cmd_baseline(command, output, strict);
-    if (diff->parsed()) return gleak::cli::run_diff(diff_a, diff_b, diff_json);
-    if (agent->parsed()) {
-      agent_opt.leaks_every_ns = parse_duration(agent_leaks_every);
-      agent_opt.timeout_ns = parse_duration(agent_timeout);
-      if (agent_opt.leaks_every_ns < 0) {
-        std::fprintf(stderr, "gleak: --leaks-every: not a duration: %s (use 5m, 30s, 0)\n", agent_leaks_every.c_str());
-        return kExitUsage;
-      }
-      agent_opt.min_stop_interval_ns = parse_duration(agent_min_stop);
-      if (agent_opt.min_stop_interval_ns < 0) {
-        std::fprintf(stderr, "gleak: --min-stop-interval: not a duration: %s (use 1s, 500ms, 0)\n",
-                     agent_min_stop.c_str());
-        return kExitUsage;
-      }
-      if (agent_opt.timeout_ns < 1'000'000'000) {
-        std::fprintf(stderr, "gleak: --timeout: not a duration of at least 1s: %s\n", agent_timeout.c_str());
-        return kExitUsage;
-      }
-      return gleak::cli::run_agent(agent_opt);
-    }
-    ps_opt.older_than_ns = parse_duration(older_than);
-    if (ps_opt.older_than_ns < 0) {
-      std::fprintf(stderr, "gleak: --older-than: not a duration: %s (use 10m, 1h30m, 2h)\n", older_than.c_str());
-      return kExitUsage;
-    }
-    return gleak::cli::run_ps(ps_opt);
+    return kExitUsage;  // require_subcommand(1) makes this unreachable
   } catch (const gi::InspectError& e) {
     std::fprintf(stderr, "gleak: %s\n", e.what());
     return static_cast<int>(e.code());

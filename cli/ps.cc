@@ -23,10 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/clock.h"
-#include "inspector/arena_file.h"
+#include "arena/clock.h"
+#include "inspector/read/arena_file.h"
 #include "inspector/errors.h"
-#include "inspector/reader.h"
+#include "inspector/read/reader.h"
 
 namespace gleak::cli {
 namespace {

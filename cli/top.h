@@ -1,4 +1,4 @@
-// cli/top.h — the terminal loop of `gleak top`; what it shows is inspector/top.h's.
+// cli/top.h — the terminal loop of `gleak top`; what it shows is inspector/report/top.h's.
 #pragma once
 
 #include <cstdint>

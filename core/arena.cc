@@ -15,7 +15,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "core/clock.h"
+#include "arena/clock.h"
 #include "core/internal/check.h"
 #include "core/internal/probe.h"
 #include "core/internal/sched.h"

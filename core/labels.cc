@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "core/internal/g.h"
 #include "core/internal/probe.h"
 #include "core/internal/sched.h"

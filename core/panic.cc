@@ -8,7 +8,7 @@
 
 #include "core/internal/crash.h"
 #include "core/internal/sched.h"
-#include "core/symbolize.h"
+#include "symbolize/symbolize.h"
 #include "gleak/runtime.h"
 
 namespace gleak {

@@ -1,6 +1,6 @@
 // core/scheduler.cc — workers, run queues, spawning, parking and switching.
 // See core/internal/sched.h for the shape and docs/scheduler.md for the reasoning.
-#include "core/clock.h"
+#include "arena/clock.h"
 #include "core/internal/sched.h"
 
 #include <sys/mman.h>
@@ -8,12 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
-#include <exception>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -23,7 +20,7 @@
 #include "core/internal/crash.h"
 #include "core/internal/deadlock.h"
 #include "core/internal/futex.h"
-#include "core/internal/gate.h"
+#include "core/internal/exit_check.h"
 #include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/stack_pool.h"
@@ -44,6 +41,10 @@
 #endif
 
 namespace gleak::internal {
+
+constinit thread_local uint32_t t_group = 0;
+constinit thread_local char t_labels[arena::kLabelBytes] = {};
+
 namespace {
 
 constexpr uint32_t kGChunk = 1024;
@@ -91,11 +92,6 @@ Sched* const g_sched = &g_sched_storage;
 
 thread_local P* t_p = nullptr;
 thread_local uint64_t t_rng = 0;
-// The group of goroutines started from this plain thread (gleak/detail/group.h).
-thread_local uint32_t t_group = 0;
-// A plain thread's labels (gleak::set_label()), which goroutines it starts inherit.
-thread_local char t_labels[arena::kLabelBytes] = {};
-std::atomic<uint32_t> g_next_group{1};
 
 // ---- descriptors -------------------------------------------------------------------
 
@@ -292,16 +288,26 @@ bool put_runnext(P* p, G* g) {
   return true;
 }
 
-// find_runnable_fast() looks for the next goroutine without stealing or sleeping.
-G* find_runnable_fast(P* p) {
-  if (p->id >= g_sched->nprocs.load(std::memory_order_relaxed)) return nullptr;  // retiring
-  if (++p->tick % 61 == 0) {
-    // Now and then take from the global queue first, so it cannot starve.
-    if (G* g = global_get(p, false)) return g;
-  }
+// Every kGlobalFirstEvery schedules a worker takes from the global queue before its
+// own, so that the global queue cannot starve. A prime, as Go's 61: it does not fall
+// into step with a program's own period.
+constexpr uint32_t kGlobalFirstEvery = 61;
+
+// next_local() is the next goroutine of p's own queues, then of the global queue: the
+// order every search for work takes before it steals.
+inline G* next_local(P* p) {
   if (G* g = take_runnext(p)) return g;
   if (G* g = runq_get(p)) return g;
   return global_get(p, true);
+}
+
+// find_runnable_fast() looks for the next goroutine without stealing or sleeping.
+G* find_runnable_fast(P* p) {
+  if (p->id >= g_sched->nprocs.load(std::memory_order_relaxed)) return nullptr;  // retiring
+  if (++p->tick % kGlobalFirstEvery == 0) {
+    if (G* g = global_get(p, false)) return g;
+  }
+  return next_local(p);
 }
 
 // ---- switching -----------------------------------------------------------------------
@@ -589,9 +595,7 @@ G* find_work(P* p) {
       continue;
     }
     poll_timers();
-    G* g = take_runnext(p);
-    if (!g) g = runq_get(p);
-    if (!g) g = global_get(p, true);
+    G* g = next_local(p);
     if (!g) g = steal(p, false);
     if (g) {
       stop_spinning(p);
@@ -608,9 +612,7 @@ G* find_work(P* p) {
     if (p->spinning.load(std::memory_order_relaxed)) {
       for (int round = 0; round < kSpinRounds && !g; ++round) {
         for (int k = 0; k < 32; ++k) cpu_relax();
-        g = take_runnext(p);
-        if (!g) g = runq_get(p);
-        if (!g) g = global_get(p, true);
+        g = next_local(p);
         if (!g) g = steal(p, false);
       }
       if (g) {
@@ -909,91 +911,6 @@ void spawn_commit(void* handle, void (*entry)(void*)) {
   wake_idle_p();
 }
 
-namespace {
-
-struct BlockingJob {
-  void (*fn)(void*);
-  void* arg;
-  G* g;
-  std::exception_ptr error;
-  std::atomic<uint32_t> lock{0};
-  uint32_t group = 0;  // the goroutine's: what fn starts belongs to it too
-  char labels[arena::kLabelBytes] = {};  // and has its labels
-};
-
-struct BlockingPool {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<BlockingJob*> jobs;
-  int idle = 0;
-};
-
-BlockingPool* blocking_pool() {
-  static BlockingPool* pool = new BlockingPool();  // never destroyed: helpers outlive exit
-  return pool;
-}
-
-void blocking_helper() {
-  std::unique_lock<std::mutex> lk(blocking_pool()->mu);
-  for (;;) {
-    ++blocking_pool()->idle;
-    bool got = blocking_pool()->cv.wait_for(lk, std::chrono::seconds(30), [] { return !blocking_pool()->jobs.empty(); });
-    --blocking_pool()->idle;
-    if (!got) return;  // idle for long: let the thread go
-    BlockingJob* job = blocking_pool()->jobs.front();
-    blocking_pool()->jobs.pop_front();
-    lk.unlock();
-    t_group = job->group;
-    std::memcpy(t_labels, job->labels, sizeof t_labels);
-    try {
-      job->fn(job->arg);
-    } catch (...) {
-      job->error = std::current_exception();
-    }
-    t_group = 0;
-    t_labels[0] = '\0';
-    // The goroutine releases job->lock only once it is parked.
-    G* g = job->g;
-    spin_lock(job->lock);
-    spin_unlock(job->lock);
-    ready(g);
-    lk.lock();
-  }
-}
-
-void unlock_word(void* w) { spin_unlock(*static_cast<std::atomic<uint32_t>*>(w)); }
-
-}  // namespace
-
-void run_blocking(void (*fn)(void*), void* arg) {
-  G* g = current_g();
-  if (g == nullptr) {
-    fn(arg);
-    return;
-  }
-  BlockingJob job{fn, arg, g, nullptr};
-  job.group = g->rec.group;
-  std::memcpy(job.labels, g->rec.labels, sizeof job.labels);
-  spin_lock(job.lock);
-  {
-    std::lock_guard<std::mutex> lk(blocking_pool()->mu);
-    blocking_pool()->jobs.push_back(&job);
-    // Every queued job needs a helper of its own: a job may block until another one
-    // runs, so two must never wait for the same helper.
-    if (static_cast<std::size_t>(blocking_pool()->idle) >= blocking_pool()->jobs.size()) {
-      blocking_pool()->cv.notify_one();
-    } else {
-      std::thread(blocking_helper).detach();
-    }
-  }
-  park(WaitReason::kSyscall, nullptr, unlock_word, &job.lock, GState::kSyscall);
-  if (job.error) std::rethrow_exception(job.error);
-}
-
-}  // namespace detail
-
-namespace detail {
-
 int run_main(std::function<int()> main_fn, Config config) {
   if (current_g() != nullptr) panic("gleak::run called from a goroutine");
   int want = config.procs > 0 ? config.procs : 0;
@@ -1076,61 +993,5 @@ char* current_labels(G** owner) {
 }
 
 }  // namespace internal
-
-namespace detail {
-
-uint32_t current_group() {
-  G* g = current_g();
-  return g ? g->rec.group : t_group;
-}
-
-uint32_t set_current_group(uint32_t group) {
-  G* g = current_g();
-  if (g == nullptr) return std::exchange(t_group, group);
-  uint32_t old = g->rec.group;
-  RecordWrite w(g);
-  g->rec.group = group;
-  return old;
-}
-
-uint32_t new_group() {
-  uint32_t n;
-  do {
-    n = g_next_group.fetch_add(1, std::memory_order_relaxed);
-  } while (n == 0);  // after wrapping around
-  return n;
-}
-
-std::vector<GoroutineBrief> live_goroutines(uint32_t group) {
-  struct Ctx {
-    uint32_t group;
-    std::vector<GoroutineBrief> out;
-  } ctx{group, {}};
-  for_each_g(
-      [](G* g, void* arg) {
-        auto* c = static_cast<Ctx*>(arg);
-        // A seqlock read, as the inspector's: the record may change under us. A
-        // record stays odd for as long as its writer needs (the first switch to a
-        // goroutine allocates its stack inside the update), so a reader that gives up
-        // keeps what it read rather than dropping a goroutine that exists.
-        GoroutineBrief b;
-        for (int attempt = 0;; ++attempt) {
-          uint32_t s0 = g->rec.seq.load(std::memory_order_acquire);
-          b = GoroutineBrief{g->rec.id, g->rec.parent_id, g->rec.group, static_cast<uint32_t>(g->rec.state)};
-          std::atomic_thread_fence(std::memory_order_acquire);
-          if ((s0 & 1) == 0 && g->rec.seq.load(std::memory_order_relaxed) == s0) break;
-          if (attempt == 1000) break;
-          if (attempt % 16 == 15) sched_yield();
-        }
-        auto st = static_cast<GState>(b.state);
-        if (st == GState::kFree || st == GState::kDead) return;
-        if (c->group == 0 || b.group == c->group) c->out.push_back(b);
-      },
-      &ctx);
-  std::sort(ctx.out.begin(), ctx.out.end(), [](const GoroutineBrief& a, const GoroutineBrief& b) { return a.id < b.id; });
-  return std::move(ctx.out);
-}
-
-}  // namespace detail
 
 }  // namespace gleak

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "core/internal/chan.h"
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
@@ -52,26 +52,30 @@ struct Locks {
 
 void unlock_all(void* arg) { static_cast<Locks*>(arg)->unlock(); }
 
-}  // namespace
+// Small is storage for n values of T: on the stack up to kSmall, else on the heap.
+template <typename T>
+struct Small {
+  T small[kSmall];
+  std::unique_ptr<T[]> big;
+  T* p = small;
+  explicit Small(int n) {
+    if (n > kSmall) {
+      big.reset(new T[n]);
+      p = big.get();
+    }
+  }
+};
 
-int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
-  if (n == 0) {
-    if (has_default) return -1;
-    block_forever(WaitReason::kSelectNoCases);
-  }
-  // A random poll order makes the choice among ready cases uniform.
-  int small_order[kSmall];
-  std::unique_ptr<int[]> big_order;
-  int* order = small_order;
-  if (n > kSmall) {
-    big_order.reset(new int[n]);
-    order = big_order.get();
-  }
+// shuffle() fills order with a random permutation of 0..n-1: polling the cases in a
+// random order makes the choice among ready cases uniform.
+void shuffle(int* order, int n) {
   for (int i = 0; i < n; ++i) order[i] = i;
   for (int i = n - 1; i > 0; --i) std::swap(order[i], order[fast_rand() % static_cast<uint32_t>(i + 1)]);
+}
 
-  Locks locks(ops, n);
-  locks.lock();
+// poll_ready() completes the first ready case, in `order`, with the channels locked;
+// its index (the locks released), or -1 when none is ready (the locks still held).
+int poll_ready(SelectOp* ops, const int* order, int n, Locks& locks, bool* recv_ok) {
   for (int k = 0; k < n; ++k) {
     int i = order[k];
     ChanState* c = ops[i].chan;
@@ -97,27 +101,11 @@ int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
       }
     }
   }
-  if (has_default) {
-    locks.unlock();
-    return -1;
-  }
-  if (locks.n == 0) {
-    locks.unlock();
-    block_forever(WaitReason::kSelectNoCases);  // only nil channels: never ready
-  }
+  return -1;
+}
 
-  // Park on every channel at once.
-  SelectState sel;
-  Waiter small_w[kSmall];
-  std::unique_ptr<Waiter[]> big_w;
-  Waiter* ws = small_w;
-  if (n > kSmall) {
-    big_w.reset(new Waiter[n]);
-    ws = big_w.get();
-  }
-  Waiter self;
-  init_waiter(&self);
-  const void* first_chan = nullptr;
+// enqueue_all() puts a waiter for self on every case's channel, all sharing sel.
+void enqueue_all(SelectOp* ops, int n, Waiter* ws, SelectState& sel, const Waiter& self) {
   for (int i = 0; i < n; ++i) {
     ChanState* c = ops[i].chan;
     if (c == nullptr) continue;
@@ -128,26 +116,16 @@ int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
     w.sel = &sel;
     w.case_index = i;
     w.chan = c;
-    if (!first_chan) first_chan = c;
     if (ops[i].is_send) {
       list_push(c->sendq.head, c->sendq.tail, &w);
     } else {
       list_push(c->recvq.head, c->recvq.tail, &w);
     }
   }
-  if (self.g != nullptr) {
-    // The record names the select's cases, so that an inspector sees every channel
-    // it waits on, not only the first.
-    (void)first_chan;
-    park(WaitReason::kSelect, ops, unlock_all, &locks, GState::kWaiting, static_cast<uint32_t>(n));
-  } else {
-    locks.unlock();
-    self.tp->park();
-  }
+}
 
-  // Woken by the case that won: unlink the others.
-  locks.lock();
-  int fired = sel.fired;
+// dequeue_others() unlinks the waiters of every case but the one that fired.
+void dequeue_others(SelectOp* ops, int n, Waiter* ws, int fired) {
   for (int i = 0; i < n; ++i) {
     ChanState* c = ops[i].chan;
     if (c == nullptr || i == fired) continue;
@@ -157,11 +135,52 @@ int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
       list_remove(c->recvq.head, c->recvq.tail, &ws[i]);
     }
   }
+}
+
+}  // namespace
+
+int select_ops(SelectOp* ops, int n, bool has_default, bool* recv_ok) {
+  if (n == 0) {
+    if (has_default) return -1;
+    block_forever(WaitReason::kSelectNoCases);
+  }
+  Small<int> order(n);
+  shuffle(order.p, n);
+  Locks locks(ops, n);
+  locks.lock();
+  if (int ready = poll_ready(ops, order.p, n, locks, recv_ok); ready >= 0) return ready;
+  if (has_default) {
+    locks.unlock();
+    return -1;
+  }
+  if (locks.n == 0) {
+    locks.unlock();
+    block_forever(WaitReason::kSelectNoCases);  // only nil channels: never ready
+  }
+
+  // Park on every channel at once. The record names the select's cases (ops), so that
+  // an inspector sees every channel it waits on, not only the first.
+  SelectState sel;
+  Small<Waiter> ws(n);
+  Waiter self;
+  init_waiter(&self);
+  enqueue_all(ops, n, ws.p, sel, self);
+  if (self.g != nullptr) {
+    park(WaitReason::kSelect, ops, unlock_all, &locks, GState::kWaiting, static_cast<uint32_t>(n));
+  } else {
+    locks.unlock();
+    self.tp->park();
+  }
+
+  // Woken by the case that won: unlink the others.
+  locks.lock();
+  int fired = sel.fired;
+  dequeue_others(ops, n, ws.p, fired);
   locks.unlock();
   if (ops[fired].is_send) {
-    if (!ws[fired].ok) gleak::panic("send on closed channel");
+    if (!ws.p[fired].ok) gleak::panic("send on closed channel");
   } else {
-    *recv_ok = ws[fired].ok;
+    *recv_ok = ws.p[fired].ok;
   }
   return fired;
 }

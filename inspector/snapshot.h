@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 
 namespace gleak::inspector {
 
@@ -89,7 +89,7 @@ struct Goroutine {
   std::string stack_note;      // why the stack is missing or partial, if it is
   bool torn = false;           // its record kept changing or a writer died mid-update
   bool crashed = false;        // the goroutine that killed the process
-  bool leaked = false;         // proven leaked (set from a LeakReport: mark_leaked())
+  bool leaked = false;         // proven leaked (set from a LeakAnalysis: mark_leaked())
   uint64_t closure = 0;        // its closure's address and size (what it captured)
   uint64_t closure_size = 0;
   uint64_t stack_lo = 0;       // its stack slot (0: none yet)

@@ -17,9 +17,9 @@
 #include "gleak/runtime.h"
 #include "gleak/time.h"
 #include "inspector/errors.h"
-#include "inspector/leaks.h"
-#include "inspector/reader.h"
-#include "inspector/report_text.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_text.h"
 
 namespace gleak::testing {
 namespace {
@@ -99,7 +99,7 @@ bool has_filters(const Options& o) {
 
 // ignored() applies the function filters to one goroutine of a symbolized snapshot.
 bool ignored(const gi::Goroutine& g, const Options& o) {
-  if (!o.top_functions.empty() && matches_any(o.top_functions, gi::own_function(g))) return true;
+  if (!o.top_functions.empty() && matches_any(o.top_functions, gi::innermost_own_function(g))) return true;
   std::string creator = g.created_by ? g.created_by->function : "";
   if (!o.created_by.empty() && matches_any(o.created_by, creator)) return true;
   if (!o.any_functions.empty()) {

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "core/internal/wait.h"
 #include "gleak/detail/chan_base.h"
 

@@ -1,4 +1,4 @@
-// core/internal/probe.h — the runtime's side of the probe arena (core/arena_layout.h).
+// core/internal/probe.h — the runtime's side of the probe arena (arena/layout.h).
 //
 // The arena is created on first use; if it cannot be (no writable directory), the
 // tables live in anonymous memory and the process cannot be inspected from outside.
@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 
 namespace gleak::internal {
 

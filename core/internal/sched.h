@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "core/internal/context_switch.h"
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "core/internal/g.h"
 
 namespace gleak::internal {
@@ -76,6 +76,12 @@ G* current_g();
 // whose G goes to *owner (write it under a RecordWrite), or of the calling plain
 // thread (*owner null).
 char* current_labels(G** owner);
+
+// The group (gleak/detail/group.h) and the labels (gleak::set_label()) of the calling
+// plain thread, which the goroutines it starts inherit; a blocking() helper takes its
+// goroutine's while it runs the call.
+extern constinit thread_local uint32_t t_group;
+extern constinit thread_local char t_labels[arena::kLabelBytes];
 
 // ensure_started() starts the workers if they are not running.
 void ensure_started();

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "tests/child_process.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "core/internal/check.h"
 #include "core/internal/probe.h"
 #include "gleak/gleak.h"

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "inspector/leaks.h"
-#include "inspector/memory_image.h"
-#include "inspector/report_text.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/read/memory_image.h"
+#include "inspector/report/report_text.h"
 #include "inspector/snapshot.h"
 
 namespace gi = gleak::inspector;
@@ -84,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   gi::LeakOptions opt;
   opt.suspect_after_ns = p.ConsumeIntegralInRange<int64_t>(0, 1000);
   opt.why = p.ConsumeIntegralInRange<uint64_t>(0, 9);
-  gi::LeakReport r = gi::find_leaks(s, opt);
+  gi::LeakAnalysis r = gi::find_leaks(s, opt);
   gi::TextOptions text;
   (void)gi::format_leaks(s, r, text);
   (void)gi::leaks_to_json(s, r, text);

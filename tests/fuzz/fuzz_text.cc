@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/arena_layout.h"
-#include "inspector/memory_image.h"
-#include "inspector/pprof.h"
+#include "arena/layout.h"
+#include "inspector/read/memory_image.h"
+#include "inspector/report/pprof.h"
 
 namespace gi = gleak::inspector;
 

@@ -12,14 +12,15 @@
 #include <cstdio>
 #include <string>
 
-#include "core/arena_layout.h"
+#include "arena/layout.h"
 #include "inspector/errors.h"
-#include "inspector/leaks.h"
-#include "inspector/pprof.h"
-#include "inspector/reader.h"
-#include "inspector/report_json.h"
-#include "inspector/report_text.h"
-#include "inspector/trace.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/report/pprof.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_json.h"
+#include "inspector/report/report_text.h"
+#include "inspector/report/trace.h"
 
 namespace gleak_fuzz {
 
@@ -48,7 +49,7 @@ inline void inspect_arena(const uint8_t* data, size_t size) {
     (void)gi::format_dump(s, text);
     (void)gi::to_json(s, text);
     (void)gi::goroutine_profile(s, text);
-    gi::LeakReport r = gi::find_leaks(s);
+    gi::LeakAnalysis r = gi::find_leaks(s);
     (void)gi::format_leaks(s, r, text);
     (void)gi::leaks_to_json(s, r, text);
     (void)gi::format_why(s, r);

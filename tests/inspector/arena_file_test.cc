@@ -1,9 +1,9 @@
-// What the inspector trusts (inspector/arena_file.cc, and the liveness check in
+// What the inspector trusts (inspector/read/arena_file.cc, and the liveness check in
 // reader.cc): only arenas in a directory that is the user's own and no one else may
 // write, only regular files, no links, and a live process only if it is the very one
 // that wrote the arena. Each case plants or bends a file the way another local user or
 // a reused pid would.
-#include "inspector/arena_file.h"
+#include "inspector/read/arena_file.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "inspector/errors.h"
-#include "inspector/reader.h"
+#include "inspector/read/reader.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;

@@ -1,7 +1,7 @@
-// Stopping a process to read it (inspector/memory.cc): the target is never left
+// Stopping a process to read it (inspector/read/memory.cc): the target is never left
 // stopped — not when two readers race, not when another tracer holds it, not when the
 // reader is killed in the middle — and its own work goes on after each read.
-#include "inspector/memory.h"
+#include "inspector/read/memory.h"
 
 #include <dirent.h>
 #include <fcntl.h>

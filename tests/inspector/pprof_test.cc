@@ -1,4 +1,4 @@
-// `gleak dump --format=pprof` and inspector/pprof.h: profiles read back with the
+// `gleak dump --format=pprof` and inspector/report/pprof.h: profiles read back with the
 // protobuf library always, and opened with `go tool pprof` when it is installed.
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "inspector/errors.h"
-#include "inspector/pprof.h"
+#include "inspector/report/pprof.h"
 #include "inspector/proto/profile.pb.h"
-#include "inspector/reader.h"
+#include "inspector/read/reader.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;

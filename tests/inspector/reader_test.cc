@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "inspector/arena_file.h"
+#include "inspector/read/arena_file.h"
 #include "inspector/errors.h"
-#include "inspector/reader.h"
-#include "inspector/report_text.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_text.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;

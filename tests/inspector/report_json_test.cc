@@ -1,11 +1,11 @@
-// tests/inspector/report_json_test.cc — to_json() (inspector/report_json.h) and the
+// tests/inspector/report_json_test.cc — to_json() (inspector/report/report_json.h) and the
 // schema in docs/json-schema.md.
 //
 // Golden files are in testdata/ (dump.json, dump_grouped.json, crash.json). To rewrite
 // them after an intended change, run with GLEAK_UPDATE_GOLDEN=1 and review the diff;
 // see testdata/report_fixtures.h. A change that removes or renames a field, or changes
 // its type or meaning, must also bump Snapshot::kSchemaVersion.
-#include "inspector/report_json.h"
+#include "inspector/report/report_json.h"
 
 #include <gtest/gtest.h>
 

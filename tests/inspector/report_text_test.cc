@@ -1,10 +1,10 @@
-// tests/inspector/report_text_test.cc — format_dump() and friends (inspector/report_text.h).
+// tests/inspector/report_text_test.cc — format_dump() and friends (inspector/report/report_text.h).
 //
 // Golden files are in testdata/ (dump_plain.txt, dump_exact.txt, dump_grouped.txt,
 // dump_grouped_exact.txt, crash_plain.txt, crash_grouped.txt). To rewrite them after
 // an intended change, run with GLEAK_UPDATE_GOLDEN=1 and review the diff; see
 // testdata/report_fixtures.h.
-#include "inspector/report_text.h"
+#include "inspector/report/report_text.h"
 
 #include <gtest/gtest.h>
 

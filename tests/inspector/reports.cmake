@@ -13,8 +13,8 @@ endif()
 include(GoogleTest)
 
 add_library(gleak_reports_for_test STATIC
-  ${_gleak_reports_root}/inspector/report_text.cc
-  ${_gleak_reports_root}/inspector/report_json.cc)
+  ${_gleak_reports_root}/inspector/report/report_text.cc
+  ${_gleak_reports_root}/inspector/report/report_json.cc)
 target_include_directories(gleak_reports_for_test PUBLIC ${_gleak_reports_root})
 target_compile_features(gleak_reports_for_test PUBLIC cxx_std_20)
 target_link_libraries(gleak_reports_for_test PRIVATE nlohmann_json::nlohmann_json)

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "inspector/reader.h"
-#include "inspector/report_text.h"
-#include "inspector/top.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/report_text.h"
+#include "inspector/report/top.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;

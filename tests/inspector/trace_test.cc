@@ -1,4 +1,4 @@
-// `gleak trace` and inspector/trace.h: every trace written is checked against the Trace
+// `gleak trace` and inspector/report/trace.h: every trace written is checked against the Trace
 // Event format (required fields, spans that never overlap on a track, flows whose start
 // and end both exist and bind to a span), on hand-made event sequences, on a live
 // process and on what a crashed process left behind.
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "inspector/event_follow.h"
-#include "inspector/reader.h"
-#include "inspector/trace.h"
+#include "inspector/read/event_follow.h"
+#include "inspector/read/reader.h"
+#include "inspector/report/trace.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;
@@ -354,7 +354,7 @@ TEST(GleakTrace, FollowsALiveProcessAndDrawsWhatItsGoroutinesDo) {
   gi::Snapshot s = gi::read_pid(busy.pid(), ro);
   int stuck = 0;
   for (const gi::Goroutine& g : s.goroutines) {
-    if (gi::entry_function(g).find("stuck(int") == std::string::npos) continue;
+    if (gi::outermost_own_function(g).find("stuck(int") == std::string::npos) continue;
     ++stuck;
     EXPECT_NE(thread_name(j, g.id).find("stuck(int"), std::string::npos) << thread_name(j, g.id);
     auto spans = spans_of(j, g.id);
@@ -364,7 +364,7 @@ TEST(GleakTrace, FollowsALiveProcessAndDrawsWhatItsGoroutinesDo) {
   EXPECT_EQ(stuck, 4);
   bool pinger = false;
   for (const gi::Goroutine& g : s.goroutines) {
-    if (gi::entry_function(g).find("pinger") == std::string::npos) continue;
+    if (gi::outermost_own_function(g).find("pinger") == std::string::npos) continue;
     pinger = true;
     auto spans = spans_of(j, g.id);
     EXPECT_GT(spans.size(), 2u);

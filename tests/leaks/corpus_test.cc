@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "inspector/leaks.h"
-#include "inspector/reader.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/read/reader.h"
 #include "tests/child_process.h"
 #include "tests/leaks/expectations.h"
 
@@ -60,7 +61,7 @@ TEST_P(Corpus, FindsExactlyTheExpectedLeaks) {
   gi::ReadOptions opt;
   opt.memory = true;
   gi::Snapshot s;
-  gi::LeakReport r;
+  gi::LeakAnalysis r;
   for (int attempt = 0; attempt < 3; ++attempt) {
     s = gi::read_pid(c.pid(), opt);
     r = gi::find_leaks(s);
@@ -73,11 +74,11 @@ TEST_P(Corpus, FindsExactlyTheExpectedLeaks) {
 
   std::map<std::pair<std::string, std::string>, int> got;
   std::vector<std::string> unexpected;
-  for (const gi::LeakFinding& f : r.findings) {
+  for (const gi::LeakVerdict& f : r.findings) {
     if (f.certainty != gi::Certainty::kProven) continue;
     const gi::Goroutine* g = s.goroutine(f.goroutine);
     ASSERT_NE(g, nullptr);
-    std::string fn = gi::own_function(*g);
+    std::string fn = gi::innermost_own_function(*g);
     std::string reason = gleak::arena::wait_reason_name(g->wait_reason);
     bool matched = false;
     for (const auto& [key, n] : want.leaked) {

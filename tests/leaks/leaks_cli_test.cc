@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "inspector/reader.h"
+#include "inspector/read/reader.h"
 #include "tests/child_process.h"
 
 namespace gi = gleak::inspector;

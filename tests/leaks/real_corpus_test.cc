@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "inspector/leaks.h"
-#include "inspector/reader.h"
+#include "inspector/analyse/leaks.h"
+#include "inspector/report/leaks_report.h"
+#include "inspector/read/reader.h"
 #include "tests/child_process.h"
 #include "tests/leaks/expectations.h"
 
@@ -44,7 +45,7 @@ struct Matched {
   std::vector<std::string> unexpected;
 };
 
-Matched match(const gi::Snapshot& s, const gi::LeakReport& r, const Expectation& want) {
+Matched match(const gi::Snapshot& s, const gi::LeakAnalysis& r, const Expectation& want) {
   Matched m;
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, n] : want.leaked) {
@@ -53,10 +54,10 @@ Matched match(const gi::Snapshot& s, const gi::LeakReport& r, const Expectation&
   for (const auto& [key, n] : want.leaked) {
     if (key.first == "*") keys.push_back(key);
   }
-  for (const gi::LeakFinding& f : r.findings) {
+  for (const gi::LeakVerdict& f : r.findings) {
     if (f.certainty != gi::Certainty::kProven) continue;
     const gi::Goroutine* g = s.goroutine(f.goroutine);
-    std::string fn = g ? gi::own_function(*g) : "?";
+    std::string fn = g ? gi::innermost_own_function(*g) : "?";
     std::string reason = g ? gleak::arena::wait_reason_name(g->wait_reason) : "?";
     bool matched = false;
     for (const auto& key : keys) {
@@ -95,14 +96,14 @@ int blocked_goroutines(const gi::Snapshot& s) {
 
 // blocked_list() describes every goroutine parked on an object, and whether the analysis
 // proved it leaked: printed on failure, next to the leak report.
-std::string blocked_list(const gi::Snapshot& s, const gi::LeakReport& r) {
+std::string blocked_list(const gi::Snapshot& s, const gi::LeakAnalysis& r) {
   std::string out = "blocked goroutines:\n";
   for (const gi::Goroutine& g : s.goroutines) {
     if (g.state != gleak::arena::GoroutineState::kWaiting) continue;
     std::string reason = gleak::arena::wait_reason_name(g.wait_reason);
     if (reason == "sleep") continue;
-    const gi::LeakFinding* f = r.find(g.id);
-    out += "  goroutine " + std::to_string(g.id) + " [" + reason + "] " + gi::own_function(g) +
+    const gi::LeakVerdict* f = r.find(g.id);
+    out += "  goroutine " + std::to_string(g.id) + " [" + reason + "] " + gi::innermost_own_function(g) +
            (f ? (f->certainty == gi::Certainty::kProven ? " (proven leaked)" : " (suspected)") : "") + "\n";
   }
   return out;
@@ -126,7 +127,7 @@ TEST_P(RealCorpus, FindsExactlyTheExpectedLeaks) {
   opt.memory = true;
   opt.symbols = gi::make_symbols(c.pid());
   gi::Snapshot s;
-  gi::LeakReport r;
+  gi::LeakAnalysis r;
   Matched m;
   if (!want.none) {
     // The leaked goroutines reach their waits some time after `ready`, while main goes
@@ -159,7 +160,7 @@ TEST_P(RealCorpus, FindsExactlyTheExpectedLeaks) {
         if (std::string(gleak::arena::wait_reason_name(g.wait_reason)) == "sleep") continue;
         gi::LeakOptions lo;
         lo.why = g.id;
-        gi::LeakReport w = gi::find_leaks(s, lo);
+        gi::LeakAnalysis w = gi::find_leaks(s, lo);
         ASSERT_TRUE(w.why.has_value());
         EXPECT_FALSE(w.why->leaked) << name << ": goroutine " << g.id;
         std::string chain = gi::format_why(s, w);

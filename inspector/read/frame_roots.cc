@@ -1,0 +1,1009 @@
+// inspector/read/frame_roots.cc — see frame_roots.h. DWARF scopes, variables and CFI come
+// from elfutils' libdw; the machine code of a frame's function is decoded with capstone
+// to see which callee-saved registers its code still reads.
+#include "inspector/read/frame_roots.h"
+
+#include <capstone/capstone.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "arena/layout.h"
+#include "symbolize/symbolize.h"
+#include "inspector/read/memory_image.h"
+
+namespace gleak::inspector {
+
+namespace {
+
+// The callee-saved registers a goroutine's saved context holds (rbp aside: it chains
+// the frames): their DWARF numbers, context offsets and names.
+constexpr int kSavedRegs = 5;
+constexpr std::array<int, kSavedRegs> kDwarfReg = {3, 12, 13, 14, 15};
+constexpr std::array<uint32_t, kSavedRegs> kContextOffset = {arena::kContextRbx, arena::kContextR12, arena::kContextR13,
+                                                             arena::kContextR14, arena::kContextR15};
+constexpr std::array<const char*, kSavedRegs> kRegName = {"rbx", "r12", "r13", "r14", "r15"};
+constexpr std::size_t kMaxFrames = 1024;
+// Bytes at the bottom of a frame that may hold a running callee's stack arguments.
+constexpr int64_t kOutgoingArgs = 64;
+
+enum class RegUse : uint8_t { kUnknown, kLive, kDead };
+
+// A CFI rule for one callee-saved register at a pc.
+struct RegRule {
+  enum Kind : uint8_t { kSame, kSaved, kOther } kind = kOther;
+  int64_t cfa_offset = 0;  // kSaved: the caller's value lies at CFA + cfa_offset
+};
+
+// A variable's home slot relative to the frame's CFA.
+struct Home {
+  int64_t lo = 0, hi = 0;
+  bool live = false;
+  uint32_t note = 0;
+};
+
+struct Code;
+
+// Layout is what one pc (a return address) says about its frame.
+struct Layout {
+  bool cfa_is_rbp16 = false;  // CFA = rbp + 16: the frame-pointer chain gives its CFA
+  std::vector<Home> homes;
+  std::array<RegRule, kSavedRegs> rules{};
+  std::array<RegUse, kSavedRegs> use{};
+  std::string function;
+  bool holes_known = false;
+  std::vector<int32_t> stale;  // CFA-relative words no path from the pc reads before overwriting
+  uint32_t stale_note = 0;
+  std::vector<std::pair<int64_t, int64_t>> written;  // CFA-relative: what the function may write
+  uint32_t hole_note = 0;
+};
+
+// Which capstone register ids are (parts of) each saved register.
+int saved_index(unsigned reg) {
+  switch (reg) {
+    case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH: return 0;
+    case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B: return 1;
+    case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B: return 2;
+    case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B: return 3;
+    case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return 4;
+    default: return -1;
+  }
+}
+
+// A full write replaces the whole register (a 32-bit write zero-extends); a partial
+// one keeps the old bits, so it counts as a read.
+bool full_width(unsigned reg) {
+  switch (reg) {
+    case X86_REG_RBX: case X86_REG_EBX: case X86_REG_R12: case X86_REG_R12D: case X86_REG_R13:
+    case X86_REG_R13D: case X86_REG_R14: case X86_REG_R14D: case X86_REG_R15: case X86_REG_R15D:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Insn is one decoded instruction, reduced to what the register walk needs.
+struct Insn {
+  uint64_t next = 0;         // fall-through address
+  uint64_t target = 0;       // direct branch target (0: none)
+  uint8_t reads = 0;         // saved registers read (bit per kDwarfReg index)
+  uint8_t kills = 0;         // saved registers fully overwritten without being read
+  enum Flow : uint8_t { kNext, kJump, kCond, kStop, kRet, kGiveUp } flow = kNext;
+  // Frame words (CFA-relative offsets, multiples of 8) it reads, or overwrites whole.
+  std::vector<int32_t> slot_reads, slot_kills;
+};
+
+// Code is a function's decoded instructions, by address, and the parts of its frame
+// it may write.
+struct Code {
+  uint64_t lo = 0, hi = 0;
+  std::unordered_map<uint64_t, Insn> insns;
+  bool ok = false;
+  // CFA-relative ranges of its frame that some instruction may write, or whose address
+  // it takes (a callee may write there); valid when frame_known. A word of the frame
+  // outside all of them is never written by the function: whatever it holds was left
+  // by an earlier, deeper call (padding, a hole): stale.
+  bool frame_known = false;
+  std::vector<std::pair<int64_t, int64_t>> writes;  // direct writes
+  std::vector<int64_t> taken;                       // addresses taken (lea)
+  std::vector<std::pair<int64_t, int64_t>> rsp_writes;  // writes relative to rsp (outgoing arguments)
+  int64_t rsp_cfa = 0;                              // rsp in the body, relative to the CFA
+  int pushes = 0;                                   // callee-saved registers pushed after rbp
+};
+
+// FrameWrites follows a function's use of rsp and rbp while it is decoded.
+struct FrameWrites {
+  bool give_up = false;
+  bool after_sub = false;   // the prologue's `sub $n, %rsp` was seen
+  int pushes = 0;           // callee-saved registers pushed after rbp
+  int64_t rsp_cfa = -16;    // rsp relative to the CFA once the prologue is done
+  std::vector<std::pair<int64_t, int64_t>> writes;
+  std::vector<int64_t> taken;  // CFA-relative addresses whose address is taken
+  std::vector<std::pair<int64_t, int64_t>> rsp_writes;
+};
+
+bool frame_reg(unsigned r) { return r == X86_REG_RBP || r == X86_REG_RSP || r == X86_REG_EBP || r == X86_REG_ESP; }
+
+void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
+  const cs_x86& x = insn->detail->x86;
+  unsigned id = insn->id;
+  if (id == X86_INS_PUSH) {
+    if (fw.after_sub) fw.give_up = true;  // rsp moves in the body: rsp-relative offsets unknown
+    if (x.op_count == 1 && x.operands[0].type == X86_OP_REG && x.operands[0].reg == X86_REG_RBP) return;
+    ++fw.pushes;
+    fw.rsp_cfa = -16 - 8 * fw.pushes;
+    fw.writes.emplace_back(fw.rsp_cfa, fw.rsp_cfa + 8);
+    return;
+  }
+  if (id == X86_INS_POP || id == X86_INS_RET || id == X86_INS_CALL || id == X86_INS_LEAVE || id == X86_INS_NOP) return;
+  if (id == X86_INS_SUB && x.op_count == 2 && x.operands[0].type == X86_OP_REG && x.operands[0].reg == X86_REG_RSP &&
+      x.operands[1].type == X86_OP_IMM) {
+    if (fw.after_sub) {
+      fw.give_up = true;
+      return;
+    }
+    fw.after_sub = true;
+    fw.rsp_cfa -= x.operands[1].imm;
+    return;
+  }
+  if (id == X86_INS_ADD && x.op_count == 2 && x.operands[0].type == X86_OP_REG && x.operands[0].reg == X86_REG_RSP) return;
+  if (id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_REG && x.operands[0].reg == X86_REG_RBP &&
+      x.operands[1].type == X86_OP_REG && x.operands[1].reg == X86_REG_RSP) {
+    return;  // mov %rsp, %rbp: the frame pointer is set up
+  }
+  if (id == X86_INS_LEA && x.op_count == 2 && x.operands[0].type == X86_OP_REG && x.operands[0].reg == X86_REG_RSP) {
+    return;  // the epilogue's lea -n(%rbp), %rsp
+  }
+  for (uint8_t i = 0; i < x.op_count; ++i) {
+    const cs_x86_op& op = x.operands[i];
+    if (op.type == X86_OP_REG && frame_reg(op.reg)) {
+      fw.give_up = true;  // rsp or rbp copied or computed with: a frame address escapes
+      return;
+    }
+    if (op.type != X86_OP_MEM) continue;
+    unsigned base = op.mem.base;
+    if (!frame_reg(base)) {
+      if (frame_reg(op.mem.index)) fw.give_up = true;
+      continue;
+    }
+    if (op.mem.index != X86_REG_INVALID) {
+      fw.give_up = true;
+      return;
+    }
+    int64_t at = (base == X86_REG_RBP || base == X86_REG_EBP) ? -16 + op.mem.disp : fw.rsp_cfa + op.mem.disp;
+    if (base != X86_REG_RBP && base != X86_REG_EBP && !fw.after_sub && fw.pushes == 0) {
+      fw.give_up = true;  // rsp-relative before the frame is known
+      return;
+    }
+    int64_t size = op.size ? op.size : 8;
+    if (id == X86_INS_LEA) {
+      fw.taken.push_back(at);
+      continue;
+    }
+    if (op.access & CS_AC_WRITE) {
+      fw.writes.emplace_back(at, at + size);
+      if (base != X86_REG_RBP && base != X86_REG_EBP) fw.rsp_writes.emplace_back(at, at + size);
+    }
+    // Per word: a read, or a whole overwrite (a partial one leaves old bytes: a read).
+    for (int64_t w = at & ~int64_t{7}; w < at + size; w += 8) {
+      bool whole = at <= w && w + 8 <= at + size;
+      if ((op.access & CS_AC_READ) || !whole) {
+        d.slot_reads.push_back(static_cast<int32_t>(w));
+      } else if (op.access & CS_AC_WRITE) {
+        d.slot_kills.push_back(static_cast<int32_t>(w));
+      }
+    }
+  }
+  // String stores write through rdi, which an lea of the frame set up: taken already.
+}
+
+void finish_frame(FrameWrites& fw, Code& out) {
+  if (fw.give_up) return;
+  out.writes = std::move(fw.writes);
+  out.taken = std::move(fw.taken);
+  out.rsp_writes = std::move(fw.rsp_writes);
+  out.rsp_cfa = fw.rsp_cfa;
+  out.pushes = fw.pushes;
+  std::sort(out.taken.begin(), out.taken.end());
+  out.frame_known = true;
+}
+
+// written() is what of a frame its function may write: its direct writes, and for each
+// address it takes, the variable there (its DWARF home), or else everything from it up
+// to the next address taken or variable (a callee fills an object whose size the code
+// does not say), at most to the saved rbp.
+// HomeRange is a slot some variable lives in (single: for its whole scope; else for a
+// range of a location list), CFA-relative.
+struct HomeRange {
+  int64_t lo = 0, hi = 0;
+  bool single = false;
+};
+
+// taken_range() is what an address taken at t may reach: the variable there (one that
+// lives there for its whole scope first, the smallest first), or else everything from
+// t up to the next address taken or variable.
+std::pair<int64_t, int64_t> taken_range(int64_t t, int64_t next, const std::vector<HomeRange>& homes) {
+  const HomeRange* best = nullptr;
+  for (const HomeRange& h : homes) {
+    if (t < h.lo || t >= h.hi) continue;
+    if (!best || (h.single && !best->single) ||
+        (h.single == best->single && h.hi - h.lo < best->hi - best->lo)) {
+      best = &h;
+    }
+  }
+  if (best) return {best->lo, best->hi};
+  int64_t end = next;
+  for (const HomeRange& h : homes) {
+    if (h.lo > t && h.lo < end) end = h.lo;
+  }
+  return {t, std::max(end, t + 8)};
+}
+
+std::vector<std::pair<int64_t, int64_t>> written(const Code& c, const std::vector<HomeRange>& homes) {
+  std::vector<std::pair<int64_t, int64_t>> w = c.writes;
+  for (std::size_t i = 0; i < c.taken.size(); ++i) {
+    w.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
+  }
+  std::sort(w.begin(), w.end());
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& r : w) {
+    if (!out.empty() && r.first <= out.back().second) {
+      out.back().second = std::max(out.back().second, r.second);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+bool decode_function(csh cs, const unsigned char* bytes, uint64_t lo, uint64_t hi, Code& out) {
+  out.lo = lo;
+  out.hi = hi;
+  const uint8_t* p = bytes;
+  size_t size = hi - lo;
+  uint64_t addr = lo;
+  cs_insn* insn = cs_malloc(cs);
+  if (!insn) return false;
+  FrameWrites fw;
+  while (size > 0) {
+    if (!cs_disasm_iter(cs, &p, &size, &addr, insn)) break;
+    Insn d;
+    note_frame_use(insn, fw, d);
+    d.next = insn->address + insn->size;
+    cs_regs rr, ww;
+    uint8_t nr = 0, nw = 0;
+    if (cs_regs_access(cs, insn, rr, &nr, ww, &nw) != CS_ERR_OK) {
+      d.flow = Insn::kGiveUp;
+    }
+    const cs_x86& x = insn->detail->x86;
+    bool zero_idiom = (insn->id == X86_INS_XOR || insn->id == X86_INS_SUB) && x.op_count == 2 &&
+                      x.operands[0].type == X86_OP_REG && x.operands[1].type == X86_OP_REG &&
+                      x.operands[0].reg == x.operands[1].reg;
+    for (uint8_t i = 0; i < nr; ++i) {
+      int k = saved_index(rr[i]);
+      if (k >= 0 && !zero_idiom) d.reads |= uint8_t(1u << k);
+    }
+    for (uint8_t i = 0; i < nw; ++i) {
+      int k = saved_index(ww[i]);
+      if (k < 0) continue;
+      if (full_width(ww[i])) {
+        d.kills |= uint8_t(1u << k);
+      } else {
+        d.reads |= uint8_t(1u << k);
+      }
+    }
+    bool direct = x.op_count == 1 && x.operands[0].type == X86_OP_IMM;
+    switch (insn->id) {
+      case X86_INS_RET: case X86_INS_RETF:
+        d.flow = Insn::kRet;
+        break;
+      case X86_INS_JMP:
+        if (direct) {
+          d.flow = Insn::kJump;
+          d.target = static_cast<uint64_t>(x.operands[0].imm);
+        } else {
+          d.flow = Insn::kGiveUp;  // a jump table or a tail call: not followed
+        }
+        break;
+      case X86_INS_HLT: case X86_INS_UD2: case X86_INS_INT3:
+        d.flow = Insn::kStop;
+        break;
+      default:
+        if (cs_insn_group(cs, insn, CS_GRP_JUMP)) {
+          if (direct) {
+            d.flow = Insn::kCond;
+            d.target = static_cast<uint64_t>(x.operands[0].imm);
+          } else {
+            d.flow = Insn::kGiveUp;
+          }
+        }
+        break;
+    }
+    if (zero_idiom) {
+      int k = x.operands[0].type == X86_OP_REG ? saved_index(x.operands[0].reg) : -1;
+      if (k >= 0 && full_width(x.operands[0].reg)) d.kills |= uint8_t(1u << k);
+    }
+    out.insns.emplace(insn->address, d);
+  }
+  cs_free(insn, 1);
+  out.ok = addr == hi;
+  if (out.ok) finish_frame(fw, out);
+  return out.ok;
+}
+
+// walk_use() walks every path from pc through the function's code: live if some path
+// reaches an instruction that reads() before one that kills(), dead if none does, unknown
+// if a path leaves what can be followed. A return ends a path when ret_ends is set, and
+// makes the answer unknown otherwise.
+template <class Reads, class Kills>
+RegUse walk_use(const Code& code, uint64_t pc, Reads reads, Kills kills, bool ret_ends) {
+  if (!code.ok) return RegUse::kUnknown;
+  std::vector<uint64_t> todo{pc};
+  std::unordered_set<uint64_t> seen;
+  while (!todo.empty()) {
+    uint64_t a = todo.back();
+    todo.pop_back();
+    if (!seen.insert(a).second) continue;
+    if (seen.size() > 20000) return RegUse::kUnknown;
+    auto it = code.insns.find(a);
+    if (it == code.insns.end()) return RegUse::kUnknown;  // outside the function, or mid-instruction
+    const Insn& d = it->second;
+    if (reads(d)) return RegUse::kLive;
+    if (kills(d)) continue;
+    switch (d.flow) {
+      case Insn::kNext:
+        // A call returns here with callee-saved registers intact; a call that never
+        // returns ends the function's code, and so the path.
+        if (d.next < code.hi) todo.push_back(d.next);
+        break;
+      case Insn::kJump:
+        todo.push_back(d.target);
+        break;
+      case Insn::kCond:
+        todo.push_back(d.target);
+        todo.push_back(d.next);
+        break;
+      case Insn::kStop:
+        break;
+      case Insn::kRet:
+        if (ret_ends) break;
+        return RegUse::kUnknown;
+      case Insn::kGiveUp:  // a jump table, a tail call: not followed
+        return RegUse::kUnknown;
+    }
+  }
+  return RegUse::kDead;
+}
+
+// reg_use() is walk_use() for each saved register. Returning with one not restored would
+// hand it to the caller: never the case for a register this frame saved, but be safe.
+std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
+  std::array<RegUse, kSavedRegs> use{};
+  for (int k = 0; k < kSavedRegs; ++k) {
+    uint8_t bit = uint8_t(1u << k);
+    use[k] = walk_use(
+        code, pc, [bit](const Insn& d) { return (d.reads & bit) != 0; },
+        [bit](const Insn& d) { return (d.kills & bit) != 0; }, false);
+  }
+  return use;
+}
+
+// slot_use() is walk_use() for one word of the frame (CFA-relative offset w); a return
+// ends the frame, whose words are read no more.
+RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
+  auto has = [w](const std::vector<int32_t>& v) { return std::find(v.begin(), v.end(), w) != v.end(); };
+  return walk_use(
+      code, pc, [&](const Insn& d) { return has(d.slot_reads); }, [&](const Insn& d) { return has(d.slot_kills); },
+      true);
+}
+
+// stale_words() are the words of the frame whose content is dead at pc: no path from pc
+// reads them before overwriting them. Left out: words whose address the function takes
+// (a callee may read them), its outgoing arguments (a callee that runs reads them), and
+// its callee-saved register slots (the caller's values: see the register rules).
+std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<HomeRange>& homes) {
+  std::vector<int32_t> out;
+  if (!c.frame_known || c.rsp_cfa >= 0 || c.rsp_cfa < -(1 << 16)) return out;
+  // Outgoing arguments lie at the bottom of the frame: a callee that still runs reads
+  // its stack-passed arguments there (those its debug information describes are live
+  // slots of its own frame too, see classify_stack()).
+  std::vector<std::pair<int64_t, int64_t>> keep;
+  for (const auto& [lo, hi] : c.rsp_writes) {
+    if (lo < c.rsp_cfa + kOutgoingArgs) keep.emplace_back(lo, hi);
+  }
+  for (std::size_t i = 0; i < c.taken.size(); ++i) {
+    keep.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
+  }
+  int64_t top = -16 - 8 * static_cast<int64_t>(c.pushes);
+  for (int64_t w = c.rsp_cfa & ~int64_t{7}; w + 8 <= top; w += 8) {
+    bool kept = false;
+    for (const auto& [lo, hi] : keep) kept = kept || (w < hi && w + 8 > lo);
+    if (kept) continue;
+    if (slot_use(c, pc, static_cast<int32_t>(w)) == RegUse::kDead) out.push_back(static_cast<int32_t>(w));
+  }
+  return out;
+}
+
+// CFA-relative address that a CFI location expression computes, if it is one.
+bool cfa_relative(const Dwarf_Op* ops, size_t n, int64_t* off) {
+  if (n == 0 || ops[0].atom != DW_OP_call_frame_cfa) return false;
+  int64_t v = 0;
+  std::vector<int64_t> stack;
+  for (size_t i = 1; i < n; ++i) {
+    switch (ops[i].atom) {
+      case DW_OP_plus_uconst: v += static_cast<int64_t>(ops[i].number); break;
+      case DW_OP_consts: case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s: case DW_OP_const8s:
+        stack.push_back(static_cast<int64_t>(ops[i].number));
+        break;
+      case DW_OP_constu: case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u: case DW_OP_const8u:
+        stack.push_back(static_cast<int64_t>(ops[i].number));
+        break;
+      case DW_OP_plus:
+        if (stack.empty()) return false;
+        v += stack.back();
+        stack.pop_back();
+        break;
+      case DW_OP_minus:
+        if (stack.empty()) return false;
+        v -= stack.back();
+        stack.pop_back();
+        break;
+      default:
+        return false;
+    }
+  }
+  if (!stack.empty()) return false;
+  *off = v;
+  return true;
+}
+
+// Stack slots are exclusive to one variable only when the compiler shares none: GCC
+// with -fstack-reuse=none, or without optimisation (the last -O option, or none).
+bool slots_exclusive(Dwarf_Die* cu) {
+  Dwarf_Attribute a;
+  const char* producer = dwarf_formstring(dwarf_attr_integrate(cu, DW_AT_producer, &a));
+  if (!producer) return false;
+  std::string p = producer;
+  if (p.rfind("GNU ", 0) != 0) return false;  // another compiler: its slot sharing is not known
+  if (p.find("-fstack-reuse=none") != std::string::npos) return true;
+  std::size_t o = p.rfind(" -O");
+  return o == std::string::npos || p.compare(o, 4, " -O0") == 0;
+}
+
+// Where a variable is declared, for notes: "declared at file.cc:12".
+std::string declared_at(Dwarf_Die* var) {
+  const char* file = dwarf_decl_file(var);
+  int line = 0;
+  if (!file || dwarf_decl_line(var, &line) != 0) return "";
+  std::string f = file;
+  if (auto s = f.rfind('/'); s != std::string::npos) f = f.substr(s + 1);
+  return "declared at " + f + ":" + std::to_string(line);
+}
+
+// One lexical scope's lines, for notes: "file.cc:12-30".
+std::string scope_lines(Dwarf_Die* scope) {
+  Dwarf_Addr lo = 0, hi = 0;
+  if (dwarf_lowpc(scope, &lo) != 0 || dwarf_highpc(scope, &hi) != 0) {
+    Dwarf_Addr base, start, end;
+    ptrdiff_t off = 0;
+    bool any = false;
+    while ((off = dwarf_ranges(scope, off, &base, &start, &end)) > 0) {
+      if (!any || start < lo) lo = start;
+      if (!any || end > hi) hi = end;
+      any = true;
+    }
+    if (!any) return "";
+  }
+  Dwarf_Die cu;
+  if (!dwarf_diecu(scope, &cu, nullptr, nullptr)) return "";
+  Dwarf_Line* l1 = dwarf_getsrc_die(&cu, lo);
+  Dwarf_Line* l2 = dwarf_getsrc_die(&cu, hi > lo ? hi - 1 : lo);
+  if (!l1) return "";
+  const char* file = dwarf_linesrc(l1, nullptr, nullptr);
+  int a = 0, b = 0;
+  dwarf_lineno(l1, &a);
+  if (l2) dwarf_lineno(l2, &b);
+  std::string f = file ? file : "?";
+  if (auto s = f.rfind('/'); s != std::string::npos) f = f.substr(s + 1);
+  char lines[48];
+  if (b > a) {
+    std::snprintf(lines, sizeof lines, ":%d-%d", a, b);
+  } else {
+    std::snprintf(lines, sizeof lines, ":%d", a);
+  }
+  return f + lines;
+}
+
+// concrete_function() finds the out-of-line function (DW_TAG_subprogram with code)
+// whose ranges hold pc, at any depth of the unit (member functions of local classes
+// nest in their enclosing function).
+bool concrete_function(Dwarf_Die* cu, Dwarf_Addr pc, Dwarf_Die* out) {
+  std::vector<Dwarf_Die> todo;
+  Dwarf_Die child;
+  if (dwarf_child(cu, &child) == 0) todo.push_back(child);
+  std::size_t visited = 0;
+  while (!todo.empty() && ++visited < 2000000) {
+    Dwarf_Die d = todo.back();
+    todo.pop_back();
+    Dwarf_Die sib;
+    if (dwarf_siblingof(&d, &sib) == 0) todo.push_back(sib);
+    int tag = dwarf_tag(&d);
+    if (tag == DW_TAG_subprogram && dwarf_haspc(&d, pc) == 1) {
+      *out = d;
+      return true;
+    }
+    // Functions nest in namespaces, classes and (local classes) other functions.
+    if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram || tag == DW_TAG_class_type ||
+        tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_lexical_block) {
+      Dwarf_Die c;
+      if (dwarf_child(&d, &c) == 0) todo.push_back(c);
+    }
+  }
+  return false;
+}
+
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute a;
+  const char* link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+  if (!link) link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+  if (link) return symbolize::demangle(link);
+  const char* n = dwarf_diename(die);
+  return n ? n : "?";
+}
+
+uint64_t type_size(Dwarf_Die* var) {
+  Dwarf_Attribute a;
+  Dwarf_Die type;
+  if (!dwarf_attr_integrate(var, DW_AT_type, &a) || !dwarf_formref_die(&a, &type)) return 8;
+  Dwarf_Word size = 0;
+  if (dwarf_aggregate_size(&type, &size) != 0 || size == 0) return 8;
+  return std::min<Dwarf_Word>(size, 1u << 20);
+}
+
+}  // namespace
+
+struct FrameRoots::Impl {
+  Dwfl* dwfl = nullptr;
+  Dwfl_Callbacks callbacks{};
+  char* debuginfo_path = nullptr;
+  csh cs = 0;
+  bool cs_ok = false;
+  std::unordered_map<uint64_t, Layout> layouts;  // by pc (a return address)
+  std::unordered_map<uint64_t, Code> code;       // by function start
+  std::unordered_map<std::string, std::shared_ptr<const StackRoots>> shapes;  // classify_stack()'s, by shape
+  std::shared_ptr<std::vector<SlotNote>> notes = std::make_shared<std::vector<SlotNote>>();
+  std::unordered_map<std::string, uint32_t> note_ids;
+
+  // add_saved_registers(): a callee-saved register slot this frame wrote holds its
+  // caller's value; the value at the register's previous place is this frame's own, live
+  // or dead by what the frame's code does with it from the pc.
+  void add_saved_registers(const Layout& L, uint64_t cfa, uint64_t* at, std::vector<StackSlot>& live,
+                           std::vector<StackSlot>& dead) {
+    for (int k = 0; k < kSavedRegs; ++k) {
+      const RegRule& r = L.rules[k];
+      if (r.kind == RegRule::kSame) continue;  // this frame leaves it to its caller
+      if (r.kind != RegRule::kSaved) {
+        at[k] = 0;
+        continue;
+      }
+      if (at[k] == 0) {
+      } else if (L.use[k] == RegUse::kDead) {
+        dead.push_back({at[k], at[k] + 8, note(false, std::string("register ") + kRegName[k], L.function, "")});
+      } else if (L.use[k] == RegUse::kLive) {
+        live.push_back({at[k], at[k] + 8, note(true, std::string("register ") + kRegName[k], L.function, "")});
+      }
+      at[k] = cfa + static_cast<uint64_t>(r.cfa_offset);
+    }
+  }
+
+  uint32_t note(bool live, std::string variable, std::string function, std::string scope) {
+    std::string key = std::string(live ? "L" : "D") + variable + '\0' + function + '\0' + scope;
+    auto [it, fresh] = note_ids.try_emplace(key, static_cast<uint32_t>(notes->size()));
+    if (fresh) notes->push_back({live, std::move(variable), std::move(function), std::move(scope)});
+    return it->second;
+  }
+
+  const Code& function_code(Dwfl_Module* mod, uint64_t pc) {
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    const char* name = dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr);
+    uint64_t lo = pc - offset;
+    auto [it, fresh] = code.try_emplace(lo);
+    if (!fresh) return it->second;
+    Code& c = it->second;
+    if (!name || sym.st_size == 0 || sym.st_size > (4u << 20) || !cs_ok) return c;
+    uint64_t hi = lo + sym.st_size;
+    Dwarf_Addr a = lo, bias = 0;
+    Elf_Scn* scn = dwfl_module_address_section(mod, &a, &bias);
+    if (!scn) return c;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (!data || !data->d_buf || a + sym.st_size > data->d_size) return c;
+    decode_function(cs, static_cast<const unsigned char*>(data->d_buf) + a, lo, hi, c);
+    return c;
+  }
+
+  // variables() records the home slots of every variable of the function whose DIE is
+  // `fn`, and which registers in-scope variables occupy at pc.
+  //
+  // A scope contains the frame when its ranges hold the call (rel_pc - 1) or the return
+  // address (rel_pc), and so does every scope around it; the function's own scope always
+  // does. A scope whose ranges cannot be read counts as containing it.
+  void variables(Dwarf_Die* fn, Dwarf_Addr rel_pc, bool trust_dead, const std::string& function, Layout& out,
+                 uint8_t* regs_in_use, std::vector<HomeRange>* all_homes) {
+    struct Item {
+      Dwarf_Die die;
+      Dwarf_Die scope;
+      bool scope_in;  // the scope contains the frame's pc
+    };
+    auto contains = [&](Dwarf_Die* d) {
+      int a = dwarf_haspc(d, rel_pc - 1), b = dwarf_haspc(d, rel_pc);
+      return a != 0 || b != 0;  // 1: yes, -1: unknown (kept in scope)
+    };
+    std::vector<Item> todo;
+    Dwarf_Die child;
+    if (dwarf_child(fn, &child) == 0) todo.push_back({child, *fn, true});
+    std::size_t visited = 0;
+    while (!todo.empty() && ++visited < 200000) {
+      Item it = todo.back();
+      todo.pop_back();
+      Dwarf_Die sib;
+      if (dwarf_siblingof(&it.die, &sib) == 0) todo.push_back({sib, it.scope, it.scope_in});
+      int tag = dwarf_tag(&it.die);
+      if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+        Dwarf_Die c;
+        if (dwarf_child(&it.die, &c) == 0) todo.push_back({c, it.die, it.scope_in && contains(&it.die)});
+        continue;
+      }
+      if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) continue;
+      Dwarf_Attribute loc;
+      if (!dwarf_attr(&it.die, DW_AT_location, &loc)) continue;
+      bool in_scope = it.scope_in;
+      const char* vname = dwarf_diename(&it.die);
+      std::string owner = function;
+      if (dwarf_tag(&it.scope) == DW_TAG_inlined_subroutine) owner = die_function_name(&it.scope);
+      Dwarf_Op* expr = nullptr;
+      size_t len = 0;
+      unsigned form = dwarf_whatform(&loc);
+      bool single = form == DW_FORM_exprloc || form == DW_FORM_block || form == DW_FORM_block1 ||
+                    form == DW_FORM_block2 || form == DW_FORM_block4;
+      if (single) {
+        if (dwarf_getlocation(&loc, &expr, &len) != 0) continue;
+        if (len == 1 && expr[0].atom == DW_OP_fbreg) {
+          int64_t off = static_cast<int64_t>(expr[0].number);
+          uint64_t size = type_size(&it.die);
+          all_homes->push_back({off, off + static_cast<int64_t>(size), true});
+          if (in_scope || trust_dead) {
+            std::string where = declared_at(&it.die);
+            if (!in_scope) where += (where.empty() ? "" : ", ") + std::string("in a scope that has ended (") + scope_lines(&it.scope) + ")";
+            out.homes.push_back({off, off + static_cast<int64_t>(size), in_scope,
+                                 note(in_scope, vname ? vname : "?", owner, where)});
+          }
+          continue;
+        }
+        if (in_scope) mark_regs(expr, len, regs_in_use);
+        continue;
+      }
+      // Every slot a location list ever puts the variable in bounds what an address
+      // taken there may reach (written(), stale_words()).
+      {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        Dwarf_Op* e = nullptr;
+        size_t elen = 0;
+        ptrdiff_t off = 0;
+        int guard = 0;
+        while ((off = dwarf_getlocations(&loc, off, &base, &start, &end, &e, &elen)) > 0 && ++guard < 4096) {
+          if (elen == 1 && e[0].atom == DW_OP_fbreg) {
+            int64_t o = static_cast<int64_t>(e[0].number);
+            all_homes->push_back({o, o + static_cast<int64_t>(type_size(&it.die)), false});
+          }
+        }
+      }
+      if (!in_scope) continue;
+      Dwarf_Op* exprs[8];
+      size_t lens[8];
+      int n = dwarf_getlocation_addr(&loc, rel_pc, exprs, lens, 8);
+      for (int e = 0; e < n; ++e) {
+        if (lens[e] == 1 && exprs[e][0].atom == DW_OP_fbreg) {
+          int64_t off = static_cast<int64_t>(exprs[e][0].number);
+          out.homes.push_back({off, off + static_cast<int64_t>(type_size(&it.die)), true,
+                               note(true, vname ? vname : "?", owner, declared_at(&it.die))});
+        } else {
+          mark_regs(exprs[e], lens[e], regs_in_use);
+        }
+      }
+    }
+  }
+
+  // mark_regs() notes the saved registers a location expression uses.
+  static void mark_regs(const Dwarf_Op* ops, size_t n, uint8_t* regs) {
+    for (size_t i = 0; i < n; ++i) {
+      int reg = -1;
+      uint8_t a = ops[i].atom;
+      if (a >= DW_OP_reg0 && a <= DW_OP_reg31) reg = a - DW_OP_reg0;
+      if (a >= DW_OP_breg0 && a <= DW_OP_breg31) reg = a - DW_OP_breg0;
+      if (a == DW_OP_regx || a == DW_OP_bregx) reg = static_cast<int>(ops[i].number);
+      for (int k = 0; k < kSavedRegs; ++k) {
+        if (reg == kDwarfReg[k]) *regs |= uint8_t(1u << k);
+      }
+      // DW_OP_entry_value names a register's value at the function's entry, which its
+      // block holds: no register of now.
+    }
+  }
+
+  const Layout& layout(uint64_t pc) {
+    auto [it, fresh] = layouts.try_emplace(pc);
+    if (!fresh || !dwfl) return it->second;
+    Layout& L = it->second;
+    uint64_t at = pc - 1;  // a return address: the call is the instruction before it
+    Dwfl_Module* mod = dwfl_addrmodule(dwfl, at);
+    if (!mod) return L;
+    // The CFI: where the CFA is and where the caller's registers were saved.
+    Dwarf_Addr cfi_bias = 0;
+    Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &cfi_bias);
+    if (!cfi) cfi = dwfl_module_dwarf_cfi(mod, &cfi_bias);
+    Dwarf_Frame* frame = nullptr;
+    if (!cfi || dwarf_cfi_addrframe(cfi, pc - cfi_bias, &frame) != 0 || !frame) return L;
+    Dwarf_Op* cfa_ops = nullptr;
+    size_t ncfa = 0;
+    if (dwarf_frame_cfa(frame, &cfa_ops, &ncfa) == 0 && ncfa == 1 && cfa_ops[0].atom == DW_OP_bregx &&
+        cfa_ops[0].number == 6 && cfa_ops[0].number2 == 16) {
+      L.cfa_is_rbp16 = true;
+    }
+    for (int k = 0; k < kSavedRegs; ++k) {
+      Dwarf_Op mem[3];
+      Dwarf_Op* ops = nullptr;
+      size_t n = 0;
+      if (dwarf_frame_register(frame, kDwarfReg[k], mem, &ops, &n) != 0) continue;
+      int64_t off = 0;
+      if (n == 0 && ops == nullptr) {
+        L.rules[k].kind = RegRule::kSame;
+      } else if (n > 0 && cfa_relative(ops, n, &off)) {
+        L.rules[k] = {RegRule::kSaved, off};
+      }
+    }
+    free(frame);
+    if (!L.cfa_is_rbp16) return L;
+    // The machine code: which saved registers the frame still reads.
+    const Code& code = function_code(mod, at);
+    L.use = reg_use(code, pc);
+    // The debug information: variables, their scopes and homes.
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cu = dwfl_module_addrdie(mod, at, &bias);
+    uint8_t regs_in_use = 0;
+    if (cu) {
+      // The function whose code holds the pc, looked up among the unit's functions:
+      // dwarf_getscopes() does not list it when the pc lies in an inlined function (it
+      // follows the inlined function's abstract definition instead), and lists nothing
+      // for some pcs. Which scopes contain the pc, variables() works out itself.
+      Dwarf_Die fn_die;
+      Dwarf_Die* fn = concrete_function(cu, at - bias, &fn_die) ? &fn_die : nullptr;
+      if (fn) {
+        Dwarf_Attribute fb;
+        Dwarf_Op* fbops = nullptr;
+        size_t fblen = 0;
+        bool fb_cfa = dwarf_attr(fn, DW_AT_frame_base, &fb) && dwarf_getlocation(&fb, &fbops, &fblen) == 0 &&
+                      fblen == 1 && fbops[0].atom == DW_OP_call_frame_cfa;
+        L.function = die_function_name(fn);
+        L.hole_note = note(false, "a word no instruction of the function writes (padding or a hole)", L.function, "");
+        if (fb_cfa) {
+          std::vector<HomeRange> all_homes;
+          variables(fn, pc - bias, slots_exclusive(cu), L.function, L, &regs_in_use, &all_homes);
+          if (code.frame_known) {
+            L.written = written(code, all_homes);
+            L.holes_known = true;
+            L.stale = stale_words(code, pc, all_homes);
+            L.stale_note = note(false, "a spill or temporary that no path from here reads before overwriting",
+                                L.function, "");
+          }
+        } else {
+          regs_in_use = 0xff;
+        }
+      } else {
+        regs_in_use = 0xff;
+      }
+    } else {
+      regs_in_use = 0xff;  // no debug information: no register is known free
+    }
+    // An in-scope variable in a register keeps it live, whatever the code does next (it
+    // may be read on the path that unwinds an exception, which the walk does not follow).
+    for (int k = 0; k < kSavedRegs; ++k) {
+      if ((regs_in_use >> k) & 1) L.use[k] = regs_in_use == 0xff && L.use[k] != RegUse::kLive ? RegUse::kUnknown : RegUse::kLive;
+    }
+    return L;
+  }
+};
+
+FrameRoots::FrameRoots(pid_t pid) : impl_(std::make_unique<Impl>()) {
+  impl_->callbacks.find_elf = dwfl_linux_proc_find_elf;
+  impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  impl_->callbacks.debuginfo_path = &impl_->debuginfo_path;
+  impl_->dwfl = dwfl_begin(&impl_->callbacks);
+  if (impl_->dwfl &&
+      (dwfl_linux_proc_report(impl_->dwfl, pid) != 0 || dwfl_report_end(impl_->dwfl, nullptr, nullptr) != 0)) {
+    dwfl_end(impl_->dwfl);
+    impl_->dwfl = nullptr;
+  }
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &impl_->cs) == CS_ERR_OK) {
+    cs_option(impl_->cs, CS_OPT_DETAIL, CS_OPT_ON);
+    impl_->cs_ok = true;
+  }
+}
+
+FrameRoots::~FrameRoots() {
+  if (impl_->cs_ok) cs_close(&impl_->cs);
+  if (impl_->dwfl) dwfl_end(impl_->dwfl);
+}
+
+bool FrameRoots::ok() const { return impl_->dwfl != nullptr && impl_->cs_ok; }
+
+const SlotNote& FrameRoots::note(uint32_t i) const { return (*impl_->notes)[i]; }
+
+std::shared_ptr<const std::vector<SlotNote>> FrameRoots::notes() const { return impl_->notes; }
+
+std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion& u) {
+  if (!ok() || !u.data || u.end - u.start < arena::kContextSize) return nullptr;
+  // The classification depends only on the frames' pcs and their offsets from the
+  // region's start (and its size): goroutines parked alike share it.
+  std::string shape;
+  {
+    auto put = [&](uint64_t v) { shape.append(reinterpret_cast<const char*>(&v), 8); };
+    put(u.end - u.start);
+    uint64_t pc = 0, fp = 0;
+    std::memcpy(&pc, u.data + arena::kContextRip, 8);
+    std::memcpy(&fp, u.data + arena::kContextRbp, 8);
+    uint64_t frame_lo = u.start + arena::kContextSize;
+    for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
+      if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
+      if (!impl_->layout(pc).cfa_is_rbp16) break;
+      put(pc);
+      put(fp - u.start);
+      uint64_t next_pc = 0, next_fp = 0;
+      std::memcpy(&next_pc, u.data + (fp + 8 - u.start), 8);
+      std::memcpy(&next_fp, u.data + (fp - u.start), 8);
+      frame_lo = fp + 16;
+      if (next_fp <= fp) break;
+      pc = next_pc;
+      fp = next_fp;
+    }
+  }
+  auto cached = impl_->shapes.find(shape);
+  if (cached != impl_->shapes.end()) return cached->second;
+  StackRoots abs = classify_at(u);
+  std::shared_ptr<StackRoots> rel;
+  if (!abs.frames.empty()) {
+    rel = std::make_shared<StackRoots>(std::move(abs));
+    for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
+    for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
+    for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
+  }
+  impl_->shapes.emplace(std::move(shape), rel);
+  return rel;
+}
+
+namespace {
+
+// One frame being classified: its CFA and the lowest address it owns.
+struct FrameSpan {
+  uint64_t lo, cfa;
+};
+
+// add_homes(): the home slots of the variables the frame's debug information describes.
+void add_homes(const Layout& L, FrameSpan f, uint64_t stack_end, std::vector<StackSlot>& live,
+               std::vector<StackSlot>& dead) {
+  for (const Home& h : L.homes) {
+    int64_t lo = static_cast<int64_t>(f.cfa) + h.lo, hi = static_cast<int64_t>(f.cfa) + h.hi;
+    if (h.live) {
+      // A parameter passed on the stack lies above the CFA, in the caller's frame: it
+      // is live there too.
+      lo = std::max<int64_t>(lo, static_cast<int64_t>(f.lo));
+      hi = std::min<int64_t>(hi, static_cast<int64_t>(stack_end));
+    } else {
+      lo = std::max<int64_t>(lo, static_cast<int64_t>(f.lo));
+      hi = std::min<int64_t>(hi, static_cast<int64_t>(f.cfa) - 16);  // never the saved rbp and return address
+    }
+    if (lo >= hi) continue;
+    (h.live ? live : dead).push_back({static_cast<uint64_t>(lo), static_cast<uint64_t>(hi), h.note});
+  }
+}
+
+// add_holes(): words of the frame the function never writes hold what an earlier call
+// left.
+void add_holes(const Layout& L, FrameSpan f, std::vector<StackSlot>& dead) {
+  if (!L.holes_known) return;
+  uint64_t w = f.lo;
+  uint64_t end = f.cfa - 16;
+  for (const auto& [lo, hi] : L.written) {
+    uint64_t a = static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + lo);
+    uint64_t b = static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + hi);
+    if (b <= w) continue;
+    if (a >= end) break;
+    if (a > w) dead.push_back({w & ~uint64_t{7}, std::min(a, end) & ~uint64_t{7}, L.hole_note});
+    w = std::max(w, b);
+  }
+  if (w < end) dead.push_back({(w + 7) & ~uint64_t{7}, end, L.hole_note});
+}
+
+// add_stale(): spills and temporaries no path from the pc reads before overwriting.
+void add_stale(const Layout& L, FrameSpan f, std::vector<StackSlot>& dead) {
+  for (int32_t o : L.stale) {
+    uint64_t a = static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + o);
+    if (a >= f.lo && a + 8 <= f.cfa - 16) dead.push_back({a, a + 8, L.stale_note});
+  }
+}
+
+// dead_minus_live() is the dead slots without what any live slot occupies (that stays
+// a root), in address order, overlapping pieces merged.
+std::vector<StackSlot> dead_minus_live(std::vector<StackSlot>& dead, std::vector<StackSlot>& live) {
+  std::sort(live.begin(), live.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
+  std::sort(dead.begin(), dead.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
+  std::vector<StackSlot> result;
+  for (StackSlot d : dead) {
+    for (const StackSlot& l : live) {
+      if (l.hi <= d.lo || l.lo >= d.hi) continue;
+      if (l.lo > d.lo) result.push_back({d.lo, l.lo, d.note});
+      d.lo = std::max(d.lo, l.hi);
+      if (d.lo >= d.hi) break;
+    }
+    if (d.lo < d.hi) result.push_back(d);
+  }
+  std::sort(result.begin(), result.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
+  // Overlapping dead pieces (two dead variables that shared nothing but a range) merge.
+  std::vector<StackSlot> merged;
+  for (const StackSlot& d : result) {
+    if (!merged.empty() && d.lo < merged.back().hi) {
+      merged.back().hi = std::max(merged.back().hi, d.hi);
+    } else {
+      merged.push_back(d);
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
+  StackRoots out;
+  auto word = [&](uint64_t a, uint64_t* v) {
+    if (a < u.start || a + 8 > u.end) return false;
+    std::memcpy(v, u.data + (a - u.start), 8);
+    return true;
+  };
+  uint64_t pc = 0, fp = 0;
+  word(u.start + arena::kContextRip, &pc);
+  word(u.start + arena::kContextRbp, &fp);
+  // Where the value of each saved register "as seen by" the current frame lies.
+  std::array<uint64_t, kSavedRegs> at{};
+  for (int k = 0; k < kSavedRegs; ++k) at[k] = u.start + kContextOffset[k];
+  std::vector<StackSlot> dead, live;
+  uint64_t frame_lo = u.start + arena::kContextSize;
+  for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
+    if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
+    const Layout& L = impl_->layout(pc);
+    if (!L.cfa_is_rbp16) break;
+    FrameSpan f{frame_lo, fp + 16};
+    out.frames.push_back({f.lo, f.cfa, pc, true});
+    add_homes(L, f, u.end, live, dead);
+    add_holes(L, f, dead);
+    add_stale(L, f, dead);
+    impl_->add_saved_registers(L, f.cfa, at.data(), live, dead);
+    uint64_t next_pc = 0, next_fp = 0;
+    if (!word(fp + 8, &next_pc) || !word(fp, &next_fp)) break;
+    frame_lo = f.cfa;
+    if (next_fp <= fp) break;
+    pc = next_pc;
+    fp = next_fp;
+  }
+  out.dead = dead_minus_live(dead, live);
+  out.live = std::move(live);
+  return out;
+}
+
+}  // namespace gleak::inspector

@@ -1,0 +1,98 @@
+// inspector/read/frame_roots.h — which words of a parked goroutine's stack are roots: the
+// liveness of each frame's slots and saved registers at the frame's pc, from the
+// program's debug information (DWARF, CFI) and its machine code.
+//
+// A conservative scan treats every word of a frame that can still run as a root. A
+// frame that keeps running (a main loop, a server) still holds the bits of handles that
+// went out of scope there: an ended inner block's locals, an inlined helper's locals, a
+// callee-saved register the compiler never reused. Those stale words keep dropped
+// channels and locks "reachable", and hide leaks. classify_stack() tells them apart:
+//
+//   live     a variable or parameter whose scope contains the pc lives there (DWARF);
+//   dead     the home slot of a variable whose scope has ended; or a callee-saved
+//            register (in the saved context, or where a callee saved it) that the
+//            frame's code writes before it reads it on every path from the pc, and
+//            that no in-scope variable occupies;
+//   unknown  anything else (spills, temporaries, padding, frames without debug
+//            information): scanned, as before.
+//
+// A slot is trusted dead only in code compiled without stack-slot sharing (GCC's
+// -fstack-reuse=none, which gleak::runtime hands its users, or -O0), read from the
+// compile unit's DW_AT_producer: with sharing, a dead variable's slot may hold a live
+// temporary. docs/leaks.md states every assumption.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gleak::inspector {
+
+struct MemoryRegion;
+
+// SlotNote describes a classified piece of a stack: the variable (or register) it
+// belongs to, and where.
+struct SlotNote {
+  bool live = false;
+  std::string variable;  // "acct", or "register rbx" for a saved register
+  std::string function;  // the function (or inlined function) the variable belongs to
+  std::string scope;     // "declared at server.cc:35", and for a dead one the scope that ended
+};
+
+// StackSlot is one classified range [lo, hi) of a stack, as offsets from the start of
+// its region (MemoryRegion::start); note indexes the notes (FrameRoots::notes()).
+struct StackSlot {
+  uint64_t lo = 0, hi = 0;
+  uint32_t note = 0;
+};
+
+// StackFrame is one frame of a parked goroutine's stack: [lo, hi) with hi its CFA, as
+// offsets from the start of its region.
+struct StackFrame {
+  uint64_t lo = 0, hi = 0;
+  uint64_t pc = 0;       // its pc (a return address, except the innermost)
+  bool described = false;  // its liveness could be worked out
+};
+
+// StackRoots is the classification of a goroutine's used stack. It holds offsets, not
+// addresses: goroutines parked at the same place, with frames at the same offsets from
+// their saved context, share one (100,000 goroutines in a few stacks hold a few).
+struct StackRoots {
+  std::vector<StackSlot> dead;   // sorted, disjoint: not roots
+  std::vector<StackSlot> live;   // sorted: in-scope variables (for explanations)
+  std::vector<StackFrame> frames;
+};
+
+class FrameRoots {
+ public:
+  // FrameRoots(pid) reads the modules of a live process (its code and debug info).
+  explicit FrameRoots(pid_t pid);
+  ~FrameRoots();
+  FrameRoots(const FrameRoots&) = delete;
+  FrameRoots& operator=(const FrameRoots&) = delete;
+
+  bool ok() const;
+
+  // classify_stack() classifies the used stack of a parked goroutine: `stack` starts at
+  // the saved context (arena::kContextSize bytes: callee-saved registers, then the
+  // resume address), and runs to the top of the stack.
+  // Null when no frame could be described.
+  std::shared_ptr<const StackRoots> classify_stack(const MemoryRegion& stack);
+
+  // note() is what a StackSlot's note index stands for.
+  const SlotNote& note(uint32_t i) const;
+
+  // notes() hands over every note made so far (for a Snapshot to keep).
+  std::shared_ptr<const std::vector<SlotNote>> notes() const;
+
+ private:
+  // classify_at() classifies one stack, in addresses.
+  StackRoots classify_at(const MemoryRegion& stack);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gleak::inspector
