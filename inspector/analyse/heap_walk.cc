@@ -2,7 +2,9 @@
 // malloc/arena.c) on x86-64: 8-byte size words, 16-byte alignment.
 #include "inspector/analyse/heap_walk.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 namespace gleak::inspector {
 
@@ -81,6 +83,75 @@ bool walk_thread_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::s
     if (walk(r, first, limit, out, why)) return true;
   }
   return false;
+}
+
+namespace {
+
+constexpr int kTcacheBins = 64;
+constexpr uint64_t kTcacheUserSize = 2 * kTcacheBins + 8 * kTcacheBins;  // counts, then entries
+
+const CopiedBlock* block_at(const std::vector<CopiedBlock>& blocks, uint64_t start) {
+  auto it = std::lower_bound(blocks.begin(), blocks.end(), start,
+                             [](const CopiedBlock& b, uint64_t s) { return b.start < s; });
+  return it != blocks.end() && it->start == start ? &*it : nullptr;
+}
+
+uint64_t block_word(const CopiedBlock& b, uint64_t off) {
+  uint64_t v;
+  std::memcpy(&v, b.data + off, 8);
+  return v;
+}
+
+// tcache_entries() reads a candidate tcache_perthread_struct; its entries, or false when
+// it is not one. Every entry of bin i is a chunk of 32 + 16 i bytes (a block of 24 + 16 i
+// usable bytes) whose first word is the next entry, safe-linked ((its own address >> 12)
+// xor next), and whose second word is the key all entries share; a list holds as many
+// entries as its count. An entry outside the blocks given (a chunk of another arena's
+// heap that did not walk) cannot be read: its list is followed no further, but what was
+// read of it must agree.
+bool tcache_entries(const std::vector<CopiedBlock>& blocks, const CopiedBlock& t, std::vector<uint64_t>& out) {
+  if (t.end - t.start < kTcacheUserSize) return false;
+  uint64_t key = 0;
+  std::size_t before = out.size();
+  for (int i = 0; i < kTcacheBins; ++i) {
+    uint16_t count;
+    std::memcpy(&count, t.data + 2 * i, 2);
+    uint64_t e = block_word(t, 2 * kTcacheBins + 8 * static_cast<uint64_t>(i));
+    if ((e == 0) != (count == 0)) return false;
+    uint16_t k = 0;
+    for (; k < count && e != 0; ++k) {
+      if (e % 16 != 0) return false;
+      const CopiedBlock* b = block_at(blocks, e);
+      if (!b) break;  // in memory not walked: unread
+      if (b->end - b->start != 24 + 16 * static_cast<uint64_t>(i)) return false;
+      uint64_t this_key = block_word(*b, 8);
+      if (this_key == 0 || (key != 0 && this_key != key)) return false;
+      key = this_key;
+      out.push_back(e);
+      e = block_word(*b, 0) ^ (e >> 12);
+    }
+    if (k == count && e != 0) return false;  // the list goes on past its count
+    if (k < count && e == 0) return false;   // it ends before its count
+  }
+  return out.size() > before;
+}
+
+}  // namespace
+
+std::size_t drop_tcached(std::vector<CopiedBlock>& blocks) {
+  std::vector<uint64_t> free_starts;
+  for (const CopiedBlock& b : blocks) {
+    // A tcache_perthread_struct's chunk: 640 bytes of counts and entries, a 656-byte
+    // chunk, so a 648-byte usable block (the next chunk's prev_size word included).
+    if (b.end - b.start != kTcacheUserSize + 8) continue;
+    std::vector<uint64_t> entries;
+    if (tcache_entries(blocks, b, entries)) free_starts.insert(free_starts.end(), entries.begin(), entries.end());
+  }
+  if (free_starts.empty()) return 0;
+  std::unordered_set<uint64_t> drop(free_starts.begin(), free_starts.end());
+  std::size_t before = blocks.size();
+  std::erase_if(blocks, [&](const CopiedBlock& b) { return drop.count(b.start) != 0; });
+  return before - blocks.size();
 }
 
 }  // namespace gleak::inspector

@@ -6,8 +6,9 @@
 // anonymous heaps that start with a heap_info (and, for an arena's first heap, the
 // arena's malloc_state). A walk is accepted only when every size is sane and the last
 // chunk ends where the heap ends; a region that does not walk is no heap of glibc's (or
-// a corrupt one), and the analysis scans it whole instead. Chunks sitting in tcache or
-// fastbins look allocated: scanning them can only hide a leak, never invent one.
+// a corrupt one), and the analysis scans it whole instead. Chunks sitting in a thread's
+// tcache look allocated too: drop_tcached() finds them. Chunks in fastbins still look
+// allocated: scanning them can only hide a leak, never invent one.
 #pragma once
 
 #include <cstdint>
@@ -29,5 +30,20 @@ bool walk_main_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::str
 // walk_thread_heap() walks a region that may be a heap of a non-main arena; false when
 // it is not one (or does not walk).
 bool walk_thread_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::string* why);
+
+// CopiedBlock is an allocated block with its copied bytes.
+struct CopiedBlock {
+  uint64_t start = 0, end = 0;
+  const char* data = nullptr;
+};
+
+// drop_tcached() removes from blocks (sorted by start) the chunks that sit in a glibc
+// tcache (2.32 or later: safe-linked lists with a key): free memory, though the heap's
+// bits say allocated, whose stale bytes are no reference. A tcache is recognised by its
+// own block (tcache_perthread_struct: 64 counts, 64 list heads) only when every one of
+// its lists checks out: each entry a block of its size class, with the key, linked
+// count times to the end (an entry in memory that was not walked ends what can be
+// read of its list). Returns how many blocks it removed.
+std::size_t drop_tcached(std::vector<CopiedBlock>& blocks);
 
 }  // namespace gleak::inspector

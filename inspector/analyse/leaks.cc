@@ -51,10 +51,7 @@ bool blocked(const Goroutine& g) {
 // ---- Marker: conservative marking through the heap --------------------------------------
 
 
-struct Block {
-  uint64_t start = 0, end = 0;
-  const char* data = nullptr;
-};
+using Block = CopiedBlock;  // an allocated heap block, with its copied bytes
 
 // Span is a goroutine's closure or whole stack slot, with its copied bytes.
 struct Span {
@@ -549,6 +546,8 @@ struct Analysis {
       }
     }
     std::sort(roots.begin(), roots.end(), [](const MemoryRegion* a, const MemoryRegion* b) { return a->start < b->start; });
+    std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
+    drop_tcached(blocks);
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
     std::vector<Span> closures;
     for (const MemoryRegion& r : img.regions) {

@@ -99,6 +99,13 @@ struct Insn {
   enum Flow : uint8_t { kNext, kJump, kCond, kStop, kRet, kGiveUp } flow = kNext;
   // Frame words (CFA-relative offsets, multiples of 8) it reads, or overwrites whole.
   std::vector<int32_t> slot_reads, slot_kills;
+  // An indexed access to the frame (an array element, `-0x40(%rbp,%rsi,1)`): it may read
+  // any word from this one up to the saved rbp (INT32_MAX: none).
+  int32_t reads_from = INT32_MAX;
+  // What of the frame it may write (CFA-relative ranges), and the frame address it
+  // takes (lea; INT32_MAX: none): what unwritten_at() needs.
+  std::vector<std::pair<int32_t, int32_t>> may_write;
+  int32_t takes = INT32_MAX;
 };
 
 // Code is a function's decoded instructions, by address, and the parts of its frame
@@ -117,6 +124,13 @@ struct Code {
   std::vector<std::pair<int64_t, int64_t>> rsp_writes;  // writes relative to rsp (outgoing arguments)
   int64_t rsp_cfa = 0;                              // rsp in the body, relative to the CFA
   int pushes = 0;                                   // callee-saved registers pushed after rbp
+  // The return addresses of its calls to functions that never return (noreturn_calls()):
+  // what follows such a call is a landing pad or another block, not its continuation.
+  std::unordered_set<uint64_t> noreturn_returns;
+  bool noreturn_known = false;
+  // The function's code is all in [lo, hi): no part elsewhere (a `.cold` part, where a
+  // catch handler may write the frame and jump back), per its DWARF ranges.
+  bool one_piece = false;
 };
 
 // FrameWrites follows a function's use of rsp and rbp while it is decoded.
@@ -141,6 +155,7 @@ void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
     ++fw.pushes;
     fw.rsp_cfa = -16 - 8 * fw.pushes;
     fw.writes.emplace_back(fw.rsp_cfa, fw.rsp_cfa + 8);
+    d.may_write.emplace_back(static_cast<int32_t>(fw.rsp_cfa), static_cast<int32_t>(fw.rsp_cfa + 8));
     return;
   }
   if (id == X86_INS_POP || id == X86_INS_RET || id == X86_INS_CALL || id == X86_INS_LEAVE || id == X86_INS_NOP) return;
@@ -174,22 +189,38 @@ void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
       if (frame_reg(op.mem.index)) fw.give_up = true;
       continue;
     }
-    if (op.mem.index != X86_REG_INVALID) {
-      fw.give_up = true;
-      return;
-    }
     int64_t at = (base == X86_REG_RBP || base == X86_REG_EBP) ? -16 + op.mem.disp : fw.rsp_cfa + op.mem.disp;
     if (base != X86_REG_RBP && base != X86_REG_EBP && !fw.after_sub && fw.pushes == 0) {
       fw.give_up = true;  // rsp-relative before the frame is known
       return;
     }
+    if (op.mem.index != X86_REG_INVALID) {
+      // An element of an array in the frame, at an index known only at run time. The
+      // array lies at or above the displacement (an element below the array's start is
+      // undefined behaviour; a constant offset folded into the displacement only lowers
+      // it) and below the saved rbp. So the access may read, or partly write, any word
+      // from there up; it overwrites none for certain. An address computed that way
+      // (lea) escapes to words the analysis cannot bound: give up.
+      if (id == X86_INS_LEA || at >= -16) {
+        fw.give_up = true;
+        return;
+      }
+      d.reads_from = std::min<int32_t>(d.reads_from, static_cast<int32_t>(at & ~int64_t{7}));
+      if (op.access & CS_AC_WRITE) {
+        fw.writes.emplace_back(at, -16);  // an array element, not an outgoing argument
+        d.may_write.emplace_back(static_cast<int32_t>(at), -16);
+      }
+      continue;
+    }
     int64_t size = op.size ? op.size : 8;
     if (id == X86_INS_LEA) {
       fw.taken.push_back(at);
+      d.takes = static_cast<int32_t>(at);
       continue;
     }
     if (op.access & CS_AC_WRITE) {
       fw.writes.emplace_back(at, at + size);
+      d.may_write.emplace_back(static_cast<int32_t>(at), static_cast<int32_t>(at + size));
       if (base != X86_REG_RBP && base != X86_REG_EBP) fw.rsp_writes.emplace_back(at, at + size);
     }
     // Per word: a read, or a whole overwrite (a partial one leaves old bytes: a read).
@@ -361,8 +392,9 @@ RegUse walk_use(const Code& code, uint64_t pc, Reads reads, Kills kills, bool re
     switch (d.flow) {
       case Insn::kNext:
         // A call returns here with callee-saved registers intact; a call that never
-        // returns ends the function's code, and so the path.
-        if (d.next < code.hi) todo.push_back(d.next);
+        // returns (the debug information says so, or it is the function's last
+        // instruction) ends the path.
+        if (d.next < code.hi && !code.noreturn_returns.count(d.next)) todo.push_back(d.next);
         break;
       case Insn::kJump:
         todo.push_back(d.target);
@@ -401,8 +433,85 @@ std::array<RegUse, kSavedRegs> reg_use(const Code& code, uint64_t pc) {
 RegUse slot_use(const Code& code, uint64_t pc, int32_t w) {
   auto has = [w](const std::vector<int32_t>& v) { return std::find(v.begin(), v.end(), w) != v.end(); };
   return walk_use(
-      code, pc, [&](const Insn& d) { return has(d.slot_reads); }, [&](const Insn& d) { return has(d.slot_kills); },
-      true);
+      code, pc, [&](const Insn& d) { return w >= d.reads_from || has(d.slot_reads); },
+      [&](const Insn& d) { return has(d.slot_kills); }, true);
+}
+
+// successors() are where control goes after d, as walk_use() follows it; false when that
+// is not known (a jump table, a tail call).
+bool successors(const Code& code, const Insn& d, uint64_t out[2], int* n) {
+  *n = 0;
+  switch (d.flow) {
+    case Insn::kNext:
+      if (d.next < code.hi && !code.noreturn_returns.count(d.next)) out[(*n)++] = d.next;
+      return true;
+    case Insn::kJump: out[(*n)++] = d.target; return true;
+    case Insn::kCond:
+      out[(*n)++] = d.target;
+      out[(*n)++] = d.next;
+      return true;
+    case Insn::kStop: case Insn::kRet: return true;
+    case Insn::kGiveUp: return false;
+  }
+  return false;
+}
+
+// unwritten_at() are the words of the frame (CFA-relative) that nothing on any path from
+// the function's entry to pc can have written: no instruction on such a path writes them
+// or takes an address that reaches them (a callee could write there), and no code
+// outside the normal flow (a landing pad, entered by the unwinder) writes them either.
+// What they hold was left by an earlier call: this activation never stored it, so it
+// never reads it as a value of its own. Empty when the function's control flow is not
+// wholly known (an indirect jump, a jump out of it, a part elsewhere).
+std::vector<int32_t> unwritten_at(const Code& c, uint64_t pc, const std::vector<HomeRange>& homes) {
+  std::vector<int32_t> out;
+  if (!c.ok || !c.one_piece || !c.frame_known || !c.insns.count(pc)) return out;
+  // Forward from the entry, and the predecessors of every instruction.
+  std::unordered_set<uint64_t> from_entry;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> preds;
+  std::vector<uint64_t> todo{c.lo};
+  while (!todo.empty()) {
+    uint64_t a = todo.back();
+    todo.pop_back();
+    if (!from_entry.insert(a).second) continue;
+    auto it = c.insns.find(a);
+    if (it == c.insns.end()) return out;  // leaves the function, or lands mid-instruction
+    uint64_t succ[2];
+    int n = 0;
+    if (!successors(c, it->second, succ, &n)) return out;
+    for (int k = 0; k < n; ++k) {
+      preds[succ[k]].push_back(a);
+      todo.push_back(succ[k]);
+    }
+  }
+  if (!from_entry.count(pc)) return out;
+  // Backward from pc: the instructions on a path from the entry to pc.
+  std::unordered_set<uint64_t> on_path;
+  todo.assign(1, pc);
+  while (!todo.empty()) {
+    uint64_t a = todo.back();
+    todo.pop_back();
+    for (uint64_t p : preds[a]) {
+      if (on_path.insert(p).second) todo.push_back(p);
+    }
+  }
+  // What they, and every instruction the normal flow never reaches, may write.
+  std::vector<std::pair<int64_t, int64_t>> written;
+  for (const auto& [a, d] : c.insns) {
+    if (from_entry.count(a) && !on_path.count(a)) continue;
+    for (const auto& [lo, hi] : d.may_write) written.emplace_back(lo, hi);
+    if (d.takes != INT32_MAX) {
+      auto next = std::upper_bound(c.taken.begin(), c.taken.end(), static_cast<int64_t>(d.takes));
+      written.push_back(taken_range(d.takes, next == c.taken.end() ? -16 : *next, homes));
+    }
+  }
+  int64_t top = -16 - 8 * static_cast<int64_t>(c.pushes);
+  for (int64_t w = c.rsp_cfa & ~int64_t{7}; w + 8 <= top; w += 8) {
+    bool hit = false;
+    for (const auto& [lo, hi] : written) hit = hit || (w < hi && w + 8 > lo);
+    if (!hit) out.push_back(static_cast<int32_t>(w));
+  }
+  return out;
 }
 
 // stale_words() are the words of the frame whose content is dead at pc: no path from pc
@@ -429,6 +538,11 @@ std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<H
     if (kept) continue;
     if (slot_use(c, pc, static_cast<int32_t>(w)) == RegUse::kDead) out.push_back(static_cast<int32_t>(w));
   }
+  // And, whatever comes after pc, the words this activation has not written yet.
+  std::vector<int32_t> unwritten = unwritten_at(c, pc, homes);
+  out.insert(out.end(), unwritten.begin(), unwritten.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -522,6 +636,60 @@ std::string scope_lines(Dwarf_Die* scope) {
   return f + lines;
 }
 
+// never_returns() says whether the function a DIE declares or defines is noreturn
+// (`[[noreturn]]`, `__attribute__((noreturn))`: std::__throw_length_error, abort, ...).
+bool never_returns(Dwarf_Die* d) {
+  Dwarf_Attribute a;
+  bool flag = false;
+  return dwarf_attr_integrate(d, DW_AT_noreturn, &a) != nullptr && dwarf_formflag(&a, &flag) == 0 && flag;
+}
+
+// noreturn_calls() records in c the return addresses of fn's calls (its own and its
+// inlined functions') to functions that never return, from the call sites the debug
+// information lists (DW_TAG_call_site, emitted by GCC when it optimises). The code that
+// follows such a call is entered only by the unwinder, if at all.
+void noreturn_calls(Dwarf_Die* fn, Dwarf_Addr bias, Code& c) {
+  c.noreturn_known = true;
+  std::vector<Dwarf_Die> todo;
+  Dwarf_Die child;
+  if (dwarf_child(fn, &child) == 0) todo.push_back(child);
+  std::size_t visited = 0;
+  while (!todo.empty() && ++visited < 1000000) {
+    Dwarf_Die d = todo.back();
+    todo.pop_back();
+    Dwarf_Die sib;
+    if (dwarf_siblingof(&d, &sib) == 0) todo.push_back(sib);
+    int tag = dwarf_tag(&d);
+    if (tag == DW_TAG_call_site || tag == DW_TAG_GNU_call_site) {
+      Dwarf_Attribute a;
+      Dwarf_Addr ret = 0;
+      bool have_ret = (dwarf_attr(&d, DW_AT_call_return_pc, &a) && dwarf_formaddr(&a, &ret) == 0) ||
+                      (dwarf_attr(&d, DW_AT_low_pc, &a) && dwarf_formaddr(&a, &ret) == 0);
+      Dwarf_Die origin;
+      bool have_origin = (dwarf_attr(&d, DW_AT_call_origin, &a) || dwarf_attr(&d, DW_AT_abstract_origin, &a)) &&
+                         dwarf_formref_die(&a, &origin) != nullptr;
+      if (have_ret && have_origin && never_returns(&origin)) c.noreturn_returns.insert(ret + bias);
+      continue;  // a call site's children are its parameters
+    }
+    if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+      if (dwarf_child(&d, &child) == 0) todo.push_back(child);
+    }
+  }
+}
+
+// in_one_piece() says whether the function's DWARF ranges all lie within the code that
+// was decoded (the symbol's): no `.cold` part elsewhere.
+bool in_one_piece(Dwarf_Die* fn, Dwarf_Addr bias, const Code& c) {
+  Dwarf_Addr base = 0, start = 0, end = 0;
+  ptrdiff_t off = 0;
+  int ranges = 0;
+  while ((off = dwarf_ranges(fn, off, &base, &start, &end)) > 0) {
+    ++ranges;
+    if (start + bias < c.lo || end + bias > c.hi) return false;
+  }
+  return off == 0 && ranges > 0;
+}
+
 // concrete_function() finds the out-of-line function (DW_TAG_subprogram with code)
 // whose ranges hold pc, at any depth of the unit (member functions of local classes
 // nest in their enclosing function).
@@ -611,7 +779,7 @@ struct FrameRoots::Impl {
     return it->second;
   }
 
-  const Code& function_code(Dwfl_Module* mod, uint64_t pc) {
+  Code& function_code(Dwfl_Module* mod, uint64_t pc) {
     GElf_Off offset = 0;
     GElf_Sym sym;
     const char* name = dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr);
@@ -771,20 +939,25 @@ struct FrameRoots::Impl {
     }
     free(frame);
     if (!L.cfa_is_rbp16) return L;
-    // The machine code: which saved registers the frame still reads.
-    const Code& code = function_code(mod, at);
-    L.use = reg_use(code, pc);
-    // The debug information: variables, their scopes and homes.
+    // The debug information: the function, its calls that never return, its variables,
+    // their scopes and homes.
     Dwarf_Addr bias = 0;
     Dwarf_Die* cu = dwfl_module_addrdie(mod, at, &bias);
+    // The function whose code holds the pc, looked up among the unit's functions:
+    // dwarf_getscopes() does not list it when the pc lies in an inlined function (it
+    // follows the inlined function's abstract definition instead), and lists nothing
+    // for some pcs. Which scopes contain the pc, variables() works out itself.
+    Dwarf_Die fn_die;
+    Dwarf_Die* fn = cu && concrete_function(cu, at - bias, &fn_die) ? &fn_die : nullptr;
+    // The machine code: which saved registers the frame still reads.
+    Code& code = function_code(mod, at);
+    if (fn && !code.noreturn_known) {
+      noreturn_calls(fn, bias, code);
+      code.one_piece = in_one_piece(fn, bias, code);
+    }
+    L.use = reg_use(code, pc);
     uint8_t regs_in_use = 0;
     if (cu) {
-      // The function whose code holds the pc, looked up among the unit's functions:
-      // dwarf_getscopes() does not list it when the pc lies in an inlined function (it
-      // follows the inlined function's abstract definition instead), and lists nothing
-      // for some pcs. Which scopes contain the pc, variables() works out itself.
-      Dwarf_Die fn_die;
-      Dwarf_Die* fn = concrete_function(cu, at - bias, &fn_die) ? &fn_die : nullptr;
       if (fn) {
         Dwarf_Attribute fb;
         Dwarf_Op* fbops = nullptr;

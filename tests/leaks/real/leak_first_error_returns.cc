@@ -1,8 +1,9 @@
 // Port of the pattern fixed in dgraph (dgraph-io/dgraph#3074): a commit fans out one
 // goroutine per group, each sending its result on an unbuffered channel, and the
-// coordinator returns at the first error without receiving the rest. The groups that
-// answer after the error block for ever on their send.
-// gleak-expect: leaked 2 commit_across_groups chan send
+// coordinator returns at the first error without receiving the rest. Here a partition
+// makes every group abort: whichever answers first is the error, and the three groups
+// that answer after it block for ever on their send.
+// gleak-expect: leaked 3 commit_across_groups chan send
 #include <gleak/gleak.h>
 
 #include <chrono>
@@ -43,7 +44,7 @@ int main() {
   return gleak::run([] {
     long aborted = 0;
     {
-      std::vector<Group> groups = {{1, 2ms}, {2, 10ms, true}, {3, 40ms}, {4, 60ms}};
+      std::vector<Group> groups = {{1, 2ms, true}, {2, 10ms, true}, {3, 40ms, true}, {4, 60ms, true}};
       std::string err = commit_across_groups(groups, 10042);
       if (!err.empty()) {
         std::printf("commit: %s\n", err.c_str());
