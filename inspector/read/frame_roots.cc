@@ -146,6 +146,60 @@ struct FrameWrites {
 
 bool frame_reg(unsigned r) { return r == X86_REG_RBP || r == X86_REG_RSP || r == X86_REG_EBP || r == X86_REG_ESP; }
 
+// note_frame_operand() notes what a memory operand does to the frame; false when the
+// frame can no longer be followed (fw.give_up is set).
+bool note_frame_operand(unsigned id, const cs_x86_op& op, FrameWrites& fw, Insn& d) {
+  unsigned base = op.mem.base;
+  if (!frame_reg(base)) {
+    if (frame_reg(op.mem.index)) fw.give_up = true;
+    return true;
+  }
+  int64_t at = (base == X86_REG_RBP || base == X86_REG_EBP) ? -16 + op.mem.disp : fw.rsp_cfa + op.mem.disp;
+  if (base != X86_REG_RBP && base != X86_REG_EBP && !fw.after_sub && fw.pushes == 0) {
+    fw.give_up = true;  // rsp-relative before the frame is known
+    return false;
+  }
+  if (op.mem.index != X86_REG_INVALID) {
+    // An element of an array in the frame, at an index known only at run time. The
+    // array lies at or above the displacement (an element below the array's start is
+    // undefined behaviour; a constant offset folded into the displacement only lowers
+    // it) and below the saved rbp. So the access may read, or partly write, any word
+    // from there up; it overwrites none for certain. An address computed that way
+    // (lea) escapes to words the analysis cannot bound: give up.
+    if (id == X86_INS_LEA || at >= -16) {
+      fw.give_up = true;
+      return false;
+    }
+    d.reads_from = std::min<int32_t>(d.reads_from, static_cast<int32_t>(at & ~int64_t{7}));
+    if (op.access & CS_AC_WRITE) {
+      fw.writes.emplace_back(at, -16);  // an array element, not an outgoing argument
+      d.may_write.emplace_back(static_cast<int32_t>(at), -16);
+    }
+    return true;
+  }
+  int64_t size = op.size ? op.size : 8;
+  if (id == X86_INS_LEA) {
+    fw.taken.push_back(at);
+    d.takes = static_cast<int32_t>(at);
+    return true;
+  }
+  if (op.access & CS_AC_WRITE) {
+    fw.writes.emplace_back(at, at + size);
+    d.may_write.emplace_back(static_cast<int32_t>(at), static_cast<int32_t>(at + size));
+    if (base != X86_REG_RBP && base != X86_REG_EBP) fw.rsp_writes.emplace_back(at, at + size);
+  }
+  // Per word: a read, or a whole overwrite (a partial one leaves old bytes: a read).
+  for (int64_t w = at & ~int64_t{7}; w < at + size; w += 8) {
+    bool whole = at <= w && w + 8 <= at + size;
+    if ((op.access & CS_AC_READ) || !whole) {
+      d.slot_reads.push_back(static_cast<int32_t>(w));
+    } else if (op.access & CS_AC_WRITE) {
+      d.slot_kills.push_back(static_cast<int32_t>(w));
+    }
+  }
+  return true;
+}
+
 void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
   const cs_x86& x = insn->detail->x86;
   unsigned id = insn->id;
@@ -183,55 +237,7 @@ void note_frame_use(const cs_insn* insn, FrameWrites& fw, Insn& d) {
       fw.give_up = true;  // rsp or rbp copied or computed with: a frame address escapes
       return;
     }
-    if (op.type != X86_OP_MEM) continue;
-    unsigned base = op.mem.base;
-    if (!frame_reg(base)) {
-      if (frame_reg(op.mem.index)) fw.give_up = true;
-      continue;
-    }
-    int64_t at = (base == X86_REG_RBP || base == X86_REG_EBP) ? -16 + op.mem.disp : fw.rsp_cfa + op.mem.disp;
-    if (base != X86_REG_RBP && base != X86_REG_EBP && !fw.after_sub && fw.pushes == 0) {
-      fw.give_up = true;  // rsp-relative before the frame is known
-      return;
-    }
-    if (op.mem.index != X86_REG_INVALID) {
-      // An element of an array in the frame, at an index known only at run time. The
-      // array lies at or above the displacement (an element below the array's start is
-      // undefined behaviour; a constant offset folded into the displacement only lowers
-      // it) and below the saved rbp. So the access may read, or partly write, any word
-      // from there up; it overwrites none for certain. An address computed that way
-      // (lea) escapes to words the analysis cannot bound: give up.
-      if (id == X86_INS_LEA || at >= -16) {
-        fw.give_up = true;
-        return;
-      }
-      d.reads_from = std::min<int32_t>(d.reads_from, static_cast<int32_t>(at & ~int64_t{7}));
-      if (op.access & CS_AC_WRITE) {
-        fw.writes.emplace_back(at, -16);  // an array element, not an outgoing argument
-        d.may_write.emplace_back(static_cast<int32_t>(at), -16);
-      }
-      continue;
-    }
-    int64_t size = op.size ? op.size : 8;
-    if (id == X86_INS_LEA) {
-      fw.taken.push_back(at);
-      d.takes = static_cast<int32_t>(at);
-      continue;
-    }
-    if (op.access & CS_AC_WRITE) {
-      fw.writes.emplace_back(at, at + size);
-      d.may_write.emplace_back(static_cast<int32_t>(at), static_cast<int32_t>(at + size));
-      if (base != X86_REG_RBP && base != X86_REG_EBP) fw.rsp_writes.emplace_back(at, at + size);
-    }
-    // Per word: a read, or a whole overwrite (a partial one leaves old bytes: a read).
-    for (int64_t w = at & ~int64_t{7}; w < at + size; w += 8) {
-      bool whole = at <= w && w + 8 <= at + size;
-      if ((op.access & CS_AC_READ) || !whole) {
-        d.slot_reads.push_back(static_cast<int32_t>(w));
-      } else if (op.access & CS_AC_WRITE) {
-        d.slot_kills.push_back(static_cast<int32_t>(w));
-      }
-    }
+    if (op.type == X86_OP_MEM && !note_frame_operand(id, op, fw, d)) return;
   }
   // String stores write through rdi, which an lea of the frame set up: taken already.
 }
@@ -690,6 +696,36 @@ bool in_one_piece(Dwarf_Die* fn, Dwarf_Addr bias, const Code& c) {
   return off == 0 && ranges > 0;
 }
 
+// cfi_rules() reads the frame's CFI at pc into L: where the CFA is and where the
+// caller's registers were saved. False when there is none.
+bool cfi_rules(Dwfl_Module* mod, uint64_t pc, Layout& L) {
+  Dwarf_Addr cfi_bias = 0;
+  Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &cfi_bias);
+  if (!cfi) cfi = dwfl_module_dwarf_cfi(mod, &cfi_bias);
+  Dwarf_Frame* frame = nullptr;
+  if (!cfi || dwarf_cfi_addrframe(cfi, pc - cfi_bias, &frame) != 0 || !frame) return false;
+  Dwarf_Op* cfa_ops = nullptr;
+  size_t ncfa = 0;
+  if (dwarf_frame_cfa(frame, &cfa_ops, &ncfa) == 0 && ncfa == 1 && cfa_ops[0].atom == DW_OP_bregx &&
+      cfa_ops[0].number == 6 && cfa_ops[0].number2 == 16) {
+    L.cfa_is_rbp16 = true;
+  }
+  for (int k = 0; k < kSavedRegs; ++k) {
+    Dwarf_Op mem[3];
+    Dwarf_Op* ops = nullptr;
+    size_t n = 0;
+    if (dwarf_frame_register(frame, kDwarfReg[k], mem, &ops, &n) != 0) continue;
+    int64_t off = 0;
+    if (n == 0 && ops == nullptr) {
+      L.rules[k].kind = RegRule::kSame;
+    } else if (n > 0 && cfa_relative(ops, n, &off)) {
+      L.rules[k] = {RegRule::kSaved, off};
+    }
+  }
+  free(frame);
+  return true;
+}
+
 // concrete_function() finds the out-of-line function (DW_TAG_subprogram with code)
 // whose ranges hold pc, at any depth of the unit (member functions of local classes
 // nest in their enclosing function).
@@ -913,32 +949,7 @@ struct FrameRoots::Impl {
     uint64_t at = pc - 1;  // a return address: the call is the instruction before it
     Dwfl_Module* mod = dwfl_addrmodule(dwfl, at);
     if (!mod) return L;
-    // The CFI: where the CFA is and where the caller's registers were saved.
-    Dwarf_Addr cfi_bias = 0;
-    Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &cfi_bias);
-    if (!cfi) cfi = dwfl_module_dwarf_cfi(mod, &cfi_bias);
-    Dwarf_Frame* frame = nullptr;
-    if (!cfi || dwarf_cfi_addrframe(cfi, pc - cfi_bias, &frame) != 0 || !frame) return L;
-    Dwarf_Op* cfa_ops = nullptr;
-    size_t ncfa = 0;
-    if (dwarf_frame_cfa(frame, &cfa_ops, &ncfa) == 0 && ncfa == 1 && cfa_ops[0].atom == DW_OP_bregx &&
-        cfa_ops[0].number == 6 && cfa_ops[0].number2 == 16) {
-      L.cfa_is_rbp16 = true;
-    }
-    for (int k = 0; k < kSavedRegs; ++k) {
-      Dwarf_Op mem[3];
-      Dwarf_Op* ops = nullptr;
-      size_t n = 0;
-      if (dwarf_frame_register(frame, kDwarfReg[k], mem, &ops, &n) != 0) continue;
-      int64_t off = 0;
-      if (n == 0 && ops == nullptr) {
-        L.rules[k].kind = RegRule::kSame;
-      } else if (n > 0 && cfa_relative(ops, n, &off)) {
-        L.rules[k] = {RegRule::kSaved, off};
-      }
-    }
-    free(frame);
-    if (!L.cfa_is_rbp16) return L;
+    if (!cfi_rules(mod, pc, L) || !L.cfa_is_rbp16) return L;
     // The debug information: the function, its calls that never return, its variables,
     // their scopes and homes.
     Dwarf_Addr bias = 0;

@@ -185,7 +185,10 @@ class Counter {
 
 struct Reader {
   Reader(ArenaFile& f, const ReadOptions& o, Snapshot& s) : file(f), opt(o), snap(s) {}
-  ~Reader() { wipe(records); }
+  ~Reader() {
+    wipe(records);
+    wipe(pre_records);
+  }
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
@@ -199,6 +202,8 @@ struct Reader {
   std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
   std::vector<bool> torn;
+  std::vector<const GoroutineRecord*> sources;  // where each record lies in the arena
+  std::vector<uint64_t> positions;              // and its place in the table (visit_pos)
   int64_t reference_ns = 0;  // "now" for wait durations (the death time for a dead process)
 
   const ArenaHeader& h() const { return file.header(); }
@@ -226,20 +231,31 @@ struct Reader {
       if (!base) continue;
       for (uint32_t i = 0; i < kGoroutinesPerChunk; ++i) {
         const auto* src = reinterpret_cast<const GoroutineRecord*>(base + std::size_t{i} * stride);
+        visit_pos = uint64_t{c} * kGoroutinesPerChunk + i;
         if (src->state != GoroutineState::kFree) fn(src);
       }
     }
   }
 
   void read_goroutines() {
-    records.reserve(std::size_t{h().goroutine_chunks.load(std::memory_order_acquire)} * kGoroutinesPerChunk);
+    std::size_t slots = std::size_t{h().goroutine_chunks.load(std::memory_order_acquire)} * kGoroutinesPerChunk;
+    if (records.capacity() < slots && pre_records.empty()) records.reserve(slots);
     for_each_record([&](const GoroutineRecord* src) {
+      if (GoroutineRecord* same = unchanged_since_precopy(src)) {
+        records.push_back(*same);
+        torn.push_back(false);
+        sources.push_back(src);
+        positions.push_back(visit_pos);
+        return;
+      }
       GoroutineRecord r;
       bool ok = read_seqlocked(src, &r);
       if (r.state == GoroutineState::kFree || r.state == GoroutineState::kDead) return;
       sane(r);
       records.push_back(r);
       torn.push_back(!ok);
+      sources.push_back(src);
+      positions.push_back(visit_pos);
     });
   }
 
@@ -461,6 +477,7 @@ struct Reader {
       cache->pid = snap.pid;
     }
     std::size_t total = 0;
+    pre_used.assign(n, nullptr);
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
       if (r.state == GoroutineState::kRunning) continue;
@@ -470,6 +487,10 @@ struct Reader {
       }
       if (r.context < r.stack_lo || r.context > r.stack_hi || r.stack_hi - r.context < kContextSize) {
         notes[i] = "saved context outside its stack";
+        continue;
+      }
+      if (const ProcessMemory::Range* copy = precopied(i)) {
+        pre_used[i] = copy;  // parked since the copy made before the stop
         continue;
       }
       if (cache != nullptr && !torn[i]) {
@@ -492,13 +513,18 @@ struct Reader {
     std::size_t at = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state == GoroutineState::kRunning || !notes[i].empty() || reused[i]) continue;
+      if (r.state == GoroutineState::kRunning || !notes[i].empty() || reused[i] || pre_used[i]) continue;
       std::size_t size = r.stack_hi - r.context;
       ranges.push_back({r.context, size, stack_copies->data() + at});
       owner.push_back(i);
       at += size;
     }
     mem.read_all(ranges);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!pre_used[i]) continue;
+      ranges.push_back(*pre_used[i]);
+      owner.push_back(i);
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
       if (r.state != GoroutineState::kRunning) continue;
@@ -517,6 +543,85 @@ struct Reader {
     }
     return stacks;
   }
+
+  // precopy() copies the parked goroutines' stacks while the target still runs: a
+  // goroutine that stays parked changes neither its record nor the frames its stack is
+  // walked by. Once the target is stopped, live_stacks() takes the copy of every
+  // goroutine whose record has not changed since (same place, same seqlock count,
+  // whole both times), and reads again only the others and the running ones. The
+  // target is then stopped for the records and what moved, not for every stack.
+  void precopy() {
+    file.refresh();
+    read_header();
+    read_goroutines();
+    std::vector<std::string> pre_notes;
+    std::vector<bool> pre_first;
+    live_stacks(pre_notes, pre_first);
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      std::size_t i = owner[k];
+      if (!ranges[k].ok || torn[i]) continue;
+      pre[sources[i]] = {records[i].seq.load(std::memory_order_relaxed), records[i].context, ranges[k]};
+    }
+    pre_copies = std::move(stack_copies);
+    pre_records = std::move(records);
+    pre_torn = std::move(torn);
+    pre_positions = std::move(positions);
+    // The tables the stopped read fills are made, and their pages touched, now: page
+    // faults cost more than the reading itself.
+    std::size_t cap = pre_records.size() + pre_records.size() / 8 + 1024;
+    records.clear();
+    records.resize(cap);
+    records.clear();
+    torn.assign(cap, false);
+    torn.clear();
+    sources.assign(cap, nullptr);
+    sources.clear();
+    positions.assign(cap, 0);
+    positions.clear();
+    ranges.clear();
+    owner.clear();
+  }
+
+  // unchanged_since_precopy() is the copy precopy() made of the record being visited,
+  // when no write has touched it since (the same even seqlock count): only that word is
+  // read. The table is visited in the same order both times, so the copies are met in
+  // order, without a lookup.
+  GoroutineRecord* unchanged_since_precopy(const GoroutineRecord* src) {
+    while (pre_cursor < pre_positions.size() && pre_positions[pre_cursor] < visit_pos) ++pre_cursor;
+    if (pre_cursor == pre_positions.size() || pre_positions[pre_cursor] != visit_pos || pre_torn[pre_cursor]) {
+      return nullptr;
+    }
+    GoroutineRecord& old = pre_records[pre_cursor];
+    uint32_t now = src->seq.load(std::memory_order_acquire);
+    return (now & 1) == 0 && now == old.seq.load(std::memory_order_relaxed) ? &old : nullptr;
+  }
+
+  // precopied() is goroutine i's stack copy from precopy(), if its record is unchanged.
+  const ProcessMemory::Range* precopied(std::size_t i) const {
+    if (pre.empty() || torn[i]) return nullptr;
+    auto it = pre.find(sources[i]);
+    const GoroutineRecord& r = records[i];
+    if (it == pre.end() || it->second.seq != r.seq.load(std::memory_order_relaxed) || it->second.context != r.context) {
+      return nullptr;
+    }
+    return &it->second.copy;
+  }
+
+  struct PreCopy {
+    uint32_t seq;
+    uint64_t context;
+    ProcessMemory::Range copy;
+  };
+  std::unordered_map<const GoroutineRecord*, PreCopy> pre;
+  // precopy()'s copies of the records, whether each was whole, and where it lies in the
+  // table (in the order the table is visited); the next one to compare.
+  std::vector<GoroutineRecord> pre_records;
+  std::vector<bool> pre_torn;
+  std::vector<uint64_t> pre_positions;
+  std::size_t pre_cursor = 0;
+  uint64_t visit_pos = 0;  // for_each_record()'s place in the table: chunk * kGoroutinesPerChunk + slot
+  std::unique_ptr<PopulatedBuffer> pre_copies;
+  std::vector<const ProcessMemory::Range*> pre_used;
 
   // The parked goroutines' stack copies live_stacks() made, and whose they are;
   // reused: the goroutines whose walked stack came from ReadOptions::parked_stacks.
@@ -923,6 +1028,9 @@ struct Reader {
     live = self || (!exited && same_process(snap.pid, h(), file.owner()));
     snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
     if (live && !self && opt.consistent && opt.stacks && !opt.counts_only) {
+      // A dump's stacks are copied before the stop; the leak analysis needs the whole
+      // memory from one instant, and a cache of walked stacks (gleak top) has its own.
+      if (!opt.memory && !opt.parked_stacks) precopy();
       try {
         if (!file.lock_for_stop(30000)) {
           throw InspectError(ErrorCode::kIo, "another gleak kept process " + std::to_string(snap.pid) + " stopped for 30 s");

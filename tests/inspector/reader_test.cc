@@ -657,3 +657,31 @@ TEST(BadInput, APidWithNoProcessAndNoArenaIsReported) {
   EXPECT_EQ(run_cli("dump " + std::to_string(gone.pid()), &out), 3) << out;
   EXPECT_EQ(run_cli("dump", &out), 2) << out;  // usage
 }
+
+// A consistent read copies parked stacks before it stops the target and keeps a copy
+// only for a goroutine whose record has not changed since. In a target where goroutines
+// keep yielding and main keeps sleeping, every goroutine that is not running must come
+// out with a whole stack that agrees with its state, read after read.
+TEST(Precopy, StacksCopiedBeforeTheStopAgreeWithTheStoppedState) {
+  ArenaDir dir;
+  Child target({GLEAK_PARKED, "3000", "busy"});
+  ASSERT_TRUE(target.wait_for("ready"));
+  for (int round = 0; round < 10; ++round) {
+    gi::Snapshot s = gi::read_pid(target.pid());
+    ASSERT_TRUE(s.consistent) << "round " << round;
+    int checked = 0;
+    for (const gi::Goroutine& g : s.goroutines) {
+      if (g.state == gi::GoroutineState::kRunning) continue;
+      std::string functions;
+      for (const gi::Frame& f : g.stack.frames()) functions += f.function + "\n";
+      const char* expect = g.state == gi::GoroutineState::kRunnable ? "yield"
+                           : g.wait_reason == gi::WaitReason::kSleep ? "sleep"
+                                                                      : "recv";
+      EXPECT_TRUE(g.stack_note.empty()) << "round " << round << ", goroutine " << g.id << ": " << g.stack_note;
+      EXPECT_NE(functions.find(expect), std::string::npos)
+          << "round " << round << ", goroutine " << g.id << " [" << gi::goroutine_status(g) << "]:\n" << functions;
+      ++checked;
+    }
+    EXPECT_GT(checked, 3000) << "round " << round;
+  }
+}
