@@ -246,6 +246,7 @@ struct Reader {
         torn.push_back(false);
         sources.push_back(src);
         positions.push_back(visit_pos);
+        from_pre.push_back(static_cast<int64_t>(pre_cursor));
         return;
       }
       GoroutineRecord r;
@@ -256,6 +257,7 @@ struct Reader {
       torn.push_back(!ok);
       sources.push_back(src);
       positions.push_back(visit_pos);
+      from_pre.push_back(-1);
     });
   }
 
@@ -460,7 +462,10 @@ struct Reader {
   // frame pointers; running goroutines unwound from their stopped threads.
   std::vector<std::vector<uint64_t>> live_stacks(std::vector<std::string>& notes, std::vector<bool>& first_is_pc) {
     std::size_t n = records.size();
-    std::vector<std::vector<uint64_t>> stacks(n);
+    std::vector<std::vector<uint64_t>> stacks = std::move(scratch_stacks);
+    stacks.clear();
+    stacks.resize(n);
+    if (notes.capacity() < scratch_notes.capacity()) notes.swap(scratch_notes);
     notes.assign(n, {});
     first_is_pc.assign(n, false);
     ProcessMemory mem(snap.pid);
@@ -554,13 +559,13 @@ struct Reader {
     file.refresh();
     read_header();
     read_goroutines();
-    std::vector<std::string> pre_notes;
-    std::vector<bool> pre_first;
-    live_stacks(pre_notes, pre_first);
+    scratch_stacks = live_stacks(scratch_notes, first_is_pc);
+    pre_range_of.assign(records.size(), -1);
     for (std::size_t k = 0; k < ranges.size(); ++k) {
       std::size_t i = owner[k];
       if (!ranges[k].ok || torn[i]) continue;
-      pre[sources[i]] = {records[i].seq.load(std::memory_order_relaxed), records[i].context, ranges[k]};
+      pre_range_of[i] = static_cast<int64_t>(pre_ranges.size());
+      pre_ranges.push_back(ranges[k]);
     }
     pre_copies = std::move(stack_copies);
     pre_records = std::move(records);
@@ -578,6 +583,8 @@ struct Reader {
     sources.clear();
     positions.assign(cap, 0);
     positions.clear();
+    from_pre.assign(cap, -1);
+    from_pre.clear();
     ranges.clear();
     owner.clear();
   }
@@ -598,21 +605,17 @@ struct Reader {
 
   // precopied() is goroutine i's stack copy from precopy(), if its record is unchanged.
   const ProcessMemory::Range* precopied(std::size_t i) const {
-    if (pre.empty() || torn[i]) return nullptr;
-    auto it = pre.find(sources[i]);
-    const GoroutineRecord& r = records[i];
-    if (it == pre.end() || it->second.seq != r.seq.load(std::memory_order_relaxed) || it->second.context != r.context) {
-      return nullptr;
-    }
-    return &it->second.copy;
+    if (i >= from_pre.size() || from_pre[i] < 0) return nullptr;
+    int64_t k = pre_range_of[static_cast<std::size_t>(from_pre[i])];
+    return k < 0 ? nullptr : &pre_ranges[static_cast<std::size_t>(k)];
   }
 
-  struct PreCopy {
-    uint32_t seq;
-    uint64_t context;
-    ProcessMemory::Range copy;
-  };
-  std::unordered_map<const GoroutineRecord*, PreCopy> pre;
+  std::vector<ProcessMemory::Range> pre_ranges;  // precopy()'s stack copies that read whole
+  std::vector<int64_t> pre_range_of;             // by precopy()'s record index: its copy, or -1
+  std::vector<int64_t> from_pre;                 // by record index: the precopy() record it is, or -1
+  // The stopped read's tables, made (and their pages touched) by precopy().
+  std::vector<std::vector<uint64_t>> scratch_stacks;
+  std::vector<std::string> scratch_notes;
   // precopy()'s copies of the records, whether each was whole, and where it lies in the
   // table (in the order the table is visited); the next one to compare.
   std::vector<GoroutineRecord> pre_records;
