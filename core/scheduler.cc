@@ -510,20 +510,27 @@ void wake_p(P* p) {
   futex_wake(&p->wake);
 }
 
-void wake_idle_p() {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (g_sched->nspinning.load(std::memory_order_seq_cst) != 0) return;
-  if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return;
-  P* p = nullptr;
-  {
-    std::lock_guard<SpinLock> lk(g_sched->idle_lock);
-    if (g_sched->nidle_list == 0) return;
-    p = g_sched->idle[--g_sched->nidle_list];
-    p->idle = false;
-    g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
+// take_idle_p() takes a worker off the idle list (null when there is none), marked
+// spinning if asked: it is woken to look for work.
+P* take_idle_p(bool spinning) {
+  if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return nullptr;
+  std::lock_guard<SpinLock> lk(g_sched->idle_lock);
+  if (g_sched->nidle_list == 0) return nullptr;
+  P* p = g_sched->idle[--g_sched->nidle_list];
+  p->idle = false;
+  g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
+  if (spinning) {
     p->spinning.store(true, std::memory_order_relaxed);
     g_sched->nspinning.fetch_add(1, std::memory_order_seq_cst);
   }
+  return p;
+}
+
+void wake_idle_p() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (g_sched->nspinning.load(std::memory_order_seq_cst) != 0) return;
+  P* p = take_idle_p(true);
+  if (p == nullptr) return;
   wake_p(p);
 }
 
@@ -815,16 +822,7 @@ void emit(arena::EventKind kind, uint64_t g, uint64_t arg, uint32_t aux) {
 }
 
 void wake_for_timer() {
-  if (g_sched->nidle.load(std::memory_order_seq_cst) == 0) return;
-  P* p = nullptr;
-  {
-    std::lock_guard<SpinLock> lk(g_sched->idle_lock);
-    if (g_sched->nidle_list == 0) return;
-    p = g_sched->idle[--g_sched->nidle_list];
-    p->idle = false;
-    g_sched->nidle.fetch_sub(1, std::memory_order_seq_cst);
-  }
-  wake_p(p);
+  if (P* p = take_idle_p(false)) wake_p(p);
 }
 
 void for_each_g(void (*fn)(G*, void*), void* arg) {
