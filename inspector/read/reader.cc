@@ -530,7 +530,14 @@ struct Reader {
       ranges.push_back(*pre_used[i]);
       owner.push_back(i);
     }
-    for (std::size_t i = 0; i < n; ++i) {
+    running_stacks(stacks, notes, first_is_pc);
+    return stacks;
+  }
+
+  // running_stacks() unwinds the threads of the running goroutines, when stopped.
+  void running_stacks(std::vector<std::vector<uint64_t>>& stacks, std::vector<std::string>& notes,
+                      std::vector<bool>& first_is_pc) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
       const GoroutineRecord& r = records[i];
       if (r.state != GoroutineState::kRunning) continue;
       if (!stopped) {
@@ -546,7 +553,6 @@ struct Reader {
       first_is_pc[i] = true;
       if (stacks[i].empty()) notes[i] = "running; its thread could not be unwound";
     }
-    return stacks;
   }
 
   // precopy() copies the parked goroutines' stacks while the target still runs: a

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +91,9 @@ struct ReasonCase {
   WaitReason reason;
   const char* word;
 };
+
+// Named by the word, so test names stay the same from run to run.
+void PrintTo(const ReasonCase& c, std::ostream* os) { *os << '"' << c.word << '"'; }
 
 class WaitReasonWord : public ::testing::TestWithParam<ReasonCase> {};
 
@@ -176,6 +180,8 @@ struct DurationCase {
   int64_t ns;
   const char* text;
 };
+
+void PrintTo(const DurationCase& c, std::ostream* os) { *os << c.ns << "ns"; }
 
 class Duration : public ::testing::TestWithParam<DurationCase> {};
 

@@ -21,6 +21,7 @@ case "$cli" in
 esac
 GLEAK_CLI="$cli" "$work/cmake/consumer"
 GLEAK_CLI="$cli" "$work/cmake/consumer_test" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+"$work/cmake/consumer_inspect"
 
 # pkg-config, as a Makefile or a plain compiler call would use it.
 flags=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs gleak)
