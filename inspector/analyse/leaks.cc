@@ -48,6 +48,55 @@ bool blocked(const Goroutine& g) {
   return g.state == GoroutineState::kWaiting && !g.torn && !g.crashed && analysable_wait(g.wait_reason);
 }
 
+// pointed_unread() are the unread objects of parked stacks (StackRoots::unread: objects
+// whose address their frame took, that its code is done with) that some word of the
+// image points into — a pointer taken earlier and kept in a register, a stack, a
+// closure, a global or a heap block — by their start: those stay roots. A word inside
+// the object itself (a string pointing at its own buffer) does not count.
+std::vector<uint64_t> pointed_unread(const MemoryImage& img, const std::vector<const MemoryRegion*>& roots,
+                                     const std::vector<CopiedBlock>& blocks) {
+  struct Obj {
+    uint64_t lo, hi;
+  };
+  std::vector<Obj> objs;
+  for (const MemoryRegion& r : img.regions) {
+    if (r.kind != RegionKind::kStack || !r.roots) continue;
+    for (const StackSlot& s : r.roots->unread) objs.push_back({r.start + s.lo, r.start + s.hi});
+  }
+  std::vector<uint64_t> kept;
+  if (objs.empty()) return kept;
+  std::sort(objs.begin(), objs.end(), [](const Obj& a, const Obj& b) { return a.lo < b.lo; });
+  uint64_t lo = objs.front().lo, hi = 0;
+  for (const Obj& o : objs) hi = std::max(hi, o.hi);
+  std::vector<uint8_t> hit(objs.size(), 0);
+  auto word = [&](uint64_t v, uint64_t where) {
+    if (v < lo || v >= hi) return;
+    auto it = std::upper_bound(objs.begin(), objs.end(), v, [](uint64_t x, const Obj& o) { return x < o.lo; });
+    if (it == objs.begin()) return;
+    --it;
+    if (v < it->hi && !(where >= it->lo && where < it->hi)) hit[static_cast<std::size_t>(it - objs.begin())] = 1;
+  };
+  auto scan = [&](const char* data, uint64_t start, uint64_t len) {
+    for (uint64_t off = 0; off + 8 <= len; off += 8) {
+      uint64_t v;
+      std::memcpy(&v, data + off, 8);
+      word(v, start + off);
+    }
+  };
+  for (uint64_t v : img.register_words) word(v, 0);
+  for (const MemoryRegion* r : roots) {
+    if (r->data) scan(r->data, r->start, r->end - r->start);
+  }
+  for (const CopiedBlock& b : blocks) scan(b.data, b.start, b.end - b.start);
+  for (const MemoryRegion& r : img.regions) {
+    if ((r.kind == RegionKind::kStack || r.kind == RegionKind::kClosure) && r.data) scan(r.data, r.start, r.end - r.start);
+  }
+  for (std::size_t k = 0; k < objs.size(); ++k) {
+    if (hit[k]) kept.push_back(objs[k].lo);
+  }
+  return kept;
+}
+
 // ---- Marker: conservative marking through the heap --------------------------------------
 
 
@@ -70,6 +119,13 @@ class Marker {
   void begin(uint32_t mode) {
     mode_ = mode;
     touched_.clear();
+  }
+
+  // keep_unread() names the unread objects of parked stacks (StackRoots::unread, by
+  // their start) that some word points into: they stay roots.
+  void keep_unread(std::vector<uint64_t> starts) {
+    kept_unread_ = std::move(starts);
+    std::sort(kept_unread_.begin(), kept_unread_.end());
   }
 
   void init(std::vector<Block> blocks, std::vector<Span> stacks, std::vector<Span> closures, std::size_t ngoroutines) {
@@ -332,12 +388,20 @@ class Marker {
     const Span& sp = set.spans[i];
     const MemoryRegion* u = sp.used;
     if (!u) return;
-    // A parked goroutine's stack: its dead slots (frame_roots.h) are not roots.
+    // A parked goroutine's stack: its dead slots (frame_roots.h), and the unread objects
+    // no pointer reaches, are not roots.
     uint64_t at = u->start;
     if (u->roots) {
-      for (const StackSlot& rel : u->roots->dead) {  // offsets from u->start
-        uint64_t lo = u->start + rel.lo, hi = u->start + rel.hi;
-        if (lo < at || hi > u->end) continue;
+      const std::vector<StackSlot>& dead = u->roots->dead;      // offsets from u->start
+      const std::vector<StackSlot>& unread = u->roots->unread;  // likewise
+      std::size_t i = 0, j = 0;
+      for (;;) {
+        while (j < unread.size() && std::binary_search(kept_unread_.begin(), kept_unread_.end(), u->start + unread[j].lo)) ++j;
+        bool from_dead = i < dead.size() && (j == unread.size() || dead[i].lo <= unread[j].lo);
+        if (!from_dead && j == unread.size()) break;
+        const StackSlot& rel = from_dead ? dead[i++] : unread[j++];
+        uint64_t lo = u->start + rel.lo, hi = std::min(u->start + rel.hi, u->end);
+        if (hi <= at) continue;
         if (lo > at) work_.push_back({u->data + (at - u->start), lo - at, sp.lo, sp.hi, at});
         at = hi;
       }
@@ -407,6 +471,7 @@ class Marker {
   Spans closures_;
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> windows_;  // (mode, start) -> end of windows into stacks
   std::unordered_map<std::size_t, std::vector<uint64_t>> frame_tops_;
+  std::vector<uint64_t> kept_unread_;
   std::vector<Work> work_;
   std::vector<std::pair<std::size_t, uint64_t>> pending_windows_;  // (stack, address) to open
   std::vector<uint64_t> touched_;
@@ -565,6 +630,7 @@ struct Analysis {
       const Goroutine& g = *gs[i];
       if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i], g.state != GoroutineState::kRunning});
     }
+    marker.keep_unread(pointed_unread(img, roots, blocks));
     marker.init(std::move(blocks), std::move(stacks), std::move(closures), gs.size());
     for (std::size_t i = 0; i < gs.size(); ++i) {
       if (blocked(*gs[i])) collect_targets(i, stack_used);

@@ -62,6 +62,10 @@ struct Layout {
   bool holes_known = false;
   std::vector<int32_t> stale;  // CFA-relative words no path from the pc reads before overwriting
   uint32_t stale_note = 0;
+  // CFA-relative objects whose address the function took, that no path from the pc
+  // reads or takes again (unread_objects()): dead unless a pointer still reaches them.
+  std::vector<std::pair<int32_t, int32_t>> unread;
+  uint32_t unread_note = 0;
   std::vector<std::pair<int64_t, int64_t>> written;  // CFA-relative: what the function may write
   uint32_t hole_note = 0;
 };
@@ -552,6 +556,63 @@ std::vector<int32_t> stale_words(const Code& c, uint64_t pc, const std::vector<H
   return out;
 }
 
+// unread_objects() are the objects of the frame whose address the function takes (a
+// temporary passed by reference, an object whose member function was called) that no
+// path from pc reads before overwriting, and whose address no path from pc takes again
+// (for a destructor, say). The frame's own code is done with them; only a pointer taken
+// earlier and kept somewhere could still reach them, which the leak analysis checks
+// against the whole memory image (StackRoots::unread). Outgoing arguments are left out:
+// a callee that still runs reads them.
+std::vector<std::pair<int32_t, int32_t>> unread_objects(const Code& c, uint64_t pc,
+                                                        const std::vector<HomeRange>& homes) {
+  std::vector<std::pair<int32_t, int32_t>> out;
+  if (!c.frame_known || c.rsp_cfa >= 0 || c.rsp_cfa < -(1 << 16)) return out;
+  int64_t top = -16 - 8 * static_cast<int64_t>(c.pushes);
+  std::vector<std::pair<int64_t, int64_t>> args;
+  for (const auto& [lo, hi] : c.rsp_writes) {
+    if (lo < c.rsp_cfa + kOutgoingArgs) args.emplace_back(lo, hi);
+  }
+  auto range_of = [&](int64_t t) {
+    auto next = std::upper_bound(c.taken.begin(), c.taken.end(), t);
+    return taken_range(t, next == c.taken.end() ? -16 : *next, homes);
+  };
+  for (std::size_t i = 0; i < c.taken.size(); ++i) {
+    if (i > 0 && c.taken[i] == c.taken[i - 1]) continue;
+    auto [lo, hi] = range_of(c.taken[i]);
+    lo &= ~int64_t{7};
+    hi = (hi + 7) & ~int64_t{7};
+    if (lo < c.rsp_cfa || hi > top || hi - lo > 4096) continue;
+    bool arg = false;
+    for (const auto& [a, b] : args) arg = arg || (lo < b && hi > a);
+    if (arg) continue;
+    auto retaken = [&](const Insn& d) {
+      if (d.takes == INT32_MAX) return false;
+      auto [tlo, thi] = range_of(d.takes);
+      return tlo < hi && thi > lo;
+    };
+    bool unread = true;
+    for (int64_t w = lo; w < hi && unread; w += 8) {
+      int32_t w32 = static_cast<int32_t>(w);
+      auto has = [w32](const std::vector<int32_t>& v) { return std::find(v.begin(), v.end(), w32) != v.end(); };
+      unread = walk_use(
+                   c, pc, [&](const Insn& d) { return w32 >= d.reads_from || has(d.slot_reads) || retaken(d); },
+                   [&](const Insn& d) { return has(d.slot_kills); }, true) == RegUse::kDead;
+    }
+    if (unread) out.emplace_back(lo, hi);
+  }
+  // Two addresses taken in one object give two views of it: one object.
+  std::sort(out.begin(), out.end());
+  std::vector<std::pair<int32_t, int32_t>> merged;
+  for (const auto& r : out) {
+    if (!merged.empty() && r.first < merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
+}
+
 // CFA-relative address that a CFI location expression computes, if it is one.
 bool cfa_relative(const Dwarf_Op* ops, size_t n, int64_t* off) {
   if (n == 0 || ops[0].atom != DW_OP_call_frame_cfa) return false;
@@ -986,6 +1047,11 @@ struct FrameRoots::Impl {
             L.stale = stale_words(code, pc, all_homes);
             L.stale_note = note(false, "a spill or temporary that no path from here reads before overwriting",
                                 L.function, "");
+            L.unread = unread_objects(code, pc, all_homes);
+            L.unread_note = note(false,
+                                 "an object whose address was taken, that no path from here reads or takes again, "
+                                 "and that no pointer reaches",
+                                 L.function, "");
           }
         } else {
           regs_in_use = 0xff;
@@ -1065,6 +1131,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion&
   if (!abs.frames.empty()) {
     rel = std::make_shared<StackRoots>(std::move(abs));
     for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
+    for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
     for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
     for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
   }
@@ -1123,6 +1190,15 @@ void add_stale(const Layout& L, FrameSpan f, std::vector<StackSlot>& dead) {
   }
 }
 
+// add_unread(): objects the frame's code is done with (unread_objects()).
+void add_unread(const Layout& L, FrameSpan f, std::vector<StackSlot>& unread) {
+  for (const auto& [lo, hi] : L.unread) {
+    uint64_t a = static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + lo);
+    uint64_t b = static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + hi);
+    if (a >= f.lo && b <= f.cfa - 16) unread.push_back({a, b, L.unread_note});
+  }
+}
+
 // dead_minus_live() is the dead slots without what any live slot occupies (that stays
 // a root), in address order, overlapping pieces merged.
 std::vector<StackSlot> dead_minus_live(std::vector<StackSlot>& dead, std::vector<StackSlot>& live) {
@@ -1166,7 +1242,7 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
   // Where the value of each saved register "as seen by" the current frame lies.
   std::array<uint64_t, kSavedRegs> at{};
   for (int k = 0; k < kSavedRegs; ++k) at[k] = u.start + kContextOffset[k];
-  std::vector<StackSlot> dead, live;
+  std::vector<StackSlot> dead, live, unread;
   uint64_t frame_lo = u.start + arena::kContextSize;
   for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
     if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
@@ -1177,6 +1253,7 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
     add_homes(L, f, u.end, live, dead);
     add_holes(L, f, dead);
     add_stale(L, f, dead);
+    add_unread(L, f, unread);
     impl_->add_saved_registers(L, f.cfa, at.data(), live, dead);
     uint64_t next_pc = 0, next_fp = 0;
     if (!word(fp + 8, &next_pc) || !word(fp, &next_fp)) break;
@@ -1186,6 +1263,7 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
     fp = next_fp;
   }
   out.dead = dead_minus_live(dead, live);
+  out.unread = dead_minus_live(unread, live);
   out.live = std::move(live);
   return out;
 }

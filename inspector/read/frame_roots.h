@@ -13,6 +13,9 @@
 //            register (in the saved context, or where a callee saved it) that the
 //            frame's code writes before it reads it on every path from the pc, and
 //            that no in-scope variable occupies;
+//   unread   an object whose address the frame took (a temporary passed by reference)
+//            that no path from the pc reads or takes again: dead unless a pointer to
+//            it is found anywhere in the target's memory (the leak analysis looks);
 //   unknown  anything else (spills, temporaries, padding, frames without debug
 //            information): scanned, as before.
 //
@@ -63,6 +66,10 @@ struct StackFrame {
 struct StackRoots {
   std::vector<StackSlot> dead;   // sorted, disjoint: not roots
   std::vector<StackSlot> live;   // sorted: in-scope variables (for explanations)
+  // Objects whose address their frame took and that its code is done with: dead unless
+  // some word anywhere (a pointer taken earlier and kept) points into them; the leak
+  // analysis checks that against the whole memory image. Sorted, disjoint.
+  std::vector<StackSlot> unread;
   std::vector<StackFrame> frames;
 };
 
