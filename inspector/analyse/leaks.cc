@@ -53,8 +53,9 @@ bool blocked(const Goroutine& g) {
 // image points into — a pointer taken earlier and kept in a register, a stack, a
 // closure, a global or a heap block — by their start: those stay roots. A word inside
 // the object itself (a string pointing at its own buffer) does not count.
-std::vector<uint64_t> pointed_unread(const MemoryImage& img, const std::vector<const MemoryRegion*>& roots,
-                                     const std::vector<CopiedBlock>& blocks) {
+// Returns, for each, where the first such word lies (0: a register).
+std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::vector<const MemoryRegion*>& roots,
+                                            const std::vector<CopiedBlock>& blocks) {
   struct Obj {
     uint64_t lo, hi;
   };
@@ -63,18 +64,23 @@ std::vector<uint64_t> pointed_unread(const MemoryImage& img, const std::vector<c
     if (r.kind != RegionKind::kStack || !r.roots) continue;
     for (const StackSlot& s : r.roots->unread) objs.push_back({r.start + s.lo, r.start + s.hi});
   }
-  std::vector<uint64_t> kept;
+  std::map<uint64_t, uint64_t> kept;
   if (objs.empty()) return kept;
   std::sort(objs.begin(), objs.end(), [](const Obj& a, const Obj& b) { return a.lo < b.lo; });
   uint64_t lo = objs.front().lo, hi = 0;
   for (const Obj& o : objs) hi = std::max(hi, o.hi);
   std::vector<uint8_t> hit(objs.size(), 0);
+  std::vector<uint64_t> by(objs.size(), 0);
   auto word = [&](uint64_t v, uint64_t where) {
     if (v < lo || v >= hi) return;
     auto it = std::upper_bound(objs.begin(), objs.end(), v, [](uint64_t x, const Obj& o) { return x < o.lo; });
     if (it == objs.begin()) return;
     --it;
-    if (v < it->hi && !(where >= it->lo && where < it->hi)) hit[static_cast<std::size_t>(it - objs.begin())] = 1;
+    std::size_t k = static_cast<std::size_t>(it - objs.begin());
+    if (v < it->hi && !(where >= it->lo && where < it->hi) && !hit[k]) {
+      hit[k] = 1;
+      by[k] = where;
+    }
   };
   auto scan = [&](const char* data, uint64_t start, uint64_t len) {
     for (uint64_t off = 0; off + 8 <= len; off += 8) {
@@ -92,7 +98,7 @@ std::vector<uint64_t> pointed_unread(const MemoryImage& img, const std::vector<c
     if ((r.kind == RegionKind::kStack || r.kind == RegionKind::kClosure) && r.data) scan(r.data, r.start, r.end - r.start);
   }
   for (std::size_t k = 0; k < objs.size(); ++k) {
-    if (hit[k]) kept.push_back(objs[k].lo);
+    if (hit[k]) kept.emplace(objs[k].lo, by[k]);
   }
   return kept;
 }
@@ -501,6 +507,7 @@ struct Analysis {
   std::vector<std::vector<WaitTarget>> targets;  // per blocked goroutine
   std::vector<char> targets_known;               // false: a select's cases could not be read
   std::vector<const MemoryRegion*> roots;
+  std::map<uint64_t, uint64_t> unread_kept;  // unread objects a pointer reaches: start -> where the pointer lies
   Marker marker;
   bool have_memory = false;
   CheckId check = CheckId::kNilChannel;  // the check that runs
@@ -630,7 +637,10 @@ struct Analysis {
       const Goroutine& g = *gs[i];
       if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i], g.state != GoroutineState::kRunning});
     }
-    marker.keep_unread(pointed_unread(img, roots, blocks));
+    unread_kept = pointed_unread(img, roots, blocks);
+    std::vector<uint64_t> starts;
+    for (const auto& [lo, by] : unread_kept) starts.push_back(lo);
+    marker.keep_unread(std::move(starts));
     marker.init(std::move(blocks), std::move(stacks), std::move(closures), gs.size());
     for (std::size_t i = 0; i < gs.size(); ++i) {
       if (blocked(*gs[i])) collect_targets(i, stack_used);
@@ -700,7 +710,7 @@ std::string hex(uint64_t v) {
 
 // stack_word() names a word of goroutine g's stack: its frame's function and, where the
 // debug information says, the variable that lives there.
-std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
+std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr, bool follow = true) {
   const MemoryRegion* region = nullptr;
   for (const MemoryRegion& r : a.s.memory->regions) {
     if (r.kind == RegionKind::kStack && r.goroutine == g.id && addr >= r.start && addr < r.end) region = &r;
@@ -726,6 +736,16 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr) {
     }
     char off[32];
     std::snprintf(off, sizeof off, "CFA-0x%llx", static_cast<unsigned long long>(f.hi - rel));
+    for (const StackSlot& u : region->roots->unread) {
+      auto kept = a.unread_kept.find(region->start + u.lo);
+      if (rel < u.lo || rel >= u.hi || kept == a.unread_kept.end()) continue;
+      std::string by = kept->second ? hex(kept->second) : std::string("a register of a stopped thread");
+      if (follow && kept->second >= region->start && kept->second < region->end) {
+        by = stack_word(a, g, kept->second, false);  // a reference in the same stack: name it
+      }
+      return "frame " + fn + ", an object whose address the frame took (its code is done with it, but a pointer into it is held: " +
+             by + ") at " + off + ", " + where;
+    }
     return "frame " + fn + ", an undescribed word (a spill, temporary or saved register) at " + off + ", " + where;
   }
   return where + " (above the frames that could be described)";

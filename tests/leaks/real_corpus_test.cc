@@ -190,6 +190,39 @@ TEST_P(RealCorpus, FindsExactlyTheExpectedLeaks) {
   if (!missed.empty()) GTEST_SKIP() << name << ": missed" << missed << "\n" << blocked_list(s, r);
 }
 
+// At -O0 the session of ok_lifetime_extended_session is a temporary whose own words main's
+// loop no longer reads: only the reference `s` bound to it does. --why names that
+// reference as what keeps the temporary (and so the worker's channel) a root.
+TEST(RealCorpusWhy, NamesTheReferenceThatKeepsATemporaryARoot) {
+  ArenaDir dir;
+  setenv("GLEAK_PROCS", "2", 1);
+  Child c({std::string(GLEAK_LEAK_REAL_BIN) + "/leak_real_ok_lifetime_extended_session_O0"});
+  ASSERT_TRUE(c.wait_for("ready"));
+  gi::ReadOptions opt;
+  opt.memory = true;
+  opt.symbols = gi::make_symbols(c.pid());
+  std::string chain;
+  // The worker reaches its receive some time after `ready`.
+  for (int i = 0; i < 100 && chain.find("variable `s`") == std::string::npos; ++i) {
+    if (i > 0) usleep(50000);
+    gi::Snapshot s = gi::read_pid(c.pid(), opt);
+    for (const gi::Goroutine& g : s.goroutines) {
+      if (g.id == 1 || g.state != gleak::arena::GoroutineState::kWaiting) continue;
+      if (std::string(gleak::arena::wait_reason_name(g.wait_reason)) != "chan receive") continue;
+      gi::LeakOptions lo;
+      lo.why = g.id;
+      gi::LeakAnalysis w = gi::find_leaks(s, lo);
+      ASSERT_TRUE(w.why.has_value());
+      EXPECT_FALSE(w.why->leaked);
+      chain = gi::format_why(s, w);
+    }
+  }
+  kill(c.pid(), SIGKILL);
+  c.wait();
+  EXPECT_NE(chain.find("an object whose address the frame took"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("variable `s`"), std::string::npos) << chain;
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, RealCorpus,
                          ::testing::Combine(::testing::ValuesIn(case_names(GLEAK_LEAK_REAL_DIR)), ::testing::Values(1, 2, 4),
                                             ::testing::Values(0, 2, 3)),
