@@ -1,5 +1,5 @@
 // The realistic leak corpus as a test: every case in real/ runs with 1, 2 and 4 workers,
-// built at -O0, -O2 and -O3. Once it prints `ready`, main goes on working (it never waits
+// built at -O0, -O1, -O2 and -O3. Once it prints `ready`, main goes on working (it never waits
 // on the test's behalf), so the test polls: it reads the process and runs the leak
 // analysis until the proven findings match the case's `gleak-expect` lines or about 5 s
 // have passed (leaking cases), or checks on several reads that nothing is proven (the
@@ -225,7 +225,7 @@ TEST(RealCorpusWhy, NamesTheReferenceThatKeepsATemporaryARoot) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, RealCorpus,
                          ::testing::Combine(::testing::ValuesIn(case_names(GLEAK_LEAK_REAL_DIR)), ::testing::Values(1, 2, 4),
-                                            ::testing::Values(0, 2, 3)),
+                                            ::testing::Values(0, 1, 2, 3)),
                          [](const ::testing::TestParamInfo<RealCorpus::ParamType>& p) {
                            return std::get<0>(p.param) + "_procs" + std::to_string(std::get<1>(p.param)) + "_O" +
                                   std::to_string(std::get<2>(p.param));
