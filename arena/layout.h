@@ -399,8 +399,10 @@ struct ArenaHeader {
   // leak analysis leaves the arena out of the memory it scans.
   uint64_t mapped_at;
   uint64_t mapped_bytes;
-  // Each worker thread's own stack (where only the scheduler runs, never user code):
-  // its stale words are no references, and the leak analysis leaves it out.
+  // The part of each worker thread's stack where the scheduler's frames lie (only the
+  // scheduler runs there, never user code): its stale words are no references, and the
+  // leak analysis leaves it out. Above it, the thread's static TLS (thread_local
+  // variables) is scanned.
   uint64_t worker_stack_lo[kMaxRings];
   uint64_t worker_stack_hi[kMaxRings];
   // Recovered panics: kRecoverRecords RecoverRecords at recover_offset (0: none was

@@ -412,15 +412,20 @@ void arena_publish_slab(const void* base, std::size_t bytes) {
   h->stack_slab_count.store(n + 1, std::memory_order_release);
 }
 
-void set_worker_tid(int index, int tid) {
+void set_worker_tid(int index, int tid, uint64_t scheduler_top) {
   ArenaHeader* h = arena_header();
   pthread_attr_t attr;
   if (pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* base = nullptr;
     std::size_t size = 0;
     if (pthread_attr_getstack(&attr, &base, &size) == 0) {
-      h->worker_stack_lo[index] = reinterpret_cast<uint64_t>(base);
-      h->worker_stack_hi[index] = reinterpret_cast<uint64_t>(base) + size;
+      // Only the part the scheduler's frames use: above it lie the thread's first
+      // frames, its static TLS (the program's thread_local variables) and glibc's
+      // thread descriptor, which the leak analysis must scan.
+      uint64_t lo = reinterpret_cast<uint64_t>(base);
+      uint64_t hi = lo + size;
+      h->worker_stack_lo[index] = lo;
+      h->worker_stack_hi[index] = scheduler_top > lo && scheduler_top < hi ? scheduler_top : lo;
     }
     pthread_attr_destroy(&attr);
   }

@@ -665,7 +665,9 @@ G* find_work(P* p) {
 
 void worker_main(P* p) {
   t_p = p;
-  set_worker_tid(p->id, static_cast<int>(gettid()));
+  // The scheduler's frames (find_work(), switch_to() and what they call) lie below
+  // this frame.
+  set_worker_tid(p->id, static_cast<int>(gettid()), reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
   t_rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(p->id + 1);
   install_worker_signal_stack();
   for (;;) {

@@ -85,7 +85,7 @@ void update_object(arena::ObjectRecord* rec, uint64_t word0, uint64_t word1, uin
 void arena_publish_slab(const void* base, std::size_t bytes);
 
 // set_worker_tid() publishes the thread id of worker `index`.
-void set_worker_tid(int index, int tid);
+void set_worker_tid(int index, int tid, uint64_t scheduler_top);
 
 // arena_snapshot_maps() copies /proc/self/maps into the arena (async-signal-safe).
 void arena_snapshot_maps();

@@ -52,7 +52,8 @@ bool blocked(const Goroutine& g) {
 // whose address their frame took, that its code is done with) that some word of the
 // image points into — a pointer taken earlier and kept in a register, a stack, a
 // closure, a global or a heap block — by their start: those stay roots. A word inside
-// the object itself (a string pointing at its own buffer) does not count.
+// the object itself (a string pointing at its own buffer) does not count, nor a dead
+// word of a parked stack.
 // Returns, for each, where the first such word lies (0: a register).
 std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::vector<const MemoryRegion*>& roots,
                                             const std::vector<CopiedBlock>& blocks) {
@@ -95,7 +96,20 @@ std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::v
   }
   for (const CopiedBlock& b : blocks) scan(b.data, b.start, b.end - b.start);
   for (const MemoryRegion& r : img.regions) {
-    if ((r.kind == RegionKind::kStack || r.kind == RegionKind::kClosure) && r.data) scan(r.data, r.start, r.end - r.start);
+    if ((r.kind != RegionKind::kStack && r.kind != RegionKind::kClosure) || !r.data) continue;
+    // A parked stack's dead words (a callee-saved register the frame overwrites before
+    // reading, an ended scope's slot) are never read again: a copy of the address there
+    // cannot reach the object.
+    uint64_t at = r.start;
+    if (r.roots) {
+      for (const StackSlot& d : r.roots->dead) {  // sorted, disjoint offsets
+        uint64_t lo = r.start + d.lo, hi = std::min(r.start + d.hi, r.end);
+        if (hi <= at) continue;
+        if (lo > at) scan(r.data + (at - r.start), at, lo - at);
+        at = hi;
+      }
+    }
+    if (at < r.end) scan(r.data + (at - r.start), at, r.end - at);
   }
   for (std::size_t k = 0; k < objs.size(); ++k) {
     if (hit[k]) kept.emplace(objs[k].lo, by[k]);

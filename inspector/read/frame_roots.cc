@@ -580,8 +580,8 @@ std::vector<std::pair<int32_t, int32_t>> unread_objects(const Code& c, uint64_t 
     if (i > 0 && c.taken[i] == c.taken[i - 1]) continue;
     auto [lo, hi] = range_of(c.taken[i]);
     lo &= ~int64_t{7};
-    hi = (hi + 7) & ~int64_t{7};
-    if (lo < c.rsp_cfa || hi > top || hi - lo > 4096) continue;
+    hi = std::min((hi + 7) & ~int64_t{7}, top);  // locals lie below the pushed registers
+    if (lo < c.rsp_cfa || lo >= hi || hi - lo > 4096) continue;
     bool arg = false;
     for (const auto& [a, b] : args) arg = arg || (lo < b && hi > a);
     if (arg) continue;
