@@ -236,7 +236,7 @@ class Marker {
       for (std::size_t k = 0; k < pending.size(); ++k) {
         auto [i, lo] = pending[k];
         bool opened = open_window(i, lo);
-        if (opened && track_ && mode_ == 0 && k < parents.size()) window_parent_[lo] = parents[k];
+        if (opened && track_ && mode_ == 0 && k < parents.size()) window_parent_[last_window_] = parents[k];
         any = opened || any;
       }
       drain();
@@ -444,12 +444,30 @@ class Marker {
       const std::vector<uint64_t>& tops = frame_tops(i);
       auto top = std::upper_bound(tops.begin(), tops.end(), lo);
       if (top != tops.end()) hi = *top;
+      // A pointer into a variable the debug information describes (live at the frame's
+      // pc) reaches that variable, whole, and nothing else of the frame.
+      if (u->roots && lo >= u->start) {
+        uint64_t rel = lo - u->start, vlo = 0, vhi = 0;
+        for (const StackSlot& l : u->roots->live) {
+          if (rel < l.lo || rel >= l.hi) continue;
+          vlo = vhi == 0 ? l.lo : std::min(vlo, l.lo);
+          vhi = std::max(vhi, l.hi);
+        }
+        if (vhi != 0 && u->start + vhi <= hi) {
+          lo = u->start + vlo;
+          hi = u->start + vhi;
+        }
+      }
     }
     if (!windows_.emplace(std::make_pair(mode_, lo), hi).second) return false;
+    last_window_ = lo;
     if (mode_ != 0) touched_.push_back(unit(kStackUnit, i));
     if (u) {
+      // Only pointers into the window itself are skipped while it is scanned: one to
+      // elsewhere in the same stack (a record in this frame pointing at a handle in its
+      // caller's, or below it in one inlined frame) opens a window there in turn.
       uint64_t from = std::max(lo, u->start), to = std::min(hi, u->end);
-      if (from < to) work_.push_back({u->data + (from - u->start), to - from, sp.lo, sp.hi, from});
+      if (from < to) work_.push_back({u->data + (from - u->start), to - from, from, to, from});
     }
     return true;
   }
@@ -492,6 +510,7 @@ class Marker {
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> windows_;  // (mode, start) -> end of windows into stacks
   std::unordered_map<std::size_t, std::vector<uint64_t>> frame_tops_;
   std::vector<uint64_t> kept_unread_;
+  uint64_t last_window_ = 0;  // where the window open_window() last opened starts
   std::vector<Work> work_;
   std::vector<std::pair<std::size_t, uint64_t>> pending_windows_;  // (stack, address) to open
   std::vector<uint64_t> touched_;
