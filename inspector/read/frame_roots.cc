@@ -578,9 +578,9 @@ std::vector<std::pair<int32_t, int32_t>> unread_objects(const Code& c, uint64_t 
   };
   for (std::size_t i = 0; i < c.taken.size(); ++i) {
     if (i > 0 && c.taken[i] == c.taken[i - 1]) continue;
-    auto [lo, hi] = range_of(c.taken[i]);
-    lo &= ~int64_t{7};
-    hi = std::min((hi + 7) & ~int64_t{7}, top);  // locals lie below the pushed registers
+    std::pair<int64_t, int64_t> range = range_of(c.taken[i]);  // plain variables: lambdas below capture them
+    int64_t lo = range.first & ~int64_t{7};
+    int64_t hi = std::min((range.second + 7) & ~int64_t{7}, top);  // locals lie below the pushed registers
     if (lo < c.rsp_cfa || lo >= hi || hi - lo > 4096) continue;
     bool arg = false;
     for (const auto& [a, b] : args) arg = arg || (lo < b && hi > a);
