@@ -288,21 +288,28 @@ std::pair<int64_t, int64_t> taken_range(int64_t t, int64_t next, const std::vect
   return {t, std::max(end, t + 8)};
 }
 
-std::vector<std::pair<int64_t, int64_t>> written(const Code& c, const std::vector<HomeRange>& homes) {
-  std::vector<std::pair<int64_t, int64_t>> w = c.writes;
-  for (std::size_t i = 0; i < c.taken.size(); ++i) {
-    w.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
-  }
-  std::sort(w.begin(), w.end());
-  std::vector<std::pair<int64_t, int64_t>> out;
-  for (const auto& r : w) {
-    if (!out.empty() && r.first <= out.back().second) {
+// merged_ranges() sorts [lo, hi) ranges and merges those that overlap (and, with
+// adjacent, those that touch).
+template <class T>
+std::vector<std::pair<T, T>> merged_ranges(std::vector<std::pair<T, T>> in, bool adjacent) {
+  std::sort(in.begin(), in.end());
+  std::vector<std::pair<T, T>> out;
+  for (const auto& r : in) {
+    if (!out.empty() && (r.first < out.back().second || (adjacent && r.first == out.back().second))) {
       out.back().second = std::max(out.back().second, r.second);
     } else {
       out.push_back(r);
     }
   }
   return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> written(const Code& c, const std::vector<HomeRange>& homes) {
+  std::vector<std::pair<int64_t, int64_t>> w = c.writes;
+  for (std::size_t i = 0; i < c.taken.size(); ++i) {
+    w.push_back(taken_range(c.taken[i], i + 1 < c.taken.size() ? c.taken[i + 1] : -16, homes));
+  }
+  return merged_ranges(std::move(w), true);
 }
 
 bool decode_function(csh cs, const unsigned char* bytes, uint64_t lo, uint64_t hi, Code& out) {
@@ -601,16 +608,7 @@ std::vector<std::pair<int32_t, int32_t>> unread_objects(const Code& c, uint64_t 
     if (unread) out.emplace_back(lo, hi);
   }
   // Two addresses taken in one object give two views of it: one object.
-  std::sort(out.begin(), out.end());
-  std::vector<std::pair<int32_t, int32_t>> merged;
-  for (const auto& r : out) {
-    if (!merged.empty() && r.first < merged.back().second) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
-    }
-  }
-  return merged;
+  return merged_ranges(std::move(out), false);
 }
 
 // CFA-relative address that a CFI location expression computes, if it is one.
