@@ -85,6 +85,31 @@ bool walk_thread_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::s
   return false;
 }
 
+uint64_t walk_mmapped(const std::vector<const MemoryRegion*>& pieces, uint64_t map_lo, uint64_t map_hi,
+                      std::vector<HeapBlock>& out) {
+  constexpr uint64_t kPage = 4096;
+  auto word = [&](uint64_t addr, uint64_t* v) {
+    for (const MemoryRegion* r : pieces) {
+      if (addr >= r->start && addr + 8 <= r->end && r->data) {
+        *v = word_at(*r, addr);
+        return true;
+      }
+    }
+    return false;
+  };
+  if (map_lo % kPage != 0 || map_hi <= map_lo) return map_lo;
+  uint64_t c = map_lo;
+  while (map_hi - c >= kPage) {
+    uint64_t prev = 0, field = 0;
+    if (!word(c, &prev) || !word(c + 8, &field) || prev != 0 || (field & kFlags) != kIsMmapped) break;
+    uint64_t size = field & ~kFlags;
+    if (size == 0 || size % kPage != 0 || size > map_hi - c) break;
+    out.push_back({c + kHeader, c + size});
+    c += size;
+  }
+  return c;
+}
+
 namespace {
 
 constexpr int kTcacheBins = 64;

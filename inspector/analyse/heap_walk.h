@@ -31,6 +31,18 @@ bool walk_main_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::str
 // it is not one (or does not walk).
 bool walk_thread_heap(const MemoryRegion& r, std::vector<HeapBlock>& out, std::string* why);
 
+// walk_mmapped() finds the chunks glibc's malloc serves from mappings of their own
+// (requests above the mmap threshold, 128 KiB to 32 MiB) at the start of an anonymous
+// mapping [map_lo, map_hi): a chunk header (prev_size 0, a size that is a whole number
+// of pages, with IS_MMAPPED and no other flag) at map_lo, the next one where it ends,
+// and so on while headers follow. Adjacent mappings merge into one line of
+// /proc/<pid>/maps: what follows the last chunk is something else. `pieces` are the
+// parts of the mapping the image holds, sorted by start; every header must lie in one.
+// Each chunk is one block: user data from after its 16-byte header to its end.
+// Returns where the chunks end: map_lo when there is none.
+uint64_t walk_mmapped(const std::vector<const MemoryRegion*>& pieces, uint64_t map_lo, uint64_t map_hi,
+                      std::vector<HeapBlock>& out);
+
 // CopiedBlock is an allocated block with its copied bytes.
 struct CopiedBlock {
   uint64_t start = 0, end = 0;

@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <unordered_map>
 #include <map>
+#include <memory>
 
 #include "inspector/read/frame_roots.h"
 #include "inspector/analyse/heap_walk.h"
@@ -48,13 +51,33 @@ bool blocked(const Goroutine& g) {
   return g.state == GoroutineState::kWaiting && !g.torn && !g.crashed && analysable_wait(g.wait_reason);
 }
 
+// A word found in the buffer of the target's pipe number p (MemoryImage::pipes) is
+// recorded as coming from pipe_source(p), which no address can be (the last value stands
+// for every pipe from there on).
+constexpr uint64_t kPipeSource = 0x100;
+constexpr uint64_t kLastPipeSource = 0xfff;
+uint64_t pipe_source(std::size_t p) { return kPipeSource + std::min<uint64_t>(p, kLastPipeSource - kPipeSource); }
+bool is_pipe_source(uint64_t v) { return v >= kPipeSource && v <= kLastPipeSource; }
+
+// for_each_pipe_word() calls f with every 8-byte value in what a pipe holds, at every
+// byte offset: what is pending may start in the middle of a message.
+template <typename F>
+void for_each_pipe_word(const PipeBuffer& p, F&& f) {
+  for (std::size_t off = 0; off + 8 <= p.bytes.size(); ++off) {
+    uint64_t v;
+    std::memcpy(&v, p.bytes.data() + off, 8);
+    f(v);
+  }
+}
+
 // pointed_unread() are the unread objects of parked stacks (StackRoots::unread: objects
 // whose address their frame took, that its code is done with) that some word of the
 // image points into — a pointer taken earlier and kept in a register, a stack, a
 // closure, a global or a heap block — by their start: those stay roots. A word inside
 // the object itself (a string pointing at its own buffer) does not count, nor a dead
 // word of a parked stack.
-// Returns, for each, where the first such word lies (0: a register).
+// Returns, for each, where the first such word lies (0: a register; pipe_source(): a
+// pipe).
 std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::vector<const MemoryRegion*>& roots,
                                             const std::vector<CopiedBlock>& blocks) {
   struct Obj {
@@ -62,7 +85,7 @@ std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::v
   };
   std::vector<Obj> objs;
   for (const MemoryRegion& r : img.regions) {
-    if (r.kind != RegionKind::kStack || !r.roots) continue;
+    if ((r.kind != RegionKind::kStack && r.thread == 0) || !r.roots) continue;  // a parked goroutine's or a thread's
     for (const StackSlot& s : r.roots->unread) objs.push_back({r.start + s.lo, r.start + s.hi});
   }
   std::map<uint64_t, uint64_t> kept;
@@ -91,6 +114,9 @@ std::map<uint64_t, uint64_t> pointed_unread(const MemoryImage& img, const std::v
     }
   };
   for (uint64_t v : img.register_words) word(v, 0);
+  for (std::size_t p = 0; p < img.pipes.size(); ++p) {
+    for_each_pipe_word(img.pipes[p], [&](uint64_t v) { word(v, pipe_source(p)); });
+  }
   for (const MemoryRegion* r : roots) {
     if (r->data) scan(r->data, r->start, r->end - r->start);
   }
@@ -527,6 +553,8 @@ class Marker {
 
 // ---- the analysis ------------------------------------------------------------------------
 
+std::string hex(uint64_t v);
+
 struct Analysis {
   const Snapshot& s;
   const LeakOptions& opt;
@@ -628,11 +656,120 @@ struct Analysis {
     out.findings.push_back(std::move(f));
   }
 
+  // cut_thread_stacks() makes `roots` the root regions (whole_roots) less the dead words
+  // of the threads' stacks whose frames were classified (MemoryRegion::roots) and, once
+  // unread_kept is known (with_unread), less their unread objects no pointer reaches.
+  std::vector<const MemoryRegion*> whole_roots;
+  std::deque<MemoryRegion> stack_pieces;
+  void cut_thread_stacks(bool with_unread) {
+    roots.clear();
+    stack_pieces.clear();
+    for (const MemoryRegion* r : whole_roots) {
+      if (!r->roots || r->thread == 0) {
+        roots.push_back(r);
+        continue;
+      }
+      std::vector<std::pair<uint64_t, uint64_t>> cuts;
+      for (const StackSlot& d : r->roots->dead) cuts.emplace_back(r->start + d.lo, r->start + d.hi);
+      if (with_unread) {
+        for (const StackSlot& u : r->roots->unread) {
+          if (!unread_kept.count(r->start + u.lo)) cuts.emplace_back(r->start + u.lo, r->start + u.hi);
+        }
+      }
+      std::sort(cuts.begin(), cuts.end());
+      uint64_t at = r->start;
+      auto piece = [&](uint64_t lo, uint64_t hi) {
+        MemoryRegion p = *r;
+        p.start = lo;
+        p.end = hi;
+        p.data = r->data + (lo - r->start);
+        stack_pieces.push_back(std::move(p));
+        roots.push_back(&stack_pieces.back());
+      };
+      for (const auto& [lo, hi] : cuts) {
+        uint64_t l = std::max(lo, r->start), h = std::min(hi, r->end);
+        if (h <= at) continue;
+        if (l > at) piece(at, l);
+        at = std::max(at, h);
+      }
+      if (at < r->end) piece(at, r->end);
+    }
+  }
+
+  // mmapped_chunks() finds the blocks malloc serves from mappings of their own at the
+  // start of anonymous mappings (walk_mmapped()): they become heap blocks, scanned only
+  // when reached. The rest of each mapping is a root, and so is any mapping that holds
+  // a stopped thread's stack pointer. A chunk the image holds in several pieces (pages
+  // never touched are not copied) is joined into one zero-filled copy.
+  std::vector<std::unique_ptr<char, decltype(&std::free)>> joined;
+  std::deque<MemoryRegion> root_tails;  // the parts of pieces after the chunks
+  void mmapped_chunks(const std::vector<const MemoryRegion*>& anonymous, std::vector<Block>& blocks) {
+    std::vector<HeapBlock> hb;
+    for (std::size_t i = 0; i < anonymous.size();) {
+      std::size_t j = i;
+      bool stack = false;
+      while (j < anonymous.size() && anonymous[j]->map_lo == anonymous[i]->map_lo &&
+             anonymous[j]->map_hi == anonymous[i]->map_hi) {
+        stack = stack || anonymous[j]->thread != 0;
+        ++j;
+      }
+      std::vector<const MemoryRegion*> pieces(anonymous.begin() + static_cast<std::ptrdiff_t>(i),
+                                              anonymous.begin() + static_cast<std::ptrdiff_t>(j));
+      i = j;
+      hb.clear();
+      uint64_t end = pieces.front()->map_lo;
+      if (!stack && pieces.front()->map_hi != 0) {
+        end = walk_mmapped(pieces, pieces.front()->map_lo, pieces.front()->map_hi, hb);
+      }
+      for (const HeapBlock& b : hb) {
+        if (!add_mmapped_block(pieces, b, blocks)) {
+          end = b.start - 16;  // this one and the rest stay roots
+          break;
+        }
+      }
+      for (const MemoryRegion* r : pieces) {
+        if (r->start >= end) {
+          roots.push_back(r);
+        } else if (r->end > end) {
+          MemoryRegion tail = *r;
+          tail.start = end;
+          tail.data = r->data + (end - r->start);
+          root_tails.push_back(std::move(tail));
+          roots.push_back(&root_tails.back());
+        }
+      }
+    }
+  }
+
+  // add_mmapped_block() adds chunk b, whose bytes lie in `pieces`, to blocks.
+  bool add_mmapped_block(const std::vector<const MemoryRegion*>& pieces, const HeapBlock& b, std::vector<Block>& blocks) {
+    for (const MemoryRegion* r : pieces) {
+      if (r->start <= b.start && b.end <= r->end) {
+        blocks.push_back({b.start, b.end, r->data + (b.start - r->start)});
+        return true;
+      }
+    }
+    // calloc: the pages nothing is copied into are never touched.
+    char* copy = static_cast<char*>(std::calloc(b.end - b.start, 1));
+    if (!copy) {
+      out.notes.push_back("no memory to join the large block at " + hex(b.start) + "; it is scanned as a root");
+      return false;
+    }
+    joined.emplace_back(copy, &std::free);
+    for (const MemoryRegion* r : pieces) {
+      uint64_t lo = std::max(r->start, b.start), hi = std::min(r->end, b.end);
+      if (lo < hi) std::memcpy(copy + (lo - b.start), r->data + (lo - r->start), hi - lo);
+    }
+    blocks.push_back({b.start, b.end, copy});
+    return true;
+  }
+
   // prepare_memory() sorts the image into roots, heap blocks and goroutine stacks.
   void prepare_memory() {
     const MemoryImage& img = *s.memory;
     std::vector<Block> blocks;
     std::vector<HeapBlock> hb;
+    std::vector<const MemoryRegion*> anonymous;  // not a heap of an arena
     for (const MemoryRegion& r : img.regions) {
       if (r.kind != RegionKind::kRoot && r.kind != RegionKind::kHeap) continue;
       hb.clear();
@@ -643,6 +780,10 @@ struct Analysis {
         if (!heap) out.notes.push_back("the main heap did not walk (" + why + "); it was scanned whole");
       } else if (r.name.empty()) {
         heap = walk_thread_heap(r, hb, nullptr);
+        if (!heap) {
+          anonymous.push_back(&r);
+          continue;
+        }
       }
       if (heap) {
         for (const HeapBlock& b : hb) blocks.push_back({b.start, b.end, r.data + (b.start - r.start)});
@@ -650,7 +791,10 @@ struct Analysis {
         roots.push_back(&r);
       }
     }
+    mmapped_chunks(anonymous, blocks);
     std::sort(roots.begin(), roots.end(), [](const MemoryRegion* a, const MemoryRegion* b) { return a->start < b->start; });
+    whole_roots = roots;
+    cut_thread_stacks(false);
     std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
     drop_tcached(blocks);
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
@@ -671,6 +815,7 @@ struct Analysis {
       if (g.stack_hi != 0) stacks.push_back({g.stack_lo, g.stack_hi, i, stack_used[i], g.state != GoroutineState::kRunning});
     }
     unread_kept = pointed_unread(img, roots, blocks);
+    cut_thread_stacks(true);
     std::vector<uint64_t> starts;
     for (const auto& [lo, by] : unread_kept) starts.push_back(lo);
     marker.keep_unread(std::move(starts));
@@ -741,6 +886,23 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// source_text() names where a pointer was found when that is not an address: a
+// register, or a pipe's buffer.
+std::string source_text(const Analysis& a, uint64_t v) {
+  if (v == 0 || v == Marker::kRegisterWord) return "a register of a stopped thread";
+  if (is_pipe_source(v)) {
+    std::size_t p = static_cast<std::size_t>(v - kPipeSource);
+    const auto& pipes = a.s.memory->pipes;
+    bool exact = v != kLastPipeSource ? p < pipes.size() : p + 1 == pipes.size();
+    if (exact) {
+      return "bytes written into pipe:[" + std::to_string(pipes[p].inode) + "] (fd " + std::to_string(pipes[p].fd) +
+             ") and not yet read";
+    }
+    return "bytes written into one of the target's pipes and not yet read";
+  }
+  return hex(v);
+}
+
 // stack_word() names a word of goroutine g's stack: its frame's function and, where the
 // debug information says, the variable that lives there.
 std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr, bool follow = true) {
@@ -772,7 +934,7 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr, boo
     for (const StackSlot& u : region->roots->unread) {
       auto kept = a.unread_kept.find(region->start + u.lo);
       if (rel < u.lo || rel >= u.hi || kept == a.unread_kept.end()) continue;
-      std::string by = kept->second ? hex(kept->second) : std::string("a register of a stopped thread");
+      std::string by = source_text(a, kept->second);
       if (follow && kept->second >= region->start && kept->second < region->end) {
         by = stack_word(a, g, kept->second, false);  // a reference in the same stack: name it
       }
@@ -784,8 +946,35 @@ std::string stack_word(const Analysis& a, const Goroutine& g, uint64_t addr, boo
   return where + " (above the frames that could be described)";
 }
 
-std::string root_word(const MemoryRegion& r, uint64_t addr) {
+std::string root_word(const Analysis& a, const MemoryRegion& r, uint64_t addr) {
   std::string where = hex(addr);
+  if (r.thread != 0) {
+    std::string t = "thread " + std::to_string(r.thread) + "'s stack";
+    if (!r.roots) return t + " (its frames could not be described), at " + where;
+    // StackRoots holds offsets from the start of the region the stack was classified
+    // in, which a piece of it shares: its map_lo and data moved with its start.
+    uint64_t base = r.start;
+    for (const MemoryRegion& whole : a.s.memory->regions) {
+      if (whole.roots == r.roots) base = whole.start;
+    }
+    uint64_t rel = addr - base;
+    const auto& notes = a.s.memory->slot_notes;
+    for (const StackSlot& l : r.roots->live) {
+      if (rel >= l.lo && rel < l.hi && notes && l.note < notes->size()) {
+        const SlotNote& n = (*notes)[l.note];
+        return t + ": " + (n.variable.rfind("register ", 0) == 0 ? n.variable : "variable `" + n.variable + "`") +
+               (n.function.empty() ? "" : " of " + n.function) + (n.scope.empty() ? "" : " (" + n.scope + ")") + ", at " +
+               where;
+      }
+    }
+    for (const StackFrame& f : r.roots->frames) {
+      if (rel >= f.lo && rel < f.hi) {
+        return t + ", an undescribed word of the frame at pc " + hex(f.pc) +
+               (f.described ? "" : " (code without frame information)") + ", at " + where;
+      }
+    }
+    return t + ", above the frames that could be described, at " + where;
+  }
   if (r.name == "[stack]") return "the main thread's stack, at " + where;
   if (r.name.empty()) return "anonymous memory (a thread's stack, TLS or another allocator's heap), at " + where;
   if (r.name[0] == '/') return "a global of " + r.name.substr(r.name.rfind('/') + 1) + ", at " + where;
@@ -817,10 +1006,14 @@ class WhyChain {
       back_.push_back({"a register of a stopped thread that runs user code", 0});
       return false;
     }
+    if (is_pipe_source(cur_)) {
+      back_.push_back({source_text(a_, cur_), 0});
+      return false;
+    }
     auto it = std::upper_bound(a_.roots.begin(), a_.roots.end(), cur_,
                                [](uint64_t x, const MemoryRegion* r) { return x < r->start; });
     if (it != a_.roots.begin() && cur_ < (*std::prev(it))->end) {
-      back_.push_back({root_word(**std::prev(it), cur_), cur_});
+      back_.push_back({root_word(a_, **std::prev(it), cur_), cur_});
       return false;
     }
     Marker::Place p = a_.marker.place(cur_);
@@ -973,6 +1166,10 @@ void check_no_exit_path(Analysis& a) {
   for (const MemoryRegion* r : a.roots) m.scan(r->data, r->end - r->start, r->start);
   m.set_source(Marker::kRegisterWord);
   for (uint64_t w : a.s.memory->register_words) m.word(w);
+  for (std::size_t p = 0; p < a.s.memory->pipes.size(); ++p) {
+    m.set_source(pipe_source(p));
+    for_each_pipe_word(a.s.memory->pipes[p], [&](uint64_t w) { m.word(w); });
+  }
   for (std::size_t i = 0; i < a.gs.size(); ++i) {
     bool can_run = !blocked(*a.gs[i]) || (!a.decided[i] && !a.targets_known[i]);
     if (!can_run) continue;

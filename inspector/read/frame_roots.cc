@@ -32,6 +32,9 @@ constexpr std::array<uint32_t, kSavedRegs> kContextOffset = {arena::kContextRbx,
                                                              arena::kContextR14, arena::kContextR15};
 constexpr std::array<const char*, kSavedRegs> kRegName = {"rbx", "r12", "r13", "r14", "r15"};
 constexpr std::size_t kMaxFrames = 1024;
+// A saved register's value "as seen by" a frame lies in the stopped thread's register
+// itself, not in a word of the stack (FrameRoots::classify_thread()).
+constexpr uint64_t kInRegister = 1;
 // Bytes at the bottom of a frame that may hold a running callee's stack arguments.
 constexpr int64_t kOutgoingArgs = 64;
 
@@ -55,6 +58,13 @@ struct Code;
 // Layout is what one pc (a return address) says about its frame.
 struct Layout {
   bool cfa_is_rbp16 = false;  // CFA = rbp + 16: the frame-pointer chain gives its CFA
+  // Any CFA = register + offset rule, rsp (7) or rbp (6); -1 for another kind. With the
+  // return address at CFA - 8 and the caller's rbp's rule, a frame without a frame
+  // pointer (the C library's) can be stepped over (FrameRoots::classify_thread()).
+  int cfa_reg = -1;
+  int64_t cfa_offset = 0;
+  bool ra_at_cfa8 = false;
+  RegRule rbp_rule;
   std::vector<Home> homes;
   std::array<RegRule, kSavedRegs> rules{};
   std::array<RegUse, kSavedRegs> use{};
@@ -766,21 +776,34 @@ bool cfi_rules(Dwfl_Module* mod, uint64_t pc, Layout& L) {
   Dwarf_Op* cfa_ops = nullptr;
   size_t ncfa = 0;
   if (dwarf_frame_cfa(frame, &cfa_ops, &ncfa) == 0 && ncfa == 1 && cfa_ops[0].atom == DW_OP_bregx &&
-      cfa_ops[0].number == 6 && cfa_ops[0].number2 == 16) {
-    L.cfa_is_rbp16 = true;
+      (cfa_ops[0].number == 6 || cfa_ops[0].number == 7)) {
+    L.cfa_reg = static_cast<int>(cfa_ops[0].number);
+    L.cfa_offset = static_cast<int64_t>(cfa_ops[0].number2);
+    L.cfa_is_rbp16 = L.cfa_reg == 6 && L.cfa_offset == 16;
   }
-  for (int k = 0; k < kSavedRegs; ++k) {
+  auto rule = [&](int reg) {
+    RegRule r;
     Dwarf_Op mem[3];
     Dwarf_Op* ops = nullptr;
     size_t n = 0;
-    if (dwarf_frame_register(frame, kDwarfReg[k], mem, &ops, &n) != 0) continue;
+    if (dwarf_frame_register(frame, reg, mem, &ops, &n) != 0) return r;
     int64_t off = 0;
     if (n == 0 && ops == nullptr) {
-      L.rules[k].kind = RegRule::kSame;
+      r.kind = RegRule::kSame;
+    } else if (n == 0 && reg == 3) {
+      // "Undefined": what libdw says of an rbx the CFI does not mention, as its x86-64
+      // ABI defaults name register 0 (rax) where they mean rbx. rbx is callee-saved:
+      // a frame whose CFI says nothing of it leaves it alone.
+      r.kind = RegRule::kSame;
     } else if (n > 0 && cfa_relative(ops, n, &off)) {
-      L.rules[k] = {RegRule::kSaved, off};
+      r = {RegRule::kSaved, off};
     }
-  }
+    return r;
+  };
+  for (int k = 0; k < kSavedRegs; ++k) L.rules[k] = rule(kDwarfReg[k]);
+  L.rbp_rule = rule(6);
+  RegRule ra = rule(16);
+  L.ra_at_cfa8 = ra.kind == RegRule::kSaved && ra.cfa_offset == -8;
   free(frame);
   return true;
 }
@@ -849,7 +872,7 @@ struct FrameRoots::Impl {
   // caller's value; the value at the register's previous place is this frame's own, live
   // or dead by what the frame's code does with it from the pc.
   void add_saved_registers(const Layout& L, uint64_t cfa, uint64_t* at, std::vector<StackSlot>& live,
-                           std::vector<StackSlot>& dead) {
+                           std::vector<StackSlot>& dead, uint8_t* dead_registers = nullptr) {
     for (int k = 0; k < kSavedRegs; ++k) {
       const RegRule& r = L.rules[k];
       if (r.kind == RegRule::kSame) continue;  // this frame leaves it to its caller
@@ -858,6 +881,8 @@ struct FrameRoots::Impl {
         continue;
       }
       if (at[k] == 0) {
+      } else if (at[k] == kInRegister) {
+        if (L.use[k] == RegUse::kDead && dead_registers) *dead_registers |= uint8_t(1u << k);
       } else if (L.use[k] == RegUse::kDead) {
         dead.push_back({at[k], at[k] + 8, note(false, std::string("register ") + kRegName[k], L.function, "")});
       } else if (L.use[k] == RegUse::kLive) {
@@ -1228,20 +1253,29 @@ std::vector<StackSlot> dead_minus_live(std::vector<StackSlot>& dead, std::vector
 }  // namespace
 
 StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
+  uint64_t pc = 0, fp = 0;
+  std::memcpy(&pc, u.data + arena::kContextRip, 8);
+  std::memcpy(&fp, u.data + arena::kContextRbp, 8);
+  // Where the value of each saved register "as seen by" the current frame lies.
+  std::array<uint64_t, kSavedRegs> at{};
+  for (int k = 0; k < kSavedRegs; ++k) at[k] = u.start + kContextOffset[k];
   StackRoots out;
+  walk_frame_pointers(u, pc, fp, u.start + arena::kContextSize, at.data(), out);
+  return out;
+}
+
+// walk_frame_pointers() classifies the frames of stack u from the one at pc, whose
+// frame pointer is fp and whose lowest word is frame_lo, following the frame pointers;
+// at says where each saved register's value as that frame sees it lies (0: in no
+// word of the stack).
+void FrameRoots::walk_frame_pointers(const MemoryRegion& u, uint64_t pc, uint64_t fp, uint64_t frame_lo, uint64_t* at,
+                                     StackRoots& out) {
   auto word = [&](uint64_t a, uint64_t* v) {
     if (a < u.start || a + 8 > u.end) return false;
     std::memcpy(v, u.data + (a - u.start), 8);
     return true;
   };
-  uint64_t pc = 0, fp = 0;
-  word(u.start + arena::kContextRip, &pc);
-  word(u.start + arena::kContextRbp, &fp);
-  // Where the value of each saved register "as seen by" the current frame lies.
-  std::array<uint64_t, kSavedRegs> at{};
-  for (int k = 0; k < kSavedRegs; ++k) at[k] = u.start + kContextOffset[k];
   std::vector<StackSlot> dead, live, unread;
-  uint64_t frame_lo = u.start + arena::kContextSize;
   for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
     if (fp < frame_lo || u.end < 16 || fp > u.end - 16 || fp % 8 != 0) break;
     const Layout& L = impl_->layout(pc);
@@ -1252,7 +1286,7 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
     add_holes(L, f, dead);
     add_stale(L, f, dead);
     add_unread(L, f, unread);
-    impl_->add_saved_registers(L, f.cfa, at.data(), live, dead);
+    impl_->add_saved_registers(L, f.cfa, at, live, dead, &out.dead_registers);
     uint64_t next_pc = 0, next_fp = 0;
     if (!word(fp + 8, &next_pc) || !word(fp, &next_fp)) break;
     frame_lo = f.cfa;
@@ -1263,7 +1297,51 @@ StackRoots FrameRoots::classify_at(const MemoryRegion& u) {
   out.dead = dead_minus_live(dead, live);
   out.unread = dead_minus_live(unread, live);
   out.live = std::move(live);
-  return out;
+}
+
+std::shared_ptr<const StackRoots> FrameRoots::classify_thread(const MemoryRegion& u, const user_regs_struct& regs) {
+  if (!ok() || !u.data || regs.rsp < u.start || regs.rsp >= u.end) return nullptr;
+  auto word = [&](uint64_t a, uint64_t* v) {
+    if (a < u.start || a + 8 > u.end) return false;
+    std::memcpy(v, u.data + (a - u.start), 8);
+    return true;
+  };
+  uint64_t pc = regs.rip, sp = regs.rsp, fp = regs.rbp;
+  // The registers' values are in the thread's registers until a frame saved them.
+  std::array<uint64_t, kSavedRegs> at{};
+  at.fill(kInRegister);
+  StackRoots out;
+  // Frames without a frame pointer (the C library's, around the system call the thread
+  // waits in) are stepped over by their CFI. Their words stay unknown.
+  for (std::size_t n = 0; n < kMaxFrames && pc != 0; ++n) {
+    const Layout& L = impl_->layout(pc);
+    if (L.cfa_is_rbp16 && fp >= sp) {
+      walk_frame_pointers(u, pc, fp, sp, at.data(), out);
+      break;
+    }
+    if (L.cfa_reg < 0 || !L.ra_at_cfa8) break;
+    uint64_t cfa = (L.cfa_reg == 7 ? sp : fp) + static_cast<uint64_t>(L.cfa_offset);
+    uint64_t ra = 0, next_fp = fp;
+    if (cfa <= sp || !word(cfa - 8, &ra)) break;
+    if (L.rbp_rule.kind == RegRule::kSaved) {
+      if (!word(cfa + static_cast<uint64_t>(L.rbp_rule.cfa_offset), &next_fp)) break;
+    } else if (L.rbp_rule.kind != RegRule::kSame) {
+      break;
+    }
+    out.frames.push_back({sp, cfa, pc, false});
+    std::vector<StackSlot> none;
+    impl_->add_saved_registers(L, cfa, at.data(), none, none);  // only where they lie now
+    pc = ra;
+    sp = cfa;
+    fp = next_fp;
+  }
+  if (std::none_of(out.frames.begin(), out.frames.end(), [](const StackFrame& f) { return f.described; })) return nullptr;
+  auto rel = std::make_shared<StackRoots>(std::move(out));
+  for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
+  for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
+  for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
+  for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
+  return rel;
 }
 
 }  // namespace gleak::inspector

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include <cstdint>
 #include <memory>
@@ -71,6 +72,10 @@ struct StackRoots {
   // analysis checks that against the whole memory image. Sorted, disjoint.
   std::vector<StackSlot> unread;
   std::vector<StackFrame> frames;
+  // A stopped thread's (classify_thread()): callee-saved registers, bit k for rbx, r12,
+  // r13, r14 and r15, whose value in the thread's register no frame reads before
+  // overwriting it (a dead register, like a dead saved slot).
+  uint8_t dead_registers = 0;
 };
 
 class FrameRoots {
@@ -89,6 +94,13 @@ class FrameRoots {
   // Null when no frame could be described.
   std::shared_ptr<const StackRoots> classify_stack(const MemoryRegion& stack);
 
+  // classify_thread() classifies the stack of a stopped thread from its registers:
+  // `stack` runs from below its stack pointer to the top of its mapping. Frames without
+  // a frame pointer (the C library's, around the system call it waits in) are stepped
+  // over by their CFI and stay unknown; from the first frame with one, frames are
+  // classified as a parked goroutine's. Null when no frame could be described.
+  std::shared_ptr<const StackRoots> classify_thread(const MemoryRegion& stack, const user_regs_struct& regs);
+
   // note() is what a StackSlot's note index stands for.
   const SlotNote& note(uint32_t i) const;
 
@@ -98,6 +110,8 @@ class FrameRoots {
  private:
   // classify_at() classifies one stack, in addresses.
   StackRoots classify_at(const MemoryRegion& stack);
+  void walk_frame_pointers(const MemoryRegion& stack, uint64_t pc, uint64_t fp, uint64_t frame_lo, uint64_t* at,
+                           StackRoots& out);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

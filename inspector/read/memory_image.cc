@@ -41,10 +41,10 @@ std::vector<MemoryRegion> mapped_roots(const CaptureFacts& f) {
     uint64_t at = e.start;
     for (const auto& [lo, hi] : excluded) {
       if (hi <= at || lo >= e.end) continue;
-      if (lo > at) regions.push_back({at, lo, kind, 0, e.path, nullptr, {}});
+      if (lo > at) regions.push_back({at, lo, kind, 0, e.path, nullptr, {}, at, lo});
       at = std::max(at, hi);
     }
-    if (at < e.end) regions.push_back({at, e.end, kind, 0, e.path, nullptr, {}});
+    if (at < e.end) regions.push_back({at, e.end, kind, 0, e.path, nullptr, {}, at, e.end});
   }
   return regions;
 }
@@ -57,7 +57,10 @@ void trim_thread_stacks(const CaptureFacts& f, std::vector<MemoryRegion>& region
     uint64_t rsp = t.regs->rsp;
     uint64_t live_from = (rsp - kRedZone) & ~uint64_t{7};
     for (MemoryRegion& r : regions) {
-      if (r.kind == RegionKind::kRoot && rsp >= r.start && rsp < r.end) r.start = std::max(r.start, live_from);
+      if (r.kind == RegionKind::kRoot && rsp >= r.start && rsp < r.end) {
+        r.start = std::max(r.start, live_from);
+        r.thread = t.tid;
+      }
     }
   }
 }
@@ -108,6 +111,7 @@ void drop_huge(CapturePlan& plan) {
 void registers(const CaptureFacts& f, CapturePlan& plan) {
   for (const CaptureFacts::Thread& t : f.threads) {
     if (!t.regs || t.idle_worker) continue;
+    plan.threads.push_back({t.tid, *t.regs});
     const auto* w = reinterpret_cast<const unsigned long long*>(t.regs);
     for (std::size_t i = 0; i < sizeof(user_regs_struct) / sizeof(unsigned long long); ++i) {
       plan.register_words.push_back(w[i]);

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "inspector/read/pipes.h"
+
 namespace gleak::inspector {
 
 struct StackRoots;
@@ -39,12 +41,26 @@ struct MemoryRegion {
   // kStack of a parked goroutine: which of its words are live, dead or unknown
   // (inspector/read/frame_roots.h); null when that could not be worked out.
   std::shared_ptr<const StackRoots> roots;
+  // kRoot, kHeap: the part of its mapping between two ranges left out (the arena, the
+  // stack slabs) that the region was cut from: the region may be a piece of it, the
+  // pages in memory.
+  uint64_t map_lo = 0, map_hi = 0;
+  int thread = 0;  // kRoot: the stopped thread whose stack pointer lies in it (its tid)
 };
 
 struct MemoryImage {
   std::vector<MemoryRegion> regions;      // kRoot and kHeap sorted by start, then the others
-  std::vector<uint64_t> register_words;   // every stopped thread's general registers
-  std::vector<std::string> unreadable;    // mappings that could not be copied
+  // Every stopped thread's general registers but the idle workers', thread after thread
+  // (as `threads`); a callee-saved one the thread's frames overwrite before reading is 0.
+  std::vector<uint64_t> register_words;
+  // The stopped threads that run user code (not idle workers), for their stacks' frames.
+  struct ThreadRegisters {
+    int tid = 0;
+    user_regs_struct regs{};
+  };
+  std::vector<ThreadRegisters> threads;
+  std::vector<PipeBuffer> pipes;          // bytes waiting in its pipes (roots, at every byte offset)
+  std::vector<std::string> unreadable;    // mappings (or pipes) that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied
   std::shared_ptr<const std::vector<SlotNote>> slot_notes;  // what StackSlot::note indexes
   std::string roots_note;                 // why stacks could not be classified, if so
@@ -102,6 +118,7 @@ struct CapturePlan {
   // Closures that lie in the arena: the reader takes them from its own mapping of it.
   std::vector<MemoryRegion> arena_closures;
   std::vector<uint64_t> register_words;  // of every thread but the idle workers
+  std::vector<MemoryImage::ThreadRegisters> threads;  // the same threads
   std::vector<std::string> unreadable;   // what will not be copied, and why
 };
 

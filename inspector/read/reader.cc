@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -54,6 +55,9 @@ std::vector<std::pair<std::string, std::string>> parse_labels(const char (&text)
 
 // No goroutine's stack is larger than this; a record that says otherwise is damaged.
 constexpr uint64_t kMaxStackCopy = uint64_t{1} << 30;
+// At most this much of the target's pipe buffers is kept for the leak analysis (a pipe
+// holds 64 KiB by default, at most /proc/sys/fs/pipe-max-size).
+constexpr std::size_t kMaxPipeBytes = std::size_t{64} << 20;
 
 // sane() drops what no record the runtime writes can hold: a stack whose ends are
 // reversed or too far apart, a closure that wraps around the address space. The rest
@@ -755,6 +759,11 @@ struct Reader {
     img->unreadable = std::move(plan.unreadable);
     copy_regions(resident_pieces(plan.regions), *img);
     img->register_words = std::move(plan.register_words);
+    img->threads = std::move(plan.threads);
+    // A pointer handed through a pipe lives only in the pipe's buffer until it is read.
+    PipeScan pipes = pending_pipe_bytes(snap.pid, kMaxPipeBytes);
+    img->pipes = std::move(pipes.pipes);
+    for (std::string& n : pipes.notes) img->unreadable.push_back(std::move(n));
     // Closures inline in the goroutine descriptors lie in the arena, which this process
     // has mapped too: they are read from there, not from the target.
     pending_closures.clear();
@@ -901,6 +910,25 @@ struct Reader {
         continue;
       }
       r.roots = fr.classify_stack(r);
+    }
+    // Threads' stacks, from the registers they were stopped with. A callee-saved
+    // register no frame reads before overwriting it is dead: its word is dropped from
+    // the register roots (register_words holds each thread's registers in turn).
+    constexpr std::size_t kRegWords = sizeof(user_regs_struct) / 8;
+    constexpr std::array<std::size_t, 5> kSavedAt = {
+        offsetof(user_regs_struct, rbx) / 8, offsetof(user_regs_struct, r12) / 8, offsetof(user_regs_struct, r13) / 8,
+        offsetof(user_regs_struct, r14) / 8, offsetof(user_regs_struct, r15) / 8};
+    bool words_match = img.register_words.size() == img.threads.size() * kRegWords;
+    for (MemoryRegion& r : img.regions) {
+      if (r.kind != RegionKind::kRoot || r.thread == 0 || !r.data) continue;
+      for (std::size_t i = 0; i < img.threads.size(); ++i) {
+        const MemoryImage::ThreadRegisters& t = img.threads[i];
+        if (t.tid != r.thread || t.regs.rsp < r.start || t.regs.rsp >= r.end) continue;
+        r.roots = fr.classify_thread(r, t.regs);
+        for (std::size_t k = 0; r.roots && words_match && k < kSavedAt.size(); ++k) {
+          if (r.roots->dead_registers & (1u << k)) img.register_words[i * kRegWords + kSavedAt[k]] = 0;
+        }
+      }
     }
     img.slot_notes = fr.notes();
   }

@@ -1,6 +1,7 @@
 // glibc's heaps as the leak analysis walks them (inspector/heap_walk.h), and the chunks
 // that sit in a tcache: free, though the heap's bits say allocated.
 #include "inspector/analyse/heap_walk.h"
+#include "inspector/read/memory_image.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -135,6 +136,138 @@ TEST(Tcache, ThisProcessFreedBlocksAreFoundInItsTcache) {
   for (void* p : keep) EXPECT_TRUE(has(blocks, reinterpret_cast<uint64_t>(p)));
   for (void* p : keep) std::free(p);
   munmap(copy, kCopyMax);
+}
+
+// ---- blocks malloc serves from mappings of their own ----
+
+// FakeMapping: an anonymous mapping at a made-up page-aligned address, with mmapped
+// chunk headers written into it.
+struct FakeMapping {
+  static constexpr uint64_t kLo = 0x7f00'0000'0000;
+  std::vector<char> bytes;
+  explicit FakeMapping(std::size_t pages) : bytes(pages * 4096, 0) {}
+  uint64_t hi() const { return kLo + bytes.size(); }
+  void chunk(uint64_t at, uint64_t size, uint64_t flags = 2, uint64_t prev = 0) {
+    uint64_t field = size | flags;
+    std::memcpy(bytes.data() + (at - kLo), &prev, 8);
+    std::memcpy(bytes.data() + (at - kLo) + 8, &field, 8);
+  }
+  gi::MemoryRegion piece(uint64_t lo, uint64_t hi) const {
+    return {lo, hi, gi::RegionKind::kRoot, 0, "", bytes.data() + (lo - kLo), {}, kLo, this->hi()};
+  }
+};
+
+uint64_t walk(const FakeMapping& m, const std::vector<gi::MemoryRegion>& pieces, std::vector<gi::HeapBlock>& out) {
+  std::vector<const gi::MemoryRegion*> ps;
+  for (const gi::MemoryRegion& r : pieces) ps.push_back(&r);
+  return gi::walk_mmapped(ps, FakeMapping::kLo, m.hi(), out);
+}
+
+TEST(MmappedChunks, OneChunkIsOneBlock) {
+  FakeMapping m(33);
+  m.chunk(FakeMapping::kLo, 33 * 4096);
+  std::vector<gi::HeapBlock> out;
+  EXPECT_EQ(walk(m, {m.piece(FakeMapping::kLo, m.hi())}, out), m.hi());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].start, FakeMapping::kLo + 16);
+  EXPECT_EQ(out[0].end, m.hi());
+}
+
+TEST(MmappedChunks, AdjacentChunksMergedIntoOneMappingAreEachABlock) {
+  FakeMapping m(5);
+  m.chunk(FakeMapping::kLo, 2 * 4096);
+  m.chunk(FakeMapping::kLo + 2 * 4096, 3 * 4096);
+  std::vector<gi::HeapBlock> out;
+  // Pages never touched are not in the image: only the headers' pages are.
+  EXPECT_EQ(walk(m, {m.piece(FakeMapping::kLo, FakeMapping::kLo + 4096),
+                     m.piece(FakeMapping::kLo + 2 * 4096, FakeMapping::kLo + 3 * 4096)},
+                 out),
+            m.hi());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].start, FakeMapping::kLo + 2 * 4096 + 16);
+  EXPECT_EQ(out[1].end, m.hi());
+}
+
+TEST(MmappedChunks, WhatFollowsTheChunksIsNotTakenForOne) {
+  FakeMapping m(6);
+  m.chunk(FakeMapping::kLo, 2 * 4096);
+  // Then a mapping of something else merged with it: no header where the chunk ends.
+  std::vector<gi::HeapBlock> out;
+  EXPECT_EQ(walk(m, {m.piece(FakeMapping::kLo, m.hi())}, out), FakeMapping::kLo + 2 * 4096);
+  ASSERT_EQ(out.size(), 1u);
+  // A chunk whose next header is not in the image ends the chunks there too.
+  FakeMapping n(4);
+  n.chunk(FakeMapping::kLo, 2 * 4096);
+  n.chunk(FakeMapping::kLo + 2 * 4096, 2 * 4096);
+  out.clear();
+  EXPECT_EQ(walk(n, {n.piece(FakeMapping::kLo, FakeMapping::kLo + 4096)}, out), FakeMapping::kLo + 2 * 4096);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(MmappedChunks, AnythingElseIsNoChunkAndAddsNothing) {
+  std::vector<gi::HeapBlock> out{{1, 2}};
+  auto none = [&](FakeMapping& m) { return walk(m, {m.piece(FakeMapping::kLo, m.hi())}, out) == FakeMapping::kLo; };
+  {
+    FakeMapping m(4);  // zeros: a thread's stack, TLS, a buffer
+    EXPECT_TRUE(none(m));
+  }
+  {
+    FakeMapping m(4);
+    m.chunk(FakeMapping::kLo, 8 * 4096);  // runs past the mapping
+    EXPECT_TRUE(none(m));
+  }
+  {
+    FakeMapping m(4);
+    m.chunk(FakeMapping::kLo, 4 * 4096, 3);  // PREV_INUSE too: a heap chunk's bits
+    EXPECT_TRUE(none(m));
+  }
+  {
+    FakeMapping m(4);
+    m.chunk(FakeMapping::kLo, 4 * 4096, 2, 64);  // an aligned chunk's offset: not followed
+    EXPECT_TRUE(none(m));
+  }
+  {
+    FakeMapping m(4);
+    m.chunk(FakeMapping::kLo, 4 * 4096 + 16);  // not a whole number of pages
+    EXPECT_TRUE(none(m));
+  }
+  ASSERT_EQ(out.size(), 1u);  // what was there before, only
+}
+
+TEST(MmappedChunks, ThisProcessLargeBlockIsFound) {
+  constexpr std::size_t kSize = 4 << 20;  // above any mmap threshold glibc uses by default
+  char* p = static_cast<char*>(std::malloc(kSize));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 1, kSize);
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string maps;
+  char buf[4096];
+  for (ssize_t got; (got = read(fd, buf, sizeof buf)) > 0;) maps.append(buf, static_cast<std::size_t>(got));
+  close(fd);
+  uint64_t addr = reinterpret_cast<uint64_t>(p), lo = 0, hi = 0;
+  for (const gi::MapEntry& e : gi::parse_maps(maps)) {
+    if (addr >= e.start && addr < e.end) {
+      lo = e.start;
+      hi = e.end;
+    }
+  }
+  ASSERT_NE(lo, 0u);
+  // The kernel may have merged the mapping with an anonymous neighbour: then only the
+  // chunk's own pages are walked (its header's format is what is checked).
+  uint64_t chunk = addr - 16, field = 0;
+  std::memcpy(&field, reinterpret_cast<const void*>(chunk + 8), 8);  // malloc's header, before the block
+  if (hi - lo != (field & ~uint64_t{7})) {
+    lo = chunk;
+    hi = chunk + (field & ~uint64_t{7});
+  }
+  gi::MemoryRegion r{lo, hi, gi::RegionKind::kRoot, 0, "", reinterpret_cast<const char*>(lo), {}, lo, hi};
+  std::vector<gi::HeapBlock> out;
+  EXPECT_EQ(gi::walk_mmapped({&r}, lo, hi, out), hi);
+  bool found = false;
+  for (const gi::HeapBlock& b : out) found = found || (b.start == addr && b.end - b.start >= kSize);
+  EXPECT_TRUE(found);
+  std::free(p);
 }
 
 }  // namespace
