@@ -656,6 +656,44 @@ struct Analysis {
     out.findings.push_back(std::move(f));
   }
 
+  // quiet_stdio_buffers(): the C library's FILE buffers hold characters, never pointers:
+  // what was printed and, past it, whatever the recycled memory held before (a stale
+  // pointer, kept "reachable" by stdout for ever). A heap block that is the buffer
+  // (_IO_buf_base) of an open FILE, on the list `_IO_list_all` starts (glibc's struct
+  // _IO_FILE on x86-64: _IO_buf_base at +56, _chain at +104), is scanned as empty.
+  std::vector<char> stdio_zeros;
+  void quiet_stdio_buffers(std::vector<Block>& blocks) {
+    const MemoryImage& img = *s.memory;
+    if (img.stdio_list == 0) return;
+    auto word = [&](uint64_t a, uint64_t* v) {
+      for (const MemoryRegion& r : img.regions) {
+        if ((r.kind == RegionKind::kRoot || r.kind == RegionKind::kHeap) && r.data && a >= r.start && a + 8 <= r.end) {
+          std::memcpy(v, r.data + (a - r.start), 8);
+          return true;
+        }
+      }
+      return false;
+    };
+    std::vector<uint64_t> bufs;
+    uint64_t f = 0;
+    if (!word(img.stdio_list, &f)) return;
+    for (int n = 0; n < 4096 && f != 0; ++n) {
+      uint64_t buf = 0;
+      if (!word(f + 56, &buf)) break;
+      if (buf != 0) bufs.push_back(buf);
+      if (!word(f + 104, &f)) break;
+    }
+    std::vector<Block*> quiet;
+    std::size_t most = 0;
+    for (Block& b : blocks) {
+      if (std::find(bufs.begin(), bufs.end(), b.start) == bufs.end()) continue;
+      quiet.push_back(&b);
+      most = std::max<std::size_t>(most, b.end - b.start);
+    }
+    stdio_zeros.assign(most, 0);
+    for (Block* b : quiet) b->data = stdio_zeros.data();
+  }
+
   // cut_thread_stacks() makes `roots` the root regions (whole_roots) less the dead words
   // of the threads' stacks whose frames were classified (MemoryRegion::roots) and, once
   // unread_kept is known (with_unread), less their unread objects no pointer reaches.
@@ -797,6 +835,7 @@ struct Analysis {
     cut_thread_stacks(false);
     std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
     drop_tcached(blocks);
+    quiet_stdio_buffers(blocks);
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
     std::vector<Span> closures;
     for (const MemoryRegion& r : img.regions) {

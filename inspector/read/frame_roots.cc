@@ -55,6 +55,17 @@ struct Home {
 
 struct Code;
 
+// CondDead is a part of a live variable that the variable's own state says holds
+// nothing: a disengaged std::optional's payload, the bytes of a std::variant beyond its
+// active alternative, an empty std::function's callable. CFA-relative.
+struct CondDead {
+  enum Kind : uint8_t { kWhenZero, kVariant } kind = kWhenZero;
+  int64_t flag = 0;       // the state: _M_engaged, _M_index, _M_manager
+  uint8_t flag_size = 1;  // 1, 2, 4 or 8 bytes
+  int64_t lo = 0, hi = 0; // kWhenZero: dead when the state is zero; kVariant: the storage
+  std::vector<uint32_t> alternatives;  // kVariant: each alternative's size, by index
+};
+
 // Layout is what one pc (a return address) says about its frame.
 struct Layout {
   bool cfa_is_rbp16 = false;  // CFA = rbp + 16: the frame-pointer chain gives its CFA
@@ -78,6 +89,8 @@ struct Layout {
   uint32_t unread_note = 0;
   std::vector<std::pair<int64_t, int64_t>> written;  // CFA-relative: what the function may write
   uint32_t hole_note = 0;
+  std::vector<CondDead> conds;  // parts of in-scope variables that their state may empty
+  uint32_t cond_note = 0;
 };
 
 // Which capstone register ids are (parts of) each saved register.
@@ -854,6 +867,148 @@ uint64_t type_size(Dwarf_Die* var) {
   return std::min<Dwarf_Word>(size, 1u << 20);
 }
 
+// ---- A live variable's parts that its own state says are empty (libstdc++'s layouts) ----
+
+// strip() follows typedefs and cv-qualifiers to the type itself.
+bool strip(Dwarf_Die* type) {
+  for (int n = 0; n < 16; ++n) {
+    int tag = dwarf_tag(type);
+    if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type) return true;
+    Dwarf_Attribute a;
+    if (!dwarf_attr_integrate(type, DW_AT_type, &a) || !dwarf_formref_die(&a, type)) return false;
+  }
+  return false;
+}
+
+bool type_of(Dwarf_Die* die, Dwarf_Die* out) {
+  Dwarf_Attribute a;
+  return dwarf_attr_integrate(die, DW_AT_type, &a) && dwarf_formref_die(&a, out) && strip(out);
+}
+
+// A member's (or base class's) offset in its struct, when it is a constant.
+bool member_offset(Dwarf_Die* m, int64_t* off) {
+  Dwarf_Attribute a;
+  Dwarf_Word v = 0;
+  if (!dwarf_attr(m, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &v) != 0) return false;
+  *off = static_cast<int64_t>(v);
+  return true;
+}
+
+// member() finds the data member `name` of struct s: its offset, size and type.
+bool member(Dwarf_Die* s, const char* name, int64_t* off, uint64_t* size, Dwarf_Die* type) {
+  Dwarf_Die c;
+  if (dwarf_child(s, &c) != 0) return false;
+  do {
+    const char* n = dwarf_diename(&c);
+    if (dwarf_tag(&c) != DW_TAG_member || !n || std::strcmp(n, name) != 0) continue;
+    Dwarf_Word sz = 0;
+    if (dwarf_tag(s) == DW_TAG_union_type) {
+      *off = 0;  // a union's members carry no offset
+    } else if (!member_offset(&c, off)) {
+      return false;
+    }
+    if (!type_of(&c, type) || dwarf_aggregate_size(type, &sz) != 0) return false;
+    *size = sz;
+    return true;
+  } while (dwarf_siblingof(&c, &c) == 0);
+  return false;
+}
+
+bool starts(const char* name, const char* prefix) {
+  return name && std::strncmp(name, prefix, std::strlen(prefix)) == 0;
+}
+
+// variant_alternatives() lists the sizes of a _Variadic_union<T0, T1, …>'s alternatives:
+// _M_first (an _Uninitialized<T0>) and _M_rest (the union of the others).
+bool variant_alternatives(Dwarf_Die u, std::vector<uint32_t>& out) {
+  for (int n = 0; n < 64; ++n) {
+    int64_t off = 0;
+    uint64_t size = 0;
+    Dwarf_Die first, rest;
+    if (!member(&u, "_M_first", &off, &size, &first)) return n > 0 || dwarf_haschildren(&u) == 0;
+    out.push_back(static_cast<uint32_t>(size));
+    if (!member(&u, "_M_rest", &off, &size, &rest)) return true;
+    u = rest;
+  }
+  return false;
+}
+
+// state_conditions() finds, in a variable of type `type` at CFA-relative `base`, the
+// parts its state may empty (CondDead), through members, base classes and the first
+// elements of arrays. A variant's alternatives are not looked into (only one is there).
+// `depth` counts members and array elements (a base class is part of its object: the
+// standard classes nest theirs deeply); `budget` bounds the walk.
+void state_conditions(Dwarf_Die type, int64_t base, int depth, int& budget, std::vector<CondDead>& out) {
+  if (depth > 6 || --budget < 0 || out.size() >= 64 || !strip(&type)) return;
+  int tag = dwarf_tag(&type);
+  if (tag == DW_TAG_array_type) {
+    Dwarf_Die elem, sub;
+    Dwarf_Word esize = 0, count = 0;
+    if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0) return;
+    if (dwarf_child(&type, &sub) != 0) return;
+    Dwarf_Attribute a;
+    if (dwarf_attr(&sub, DW_AT_count, &a)) {
+      dwarf_formudata(&a, &count);
+    } else if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &count) == 0) {
+      ++count;
+    }
+    for (Dwarf_Word i = 0; i < std::min<Dwarf_Word>(count, 16); ++i) {
+      state_conditions(elem, base + static_cast<int64_t>(i * esize), depth + 1, budget, out);
+    }
+    return;
+  }
+  if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type) return;
+  const char* name = dwarf_diename(&type);
+  int64_t a_off = 0, b_off = 0;
+  uint64_t a_size = 0, b_size = 0;
+  Dwarf_Die a_type, b_type;
+  if (starts(name, "_Optional_payload_base<")) {
+    if (member(&type, "_M_payload", &a_off, &a_size, &a_type) && member(&type, "_M_engaged", &b_off, &b_size, &b_type) &&
+        b_size == 1) {
+      out.push_back({CondDead::kWhenZero, base + b_off, 1, base + a_off, base + a_off + static_cast<int64_t>(a_size), {}});
+      state_conditions(a_type, base + a_off, depth + 1, budget, out);
+    }
+    return;
+  }
+  if (starts(name, "_Variant_storage<")) {
+    CondDead c;
+    if (member(&type, "_M_u", &a_off, &a_size, &a_type) && member(&type, "_M_index", &b_off, &b_size, &b_type) &&
+        (b_size == 1 || b_size == 2 || b_size == 4) && variant_alternatives(a_type, c.alternatives)) {
+      c.kind = CondDead::kVariant;
+      c.flag = base + b_off;
+      c.flag_size = static_cast<uint8_t>(b_size);
+      c.lo = base + a_off;
+      c.hi = c.lo + static_cast<int64_t>(a_size);
+      out.push_back(std::move(c));
+    }
+    return;
+  }
+  if (name && std::strcmp(name, "_Function_base") == 0) {
+    if (member(&type, "_M_functor", &a_off, &a_size, &a_type) && member(&type, "_M_manager", &b_off, &b_size, &b_type) &&
+        b_size == 8) {
+      out.push_back({CondDead::kWhenZero, base + b_off, 8, base + a_off, base + a_off + static_cast<int64_t>(a_size), {}});
+    }
+    return;
+  }
+  Dwarf_Die c;
+  if (dwarf_child(&type, &c) != 0) return;
+  do {
+    int t = dwarf_tag(&c);
+    if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
+    int64_t off = 0;
+    Dwarf_Die mt;
+    if (!member_offset(&c, &off) || !type_of(&c, &mt)) continue;  // a static member has no offset
+    state_conditions(mt, base + off, t == DW_TAG_inheritance ? depth : depth + 1, budget, out);
+  } while (dwarf_siblingof(&c, &c) == 0);
+}
+
+// variable_conditions() is state_conditions() for a variable whose home is at CFA + off.
+void variable_conditions(Dwarf_Die* var, int64_t off, std::vector<CondDead>& out) {
+  Dwarf_Die type;
+  int budget = 512;
+  if (type_of(var, &type)) state_conditions(type, off, 0, budget, out);
+}
+
 }  // namespace
 
 struct FrameRoots::Impl {
@@ -865,6 +1020,10 @@ struct FrameRoots::Impl {
   std::unordered_map<uint64_t, Layout> layouts;  // by pc (a return address)
   std::unordered_map<uint64_t, Code> code;       // by function start
   std::unordered_map<std::string, std::shared_ptr<const StackRoots>> shapes;  // classify_stack()'s, by shape
+  // with_state()'s, by the roots they extend and the parts found empty; the roots are
+  // kept alive so that no other can take their address.
+  std::unordered_map<std::string, std::shared_ptr<const StackRoots>> with_state;
+  std::vector<std::shared_ptr<const StackRoots>> state_keep;
   std::shared_ptr<std::vector<SlotNote>> notes = std::make_shared<std::vector<SlotNote>>();
   std::unordered_map<std::string, uint32_t> note_ids;
 
@@ -973,6 +1132,7 @@ struct FrameRoots::Impl {
             if (!in_scope) where += (where.empty() ? "" : ", ") + std::string("in a scope that has ended (") + scope_lines(&it.scope) + ")";
             out.homes.push_back({off, off + static_cast<int64_t>(size), in_scope,
                                  note(in_scope, vname ? vname : "?", owner, where)});
+            if (in_scope) variable_conditions(&it.die, off, out.conds);
           }
           continue;
         }
@@ -1003,6 +1163,7 @@ struct FrameRoots::Impl {
           int64_t off = static_cast<int64_t>(exprs[e][0].number);
           out.homes.push_back({off, off + static_cast<int64_t>(type_size(&it.die)), true,
                                note(true, vname ? vname : "?", owner, declared_at(&it.die))});
+          variable_conditions(&it.die, off, out.conds);
         } else {
           mark_regs(exprs[e], lens[e], regs_in_use);
         }
@@ -1061,6 +1222,10 @@ struct FrameRoots::Impl {
                       fblen == 1 && fbops[0].atom == DW_OP_call_frame_cfa;
         L.function = die_function_name(fn);
         L.hole_note = note(false, "a word no instruction of the function writes (padding or a hole)", L.function, "");
+        L.cond_note = note(false,
+                           "a part of a variable that its state empties (a disengaged std::optional's payload, a "
+                           "std::variant's bytes beyond its alternative, an empty std::function's callable)",
+                           L.function, "");
         if (fb_cfa) {
           std::vector<HomeRange> all_homes;
           variables(fn, pc - bias, slots_exclusive(cu), L.function, L, &regs_in_use, &all_homes);
@@ -1117,6 +1282,32 @@ FrameRoots::~FrameRoots() {
 
 bool FrameRoots::ok() const { return impl_->dwfl != nullptr && impl_->cs_ok; }
 
+uint64_t FrameRoots::data_symbol(const char* name) const {
+  if (!impl_->dwfl) return 0;
+  struct Search {
+    const char* name;
+    uint64_t found = 0;
+  } search{name};
+  dwfl_getmodules(
+      impl_->dwfl,
+      [](Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void* arg) -> int {
+        auto* s = static_cast<Search*>(arg);
+        int n = dwfl_module_getsymtab(mod);
+        for (int i = 1; i < n; ++i) {
+          GElf_Sym sym;
+          GElf_Addr addr = 0;
+          const char* sn = dwfl_module_getsym_info(mod, i, &sym, &addr, nullptr, nullptr, nullptr);
+          if (sn && GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_shndx != SHN_UNDEF && std::strcmp(sn, s->name) == 0) {
+            s->found = addr;
+            return DWARF_CB_ABORT;
+          }
+        }
+        return DWARF_CB_OK;
+      },
+      &search, 0);
+  return search.found;
+}
+
 const SlotNote& FrameRoots::note(uint32_t i) const { return (*impl_->notes)[i]; }
 
 std::shared_ptr<const std::vector<SlotNote>> FrameRoots::notes() const { return impl_->notes; }
@@ -1157,6 +1348,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion&
     for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
     for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
     for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
+    for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
   }
   impl_->shapes.emplace(std::move(shape), rel);
   return rel;
@@ -1286,6 +1478,12 @@ void FrameRoots::walk_frame_pointers(const MemoryRegion& u, uint64_t pc, uint64_
     add_holes(L, f, dead);
     add_stale(L, f, dead);
     add_unread(L, f, unread);
+    for (const CondDead& c : L.conds) {
+      auto abs = [&](int64_t o) { return static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + o); };
+      if (abs(c.lo) < u.start || abs(c.hi) > u.end || abs(c.flag) < u.start || abs(c.flag) + c.flag_size > u.end) continue;
+      out.state.push_back({abs(c.flag), c.flag_size, c.kind == CondDead::kVariant, abs(c.lo), abs(c.hi), c.alternatives,
+                           L.cond_note});
+    }
     impl_->add_saved_registers(L, f.cfa, at, live, dead, &out.dead_registers);
     uint64_t next_pc = 0, next_fp = 0;
     if (!word(fp + 8, &next_pc) || !word(fp, &next_fp)) break;
@@ -1341,7 +1539,56 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_thread(const MemoryRegion
   for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
   for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
   for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
+  for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
   return rel;
+}
+
+std::shared_ptr<const StackRoots> FrameRoots::with_state(std::shared_ptr<const StackRoots> roots, const MemoryRegion& u) {
+  if (!roots || roots->state.empty() || !u.data) return roots;
+  std::vector<StackSlot> empty;
+  for (const StateSlot& c : roots->state) {
+    if (c.flag + c.flag_size > u.end - u.start || c.hi > u.end - u.start) continue;
+    uint64_t v = 0;
+    std::memcpy(&v, u.data + c.flag, c.flag_size);  // little-endian
+    uint64_t lo = c.lo;
+    if (!c.variant) {
+      if (v != 0) continue;
+    } else {
+      uint64_t npos = c.flag_size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * c.flag_size)) - 1;
+      if (v != npos) {  // valueless: all of it is empty
+        if (v >= c.alternatives.size()) continue;
+        lo += c.alternatives[v];
+      }
+    }
+    // Whole words only: a word that holds a byte of the live part stays a root.
+    lo = (lo + 7) & ~uint64_t{7};
+    uint64_t hi = c.hi & ~uint64_t{7};
+    if (lo < hi) empty.push_back({lo, hi, c.note});
+  }
+  if (empty.empty()) return roots;
+  const StackRoots* raw = roots.get();
+  std::string key(reinterpret_cast<const char*>(&raw), sizeof raw);
+  for (const StackSlot& e : empty) {
+    key.append(reinterpret_cast<const char*>(&e.lo), 8);
+    key.append(reinterpret_cast<const char*>(&e.hi), 8);
+  }
+  auto [it, fresh] = impl_->with_state.try_emplace(key);
+  if (!fresh) return it->second;
+  auto out = std::make_shared<StackRoots>(*roots);
+  out->dead.insert(out->dead.end(), empty.begin(), empty.end());
+  std::sort(out->dead.begin(), out->dead.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
+  std::vector<StackSlot> merged;
+  for (const StackSlot& d : out->dead) {
+    if (!merged.empty() && d.lo <= merged.back().hi) {
+      merged.back().hi = std::max(merged.back().hi, d.hi);
+    } else {
+      merged.push_back(d);
+    }
+  }
+  out->dead = std::move(merged);
+  it->second = out;
+  impl_->state_keep.push_back(roots);  // its address is part of the key
+  return out;
 }
 
 }  // namespace gleak::inspector

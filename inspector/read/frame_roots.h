@@ -61,6 +61,20 @@ struct StackFrame {
   bool described = false;  // its liveness could be worked out
 };
 
+// StateSlot is a part of a live variable that the variable's own state may empty: a
+// disengaged std::optional's payload, a std::variant's bytes beyond its active
+// alternative, an empty std::function's callable (libstdc++'s layouts, found through
+// the variable's DWARF type, its members and base classes). Which it is depends on the
+// stack's contents: FrameRoots::with_state() reads them. Offsets as StackSlot's.
+struct StateSlot {
+  uint64_t flag = 0;       // the state word: _M_engaged, _M_index, _M_manager
+  uint8_t flag_size = 1;   // 1, 2, 4 or 8 bytes
+  bool variant = false;    // false: [lo, hi) holds nothing when the state is zero
+  uint64_t lo = 0, hi = 0; // variant: the storage of its alternatives
+  std::vector<uint32_t> alternatives;  // variant: each alternative's size, by index
+  uint32_t note = 0;
+};
+
 // StackRoots is the classification of a goroutine's used stack. It holds offsets, not
 // addresses: goroutines parked at the same place, with frames at the same offsets from
 // their saved context, share one (100,000 goroutines in a few stacks hold a few).
@@ -72,6 +86,7 @@ struct StackRoots {
   // analysis checks that against the whole memory image. Sorted, disjoint.
   std::vector<StackSlot> unread;
   std::vector<StackFrame> frames;
+  std::vector<StateSlot> state;  // with_state() adds the empty ones to `dead`
   // A stopped thread's (classify_thread()): callee-saved registers, bit k for rbx, r12,
   // r13, r14 and r15, whose value in the thread's register no frame reads before
   // overwriting it (a dead register, like a dead saved slot).
@@ -100,6 +115,15 @@ class FrameRoots {
   // over by their CFI and stay unknown; from the first frame with one, frames are
   // classified as a parked goroutine's. Null when no frame could be described.
   std::shared_ptr<const StackRoots> classify_thread(const MemoryRegion& stack, const user_regs_struct& regs);
+
+  // with_state() is `roots` with the parts of live variables that their state empties
+  // (StackRoots::state), as the contents of `stack` say, added to its dead words.
+  // Stacks in the same state share the result.
+  std::shared_ptr<const StackRoots> with_state(std::shared_ptr<const StackRoots> roots, const MemoryRegion& stack);
+
+  // data_symbol() is the address in the target of the data object `name` (the first
+  // module defining it), or 0.
+  uint64_t data_symbol(const char* name) const;
 
   // note() is what a StackSlot's note index stands for.
   const SlotNote& note(uint32_t i) const;

@@ -60,6 +60,9 @@ struct MemoryImage {
   };
   std::vector<ThreadRegisters> threads;
   std::vector<PipeBuffer> pipes;          // bytes waiting in its pipes (roots, at every byte offset)
+  // Where the C library's list of open FILEs starts (`_IO_list_all`), 0 if unknown:
+  // their buffers hold characters, never pointers (leaks.cc, stdio_buffers()).
+  uint64_t stdio_list = 0;
   std::vector<std::string> unreadable;    // mappings (or pipes) that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied
   std::shared_ptr<const std::vector<SlotNote>> slot_notes;  // what StackSlot::note indexes

@@ -909,7 +909,7 @@ struct Reader {
       if (it == index.end() || records[it->second].state == GoroutineState::kRunning || switching(records[it->second])) {
         continue;
       }
-      r.roots = fr.classify_stack(r);
+      r.roots = fr.with_state(fr.classify_stack(r), r);
     }
     // Threads' stacks, from the registers they were stopped with. A callee-saved
     // register no frame reads before overwriting it is dead: its word is dropped from
@@ -924,13 +924,14 @@ struct Reader {
       for (std::size_t i = 0; i < img.threads.size(); ++i) {
         const MemoryImage::ThreadRegisters& t = img.threads[i];
         if (t.tid != r.thread || t.regs.rsp < r.start || t.regs.rsp >= r.end) continue;
-        r.roots = fr.classify_thread(r, t.regs);
+        r.roots = fr.with_state(fr.classify_thread(r, t.regs), r);
         for (std::size_t k = 0; r.roots && words_match && k < kSavedAt.size(); ++k) {
           if (r.roots->dead_registers & (1u << k)) img.register_words[i * kRegWords + kSavedAt[k]] = 0;
         }
       }
     }
     img.slot_notes = fr.notes();
+    img.stdio_list = fr.data_symbol("_IO_list_all");
   }
 
   // Stacks of a dead process: the snapshot its crash handler left, if any.
