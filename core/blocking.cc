@@ -50,7 +50,13 @@ void blocking_helper() {
     bool got = blocking_pool()->cv.wait_for(lk, std::chrono::seconds(30), [] { return !blocking_pool()->jobs.empty(); });
     --blocking_pool()->idle;
     if (!got) return;  // idle for long: let the thread go
-    BlockingJob* job = blocking_pool()->jobs.front();
+    // The job lies on its goroutine's stack. The deque's buffer keeps the bytes of a
+    // popped element: clear it (a volatile store the optimizer keeps), or a stale
+    // pointer into that stack would keep whatever the goroutine's frame holds
+    // "reachable" for the leak analysis long after the call (docs/leaks.md).
+    BlockingJob*& front = blocking_pool()->jobs.front();
+    BlockingJob* job = front;
+    *const_cast<BlockingJob* volatile*>(&front) = nullptr;
     blocking_pool()->jobs.pop_front();
     lk.unlock();
     t_group = job->group;

@@ -694,6 +694,29 @@ struct Analysis {
     for (Block* b : quiet) b->data = stdio_zeros.data();
   }
 
+  // drop_empty_parts(): the parts of heap blocks that the state of the objects live
+  // frames work on says hold nothing (MemoryImage::empty_heap: a vector's capacity past
+  // its size, a reset optional's payload) are zeroed in a copy of the block.
+  std::vector<std::unique_ptr<char[]>> block_copies;
+  void drop_empty_parts(std::vector<Block>& blocks) {
+    std::unordered_map<std::size_t, char*> copied;
+    for (const auto& [lo, hi] : s.memory->empty_heap) {
+      auto it = std::upper_bound(blocks.begin(), blocks.end(), lo, [](uint64_t x, const Block& b) { return x < b.start; });
+      if (it == blocks.begin()) continue;
+      --it;
+      if (lo < it->start || hi > it->end) continue;  // not (wholly) in one block
+      std::size_t k = static_cast<std::size_t>(it - blocks.begin());
+      char*& copy = copied[k];
+      if (!copy) {
+        block_copies.push_back(std::make_unique<char[]>(it->end - it->start));
+        copy = block_copies.back().get();
+        std::memcpy(copy, it->data, it->end - it->start);
+        it->data = copy;
+      }
+      std::memset(copy + (lo - it->start), 0, hi - lo);
+    }
+  }
+
   // cut_thread_stacks() makes `roots` the root regions (whole_roots) less the dead words
   // of the threads' stacks whose frames were classified (MemoryRegion::roots) and, once
   // unread_kept is known (with_unread), less their unread objects no pointer reaches.
@@ -836,6 +859,7 @@ struct Analysis {
     std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
     drop_tcached(blocks);
     quiet_stdio_buffers(blocks);
+    drop_empty_parts(blocks);
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
     std::vector<Span> closures;
     for (const MemoryRegion& r : img.regions) {

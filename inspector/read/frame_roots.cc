@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -91,6 +92,15 @@ struct Layout {
   uint32_t hole_note = 0;
   std::vector<CondDead> conds;  // parts of in-scope variables that their state may empty
   uint32_t cond_note = 0;
+  // Objects a member function in the frame works on at the pc (its `this`), outside
+  // constructors and destructors: where their address lies (CFA-relative, or a
+  // callee-saved register, index of kDwarfReg) and their type (FrameRoots::Impl::types).
+  struct Object {
+    int64_t cfa_off = 0;
+    int reg = -1;
+    uint32_t type = 0;
+  };
+  std::vector<Object> objects;
 };
 
 // Which capstone register ids are (parts of) each saved register.
@@ -1024,6 +1034,7 @@ struct FrameRoots::Impl {
   // kept alive so that no other can take their address.
   std::unordered_map<std::string, std::shared_ptr<const StackRoots>> with_state;
   std::vector<std::shared_ptr<const StackRoots>> state_keep;
+  std::vector<Dwarf_Die> types;  // Layout::Object::type, StackRoots::objects' types
   std::shared_ptr<std::vector<SlotNote>> notes = std::make_shared<std::vector<SlotNote>>();
   std::unordered_map<std::string, uint32_t> note_ids;
 
@@ -1123,6 +1134,7 @@ struct FrameRoots::Impl {
                     form == DW_FORM_block2 || form == DW_FORM_block4;
       if (single) {
         if (dwarf_getlocation(&loc, &expr, &len) != 0) continue;
+        if (in_scope && tag == DW_TAG_formal_parameter) note_object(&it.die, &it.scope, expr, len, out);
         if (len == 1 && expr[0].atom == DW_OP_fbreg) {
           int64_t off = static_cast<int64_t>(expr[0].number);
           uint64_t size = type_size(&it.die);
@@ -1158,6 +1170,7 @@ struct FrameRoots::Impl {
       Dwarf_Op* exprs[8];
       size_t lens[8];
       int n = dwarf_getlocation_addr(&loc, rel_pc, exprs, lens, 8);
+      if (n == 1 && tag == DW_TAG_formal_parameter) note_object(&it.die, &it.scope, exprs[0], lens[0], out);
       for (int e = 0; e < n; ++e) {
         if (lens[e] == 1 && exprs[e][0].atom == DW_OP_fbreg) {
           int64_t off = static_cast<int64_t>(exprs[e][0].number);
@@ -1169,6 +1182,37 @@ struct FrameRoots::Impl {
         }
       }
     }
+  }
+
+  // note_object() records a member function's `this` (an artificial parameter) whose
+  // value lies in a stack slot or a callee-saved register at the pc, with the class it
+  // points to; not in a constructor or destructor (part of the object is not built).
+  void note_object(Dwarf_Die* param, Dwarf_Die* fn, const Dwarf_Op* expr, size_t len, Layout& out) {
+    Dwarf_Attribute a;
+    bool artificial = false;
+    if (!dwarf_attr_integrate(param, DW_AT_artificial, &a) || dwarf_formflag(&a, &artificial) != 0 || !artificial) return;
+    Dwarf_Die ptr, cls;
+    if (!type_of(param, &ptr) || dwarf_tag(&ptr) != DW_TAG_pointer_type || !type_of(&ptr, &cls)) return;
+    int ctag = dwarf_tag(&cls);
+    if (ctag != DW_TAG_structure_type && ctag != DW_TAG_class_type) return;
+    const char* fname = dwarf_formstring(dwarf_attr_integrate(fn, DW_AT_name, &a));
+    const char* cname = dwarf_diename(&cls);
+    if (!fname || fname[0] == '~' || (cname && std::strcmp(fname, cname) == 0)) return;
+    Layout::Object o;
+    if (len == 1 && expr[0].atom == DW_OP_fbreg) {
+      o.cfa_off = static_cast<int64_t>(expr[0].number);
+    } else if (len == 1 && expr[0].atom >= DW_OP_reg0 && expr[0].atom <= DW_OP_reg31) {
+      int dw = expr[0].atom - DW_OP_reg0;
+      for (int k = 0; k < kSavedRegs; ++k) {
+        if (kDwarfReg[k] == dw) o.reg = k;
+      }
+      if (o.reg < 0) return;
+    } else {
+      return;
+    }
+    o.type = static_cast<uint32_t>(types.size());
+    types.push_back(cls);
+    out.objects.push_back(o);
   }
 
   // mark_regs() notes the saved registers a location expression uses.
@@ -1282,6 +1326,197 @@ FrameRoots::~FrameRoots() {
 
 bool FrameRoots::ok() const { return impl_->dwfl != nullptr && impl_->cs_ok; }
 
+namespace {
+
+// ImageReader reads words of a memory image by address.
+class ImageReader {
+ public:
+  explicit ImageReader(const MemoryImage& img) {
+    for (const MemoryRegion& r : img.regions) {
+      if (r.data && r.end > r.start) spans_.push_back({r.start, r.end, r.data});
+    }
+    std::sort(spans_.begin(), spans_.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+  }
+  bool read(uint64_t a, void* out, std::size_t n) const {
+    auto it = std::upper_bound(spans_.begin(), spans_.end(), a, [](uint64_t x, const Span& s) { return x < s.lo; });
+    if (it == spans_.begin()) return false;
+    --it;
+    if (a < it->lo || a + n > it->hi || a + n < a) return false;
+    std::memcpy(out, it->data + (a - it->lo), n);
+    return true;
+  }
+  bool word(uint64_t a, uint64_t* v) const { return read(a, v, 8); }
+
+ private:
+  struct Span {
+    uint64_t lo, hi;
+    const char* data;
+  };
+  std::vector<Span> spans_;
+};
+
+// ObjectWalk follows typed objects through what they own (FrameRoots::empty_heap()).
+class ObjectWalk {
+ public:
+  ObjectWalk(const ImageReader& mem, std::vector<std::pair<uint64_t, uint64_t>>& out) : mem_(mem), out_(out) {}
+
+  void object(uint64_t addr, Dwarf_Die type, int depth) {
+    if (depth > 10 || --budget_ < 0 || addr == 0 || !strip(&type)) return;
+    int tag = dwarf_tag(&type);
+    if (tag == DW_TAG_array_type) {
+      Dwarf_Die elem, sub;
+      Dwarf_Word esize = 0, count = 0;
+      if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0) return;
+      if (dwarf_child(&type, &sub) != 0) return;
+      Dwarf_Attribute a;
+      if (dwarf_attr(&sub, DW_AT_count, &a)) {
+        dwarf_formudata(&a, &count);
+      } else if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &count) == 0) {
+        ++count;
+      }
+      for (Dwarf_Word i = 0; i < std::min<Dwarf_Word>(count, 64); ++i) object(addr + i * esize, elem, depth + 1);
+      return;
+    }
+    if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type) return;
+    if (!seen_.insert({addr, dwarf_dieoffset(&type)}).second) return;
+    const char* name = dwarf_diename(&type);
+    int64_t a_off = 0, b_off = 0;
+    uint64_t a_size = 0, b_size = 0;
+    Dwarf_Die a_type, b_type;
+    if (starts(name, "_Optional_payload_base<")) {
+      uint8_t engaged = 1;
+      if (member(&type, "_M_payload", &a_off, &a_size, &a_type) && member(&type, "_M_engaged", &b_off, &b_size, &b_type) &&
+          mem_.read(addr + b_off, &engaged, 1)) {
+        if (engaged == 0) {
+          empty(addr + a_off, addr + a_off + a_size);
+        } else {
+          object(addr + a_off, a_type, depth + 1);
+        }
+      }
+      return;
+    }
+    if (starts(name, "_Variant_storage<")) {
+      std::vector<uint32_t> alts;
+      uint64_t index = 0;
+      if (member(&type, "_M_u", &a_off, &a_size, &a_type) && member(&type, "_M_index", &b_off, &b_size, &b_type) &&
+          b_size <= 4 && variant_alternatives(a_type, alts) && mem_.read(addr + b_off, &index, b_size)) {
+        uint64_t npos = (uint64_t{1} << (8 * b_size)) - 1;
+        if (index == npos) {
+          empty(addr + a_off, addr + a_off + a_size);
+        } else if (index < alts.size()) {
+          empty(addr + a_off + alts[index], addr + a_off + a_size);
+        }
+      }
+      return;  // the active alternative's type is not a member: not followed
+    }
+    if (name && std::strcmp(name, "_Function_base") == 0) {
+      uint64_t manager = 1;
+      if (member(&type, "_M_functor", &a_off, &a_size, &a_type) && member(&type, "_M_manager", &b_off, &b_size, &b_type) &&
+          mem_.word(addr + b_off, &manager) && manager == 0) {
+        empty(addr + a_off, addr + a_off + a_size);
+      }
+      return;
+    }
+    if (starts(name, "__shared_ptr<") || starts(name, "__uniq_ptr_impl<")) {
+      // What a shared_ptr (_M_ptr) or a unique_ptr (the head of its tuple) owns: alive
+      // while the owner is. Raw pointers and weak_ptrs are never followed.
+      uint64_t p = 0;
+      Dwarf_Die pointee;
+      bool found = starts(name, "__shared_ptr<") ? member(&type, "_M_ptr", &a_off, &a_size, &a_type)
+                                                 : deep_member(type, "_M_head_impl", 0, &a_off, &a_type);
+      if (found && dwarf_tag(&a_type) == DW_TAG_pointer_type && type_of(&a_type, &pointee) &&
+          mem_.word(addr + static_cast<uint64_t>(a_off), &p)) {
+        object(p, pointee, depth + 1);
+      }
+      return;
+    }
+    if (name && std::strcmp(name, "_Vector_impl_data") == 0) {
+      uint64_t start = 0, finish = 0, eos = 0;
+      Dwarf_Die elem;
+      Dwarf_Word esize = 0;
+      if (member(&type, "_M_start", &a_off, &a_size, &a_type) && dwarf_tag(&a_type) == DW_TAG_pointer_type &&
+          type_of(&a_type, &elem) && dwarf_aggregate_size(&elem, &esize) == 0 && esize > 0 &&
+          mem_.word(addr + a_off, &start) && member(&type, "_M_finish", &b_off, &b_size, &b_type) &&
+          mem_.word(addr + b_off, &finish) && member(&type, "_M_end_of_storage", &b_off, &b_size, &b_type) &&
+          mem_.word(addr + b_off, &eos) && start <= finish && finish <= eos && eos - start < (uint64_t{1} << 30)) {
+        empty(finish, eos);
+        for (uint64_t e = start; e < finish && e < start + 64 * esize; e += esize) object(e, elem, depth + 1);
+      }
+      return;
+    }
+    Dwarf_Die c;
+    if (dwarf_child(&type, &c) != 0) return;
+    do {
+      int t = dwarf_tag(&c);
+      if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
+      int64_t off = 0;
+      Dwarf_Die mt;
+      if (!member_offset(&c, &off) || !type_of(&c, &mt)) continue;  // a static member has no offset
+      object(addr + static_cast<uint64_t>(off), mt, t == DW_TAG_inheritance ? depth : depth + 1);
+    } while (dwarf_siblingof(&c, &c) == 0);
+  }
+
+ private:
+  // deep_member() finds data member `name` in s, its members or base classes (a
+  // unique_ptr's pointer lies in a tuple's base class's member).
+  static bool deep_member(Dwarf_Die s, const char* name, int depth, int64_t* off, Dwarf_Die* type) {
+    if (depth > 6 || !strip(&s)) return false;
+    Dwarf_Die c;
+    if (dwarf_child(&s, &c) != 0) return false;
+    do {
+      int t = dwarf_tag(&c);
+      if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
+      int64_t o = 0;
+      Dwarf_Die mt;
+      if (!member_offset(&c, &o) || !type_of(&c, &mt)) continue;
+      const char* n = dwarf_diename(&c);
+      if (t == DW_TAG_member && n && std::strcmp(n, name) == 0) {
+        *off = o;
+        *type = mt;
+        return true;
+      }
+      int64_t inner = 0;
+      if (deep_member(mt, name, depth + 1, &inner, type)) {
+        *off = o + inner;
+        return true;
+      }
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return false;
+  }
+
+  // Whole words only: a word that holds a byte of something live stays.
+  void empty(uint64_t lo, uint64_t hi) {
+    lo = (lo + 7) & ~uint64_t{7};
+    hi &= ~uint64_t{7};
+    if (lo < hi) out_.emplace_back(lo, hi);
+  }
+
+  const ImageReader& mem_;
+  std::vector<std::pair<uint64_t, uint64_t>>& out_;
+  std::set<std::pair<uint64_t, Dwarf_Off>> seen_;
+  long budget_ = 200000;
+};
+
+}  // namespace
+
+void FrameRoots::empty_heap(MemoryImage& img) {
+  ImageReader mem(img);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  ObjectWalk walk(mem, out);
+  for (const MemoryRegion& r : img.regions) {
+    if (!r.roots || !r.data) continue;
+    for (const TypedObject& o : r.roots->objects) {
+      uint64_t addr = 0;
+      if (o.type >= impl_->types.size() || o.word + 8 > r.end - r.start) continue;
+      std::memcpy(&addr, r.data + o.word, 8);
+      walk.object(addr, impl_->types[o.type], 0);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  img.empty_heap = std::move(out);
+}
+
 uint64_t FrameRoots::data_symbol(const char* name) const {
   if (!impl_->dwfl) return 0;
   struct Search {
@@ -1349,6 +1584,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion&
     for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
     for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
     for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
+    for (TypedObject& o : rel->objects) o.word -= u.start;
   }
   impl_->shapes.emplace(std::move(shape), rel);
   return rel;
@@ -1484,6 +1720,10 @@ void FrameRoots::walk_frame_pointers(const MemoryRegion& u, uint64_t pc, uint64_
       out.state.push_back({abs(c.flag), c.flag_size, c.kind == CondDead::kVariant, abs(c.lo), abs(c.hi), c.alternatives,
                            L.cond_note});
     }
+    for (const Layout::Object& o : L.objects) {
+      uint64_t word = o.reg < 0 ? static_cast<uint64_t>(static_cast<int64_t>(f.cfa) + o.cfa_off) : at[o.reg];
+      if (word >= u.start && word + 8 <= u.end) out.objects.push_back({word, o.type});
+    }
     impl_->add_saved_registers(L, f.cfa, at, live, dead, &out.dead_registers);
     uint64_t next_pc = 0, next_fp = 0;
     if (!word(fp + 8, &next_pc) || !word(fp, &next_fp)) break;
@@ -1540,6 +1780,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_thread(const MemoryRegion
   for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
   for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
   for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
+  for (TypedObject& o : rel->objects) o.word -= u.start;
   return rel;
 }
 

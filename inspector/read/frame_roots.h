@@ -36,6 +36,7 @@
 namespace gleak::inspector {
 
 struct MemoryRegion;
+struct MemoryImage;
 
 // SlotNote describes a classified piece of a stack: the variable (or register) it
 // belongs to, and where.
@@ -75,6 +76,14 @@ struct StateSlot {
   uint32_t note = 0;
 };
 
+// TypedObject is an object a frame's member function works on (its `this`): the word
+// that holds its address (an offset as StackSlot's) and its class, for
+// FrameRoots::empty_heap().
+struct TypedObject {
+  uint64_t word = 0;
+  uint32_t type = 0;
+};
+
 // StackRoots is the classification of a goroutine's used stack. It holds offsets, not
 // addresses: goroutines parked at the same place, with frames at the same offsets from
 // their saved context, share one (100,000 goroutines in a few stacks hold a few).
@@ -87,6 +96,7 @@ struct StackRoots {
   std::vector<StackSlot> unread;
   std::vector<StackFrame> frames;
   std::vector<StateSlot> state;  // with_state() adds the empty ones to `dead`
+  std::vector<TypedObject> objects;
   // A stopped thread's (classify_thread()): callee-saved registers, bit k for rbx, r12,
   // r13, r14 and r15, whose value in the thread's register no frame reads before
   // overwriting it (a dead register, like a dead saved slot).
@@ -120,6 +130,14 @@ class FrameRoots {
   // (StackRoots::state), as the contents of `stack` say, added to its dead words.
   // Stacks in the same state share the result.
   std::shared_ptr<const StackRoots> with_state(std::shared_ptr<const StackRoots> roots, const MemoryRegion& stack);
+
+  // empty_heap() follows, from the objects the frames of `img`'s classified stacks work
+  // on (StackRoots::objects), their members, base classes and what their
+  // std::shared_ptr, std::unique_ptr and std::vector members own, and adds to
+  // img.empty_heap the parts of heap memory that their state says hold nothing: a
+  // disengaged optional's payload, a variant's bytes past its alternative, an empty
+  // function's callable, a vector's capacity past its size.
+  void empty_heap(MemoryImage& img);
 
   // data_symbol() is the address in the target of the data object `name` (the first
   // module defining it), or 0.

@@ -63,6 +63,9 @@ struct MemoryImage {
   // Where the C library's list of open FILEs starts (`_IO_list_all`), 0 if unknown:
   // their buffers hold characters, never pointers (leaks.cc, stdio_buffers()).
   uint64_t stdio_list = 0;
+  // Parts of memory that the state of objects live frames work on says hold nothing
+  // (FrameRoots::empty_heap()): the analysis does not scan them in heap blocks.
+  std::vector<std::pair<uint64_t, uint64_t>> empty_heap;
   std::vector<std::string> unreadable;    // mappings (or pipes) that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied
   std::shared_ptr<const std::vector<SlotNote>> slot_notes;  // what StackSlot::note indexes

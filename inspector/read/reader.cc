@@ -930,6 +930,7 @@ struct Reader {
         }
       }
     }
+    fr.empty_heap(img);
     img.slot_notes = fr.notes();
     img.stdio_list = fr.data_symbol("_IO_list_all");
   }
