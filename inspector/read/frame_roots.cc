@@ -1651,7 +1651,9 @@ void add_unread(const Layout& L, FrameSpan f, std::vector<StackSlot>& unread) {
 }
 
 // dead_minus_live() is the dead slots without what any live slot occupies (that stays
-// a root), in address order, overlapping pieces merged.
+// a root), in address order, overlapping pieces merged, each narrowed to the whole
+// words it covers: the scan reads aligned words, and a word that holds a byte of
+// anything else (a live variable next to a 1-byte dead one) stays a root.
 std::vector<StackSlot> dead_minus_live(std::vector<StackSlot>& dead, std::vector<StackSlot>& live) {
   std::sort(live.begin(), live.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
   std::sort(dead.begin(), dead.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
@@ -1675,7 +1677,13 @@ std::vector<StackSlot> dead_minus_live(std::vector<StackSlot>& dead, std::vector
       merged.push_back(d);
     }
   }
-  return merged;
+  std::vector<StackSlot> words;
+  for (StackSlot d : merged) {
+    d.lo = (d.lo + 7) & ~uint64_t{7};
+    d.hi &= ~uint64_t{7};
+    if (d.lo < d.hi) words.push_back(d);
+  }
+  return words;
 }
 
 }  // namespace

@@ -903,32 +903,38 @@ struct Reader {
     }
     std::unordered_map<uint64_t, std::size_t> index;
     for (std::size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
-    for (MemoryRegion& r : img.regions) {
-      if (r.kind != RegionKind::kStack || !r.data) continue;
-      auto it = index.find(r.goroutine);
-      if (it == index.end() || records[it->second].state == GoroutineState::kRunning || switching(records[it->second])) {
-        continue;
-      }
-      r.roots = fr.with_state(fr.classify_stack(r), r);
-    }
-    // Threads' stacks, from the registers they were stopped with. A callee-saved
-    // register no frame reads before overwriting it is dead: its word is dropped from
-    // the register roots (register_words holds each thread's registers in turn).
+    // A stack that a stopped thread runs on (a plain thread's, or a running goroutine's
+    // on its worker) is classified from the thread's registers. A callee-saved register
+    // no frame reads before overwriting it is dead: its word is dropped from the
+    // register roots (register_words holds each thread's registers in turn).
     constexpr std::size_t kRegWords = sizeof(user_regs_struct) / 8;
     constexpr std::array<std::size_t, 5> kSavedAt = {
         offsetof(user_regs_struct, rbx) / 8, offsetof(user_regs_struct, r12) / 8, offsetof(user_regs_struct, r13) / 8,
         offsetof(user_regs_struct, r14) / 8, offsetof(user_regs_struct, r15) / 8};
     bool words_match = img.register_words.size() == img.threads.size() * kRegWords;
-    for (MemoryRegion& r : img.regions) {
-      if (r.kind != RegionKind::kRoot || r.thread == 0 || !r.data) continue;
+    auto from_registers = [&](MemoryRegion& r, int tid) {
       for (std::size_t i = 0; i < img.threads.size(); ++i) {
         const MemoryImage::ThreadRegisters& t = img.threads[i];
-        if (t.tid != r.thread || t.regs.rsp < r.start || t.regs.rsp >= r.end) continue;
+        if (t.tid != tid || t.regs.rsp < r.start || t.regs.rsp >= r.end) continue;
         r.roots = fr.with_state(fr.classify_thread(r, t.regs), r);
         for (std::size_t k = 0; r.roots && words_match && k < kSavedAt.size(); ++k) {
           if (r.roots->dead_registers & (1u << k)) img.register_words[i * kRegWords + kSavedAt[k]] = 0;
         }
       }
+    };
+    for (MemoryRegion& r : img.regions) {
+      if (r.kind != RegionKind::kStack || !r.data) continue;
+      auto it = index.find(r.goroutine);
+      if (it == index.end() || switching(records[it->second])) continue;
+      const GoroutineRecord& g = records[it->second];
+      if (g.state != GoroutineState::kRunning) {
+        r.roots = fr.with_state(fr.classify_stack(r), r);
+      } else if (g.worker >= 0 && g.worker < static_cast<int>(kMaxRings)) {
+        from_registers(r, h().worker_tid[g.worker].load(std::memory_order_acquire));
+      }
+    }
+    for (MemoryRegion& r : img.regions) {
+      if (r.kind == RegionKind::kRoot && r.thread != 0 && r.data) from_registers(r, r.thread);
     }
     fr.empty_heap(img);
     img.slot_notes = fr.notes();
