@@ -943,6 +943,53 @@ bool variant_alternatives(Dwarf_Die u, std::vector<uint32_t>& out) {
   return false;
 }
 
+// StdPart is what a class of libstdc++ says of its own state, by its name and members:
+// an optional's payload and engaged flag, a variant's storage and index (with each
+// alternative's size), a function's callable buffer and manager, what a shared_ptr,
+// unique_ptr or vector owns.
+struct StdPart {
+  enum Kind { kNone, kOptional, kVariant, kFunction, kSharedPtr, kUniquePtr, kVector } kind = kNone;
+  int64_t a_off = 0;  // _M_payload, _M_u, _M_functor; the owning pointer; _M_start
+  uint64_t a_size = 0;
+  Dwarf_Die a_type{};  // its type (for an owning pointer, a pointer type)
+  int64_t b_off = 0;   // _M_engaged, _M_index, _M_manager; _M_finish
+  uint64_t b_size = 0;
+  int64_t c_off = 0;   // _M_end_of_storage
+  std::vector<uint32_t> alternatives;
+};
+
+StdPart std_part(Dwarf_Die* type);
+
+// array_of() reads an array type: its element type and size, and its element count.
+bool array_of(Dwarf_Die* type, Dwarf_Die* elem, Dwarf_Word* esize, Dwarf_Word* count) {
+  Dwarf_Die sub;
+  *count = 0;
+  if (!type_of(type, elem) || dwarf_aggregate_size(elem, esize) != 0 || *esize == 0) return false;
+  if (dwarf_child(type, &sub) != 0) return false;
+  Dwarf_Attribute a;
+  if (dwarf_attr(&sub, DW_AT_count, &a)) {
+    dwarf_formudata(&a, count);
+  } else if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, count) == 0) {
+    ++*count;
+  }
+  return true;
+}
+
+// for_each_part() calls f(offset, type, is_base) for each data member and base class of
+// a struct (a static member has no offset and is left out).
+template <class F>
+void for_each_part(Dwarf_Die* type, F&& f) {
+  Dwarf_Die c;
+  if (dwarf_child(type, &c) != 0) return;
+  do {
+    int t = dwarf_tag(&c);
+    if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
+    int64_t off = 0;
+    Dwarf_Die mt;
+    if (member_offset(&c, &off) && type_of(&c, &mt)) f(off, mt, t == DW_TAG_inheritance);
+  } while (dwarf_siblingof(&c, &c) == 0);
+}
+
 // state_conditions() finds, in a variable of type `type` at CFA-relative `base`, the
 // parts its state may empty (CondDead), through members, base classes and the first
 // elements of arrays. A variant's alternatives are not looked into (only one is there).
@@ -952,64 +999,36 @@ void state_conditions(Dwarf_Die type, int64_t base, int depth, int& budget, std:
   if (depth > 6 || --budget < 0 || out.size() >= 64 || !strip(&type)) return;
   int tag = dwarf_tag(&type);
   if (tag == DW_TAG_array_type) {
-    Dwarf_Die elem, sub;
+    Dwarf_Die elem;
     Dwarf_Word esize = 0, count = 0;
-    if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0) return;
-    if (dwarf_child(&type, &sub) != 0) return;
-    Dwarf_Attribute a;
-    if (dwarf_attr(&sub, DW_AT_count, &a)) {
-      dwarf_formudata(&a, &count);
-    } else if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &count) == 0) {
-      ++count;
-    }
+    if (!array_of(&type, &elem, &esize, &count)) return;
     for (Dwarf_Word i = 0; i < std::min<Dwarf_Word>(count, 16); ++i) {
       state_conditions(elem, base + static_cast<int64_t>(i * esize), depth + 1, budget, out);
     }
     return;
   }
   if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type) return;
-  const char* name = dwarf_diename(&type);
-  int64_t a_off = 0, b_off = 0;
-  uint64_t a_size = 0, b_size = 0;
-  Dwarf_Die a_type, b_type;
-  if (starts(name, "_Optional_payload_base<")) {
-    if (member(&type, "_M_payload", &a_off, &a_size, &a_type) && member(&type, "_M_engaged", &b_off, &b_size, &b_type) &&
-        b_size == 1) {
-      out.push_back({CondDead::kWhenZero, base + b_off, 1, base + a_off, base + a_off + static_cast<int64_t>(a_size), {}});
-      state_conditions(a_type, base + a_off, depth + 1, budget, out);
-    }
-    return;
+  StdPart p = std_part(&type);
+  int64_t lo = base + p.a_off, hi = lo + static_cast<int64_t>(p.a_size);
+  switch (p.kind) {
+    case StdPart::kOptional:
+      out.push_back({CondDead::kWhenZero, base + p.b_off, 1, lo, hi, {}});
+      state_conditions(p.a_type, lo, depth + 1, budget, out);
+      return;
+    case StdPart::kVariant:
+      out.push_back({CondDead::kVariant, base + p.b_off, static_cast<uint8_t>(p.b_size), lo, hi, p.alternatives});
+      return;
+    case StdPart::kFunction:
+      out.push_back({CondDead::kWhenZero, base + p.b_off, 8, lo, hi, {}});
+      return;
+    case StdPart::kSharedPtr: case StdPart::kUniquePtr: case StdPart::kVector:
+      return;  // what they own is not the variable's (FrameRoots::empty_heap() follows it)
+    case StdPart::kNone:
+      break;
   }
-  if (starts(name, "_Variant_storage<")) {
-    CondDead c;
-    if (member(&type, "_M_u", &a_off, &a_size, &a_type) && member(&type, "_M_index", &b_off, &b_size, &b_type) &&
-        (b_size == 1 || b_size == 2 || b_size == 4) && variant_alternatives(a_type, c.alternatives)) {
-      c.kind = CondDead::kVariant;
-      c.flag = base + b_off;
-      c.flag_size = static_cast<uint8_t>(b_size);
-      c.lo = base + a_off;
-      c.hi = c.lo + static_cast<int64_t>(a_size);
-      out.push_back(std::move(c));
-    }
-    return;
-  }
-  if (name && std::strcmp(name, "_Function_base") == 0) {
-    if (member(&type, "_M_functor", &a_off, &a_size, &a_type) && member(&type, "_M_manager", &b_off, &b_size, &b_type) &&
-        b_size == 8) {
-      out.push_back({CondDead::kWhenZero, base + b_off, 8, base + a_off, base + a_off + static_cast<int64_t>(a_size), {}});
-    }
-    return;
-  }
-  Dwarf_Die c;
-  if (dwarf_child(&type, &c) != 0) return;
-  do {
-    int t = dwarf_tag(&c);
-    if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
-    int64_t off = 0;
-    Dwarf_Die mt;
-    if (!member_offset(&c, &off) || !type_of(&c, &mt)) continue;  // a static member has no offset
-    state_conditions(mt, base + off, t == DW_TAG_inheritance ? depth : depth + 1, budget, out);
-  } while (dwarf_siblingof(&c, &c) == 0);
+  for_each_part(&type, [&](int64_t off, Dwarf_Die mt, bool is_base) {
+    state_conditions(mt, base + off, is_base ? depth : depth + 1, budget, out);
+  });
 }
 
 // variable_conditions() is state_conditions() for a variable whose home is at CFA + off.
@@ -1017,6 +1036,74 @@ void variable_conditions(Dwarf_Die* var, int64_t off, std::vector<CondDead>& out
   Dwarf_Die type;
   int budget = 512;
   if (type_of(var, &type)) state_conditions(type, off, 0, budget, out);
+}
+
+// deep_member() finds data member `name` in s, its members or base classes (a
+// unique_ptr's pointer lies in a tuple's base class's member).
+bool deep_member(Dwarf_Die s, const char* name, int depth, int64_t* off, Dwarf_Die* type) {
+  if (depth > 6 || !strip(&s)) return false;
+  Dwarf_Die c;
+  if (dwarf_child(&s, &c) != 0) return false;
+  do {
+    int t = dwarf_tag(&c);
+    if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
+    int64_t o = 0;
+    Dwarf_Die mt;
+    if (!member_offset(&c, &o) || !type_of(&c, &mt)) continue;
+    const char* n = dwarf_diename(&c);
+    if (t == DW_TAG_member && n && std::strcmp(n, name) == 0) {
+      *off = o;
+      *type = mt;
+      return true;
+    }
+    int64_t inner = 0;
+    if (deep_member(mt, name, depth + 1, &inner, type)) {
+      *off = o + inner;
+      return true;
+    }
+  } while (dwarf_siblingof(&c, &c) == 0);
+  return false;
+}
+
+StdPart std_part(Dwarf_Die* type) {
+  StdPart p;
+  const char* name = dwarf_diename(type);
+  if (!name) return p;
+  Dwarf_Die b_type;
+  int64_t c_off = 0;
+  uint64_t c_size = 0;
+  if (starts(name, "_Optional_payload_base<")) {
+    if (member(type, "_M_payload", &p.a_off, &p.a_size, &p.a_type) &&
+        member(type, "_M_engaged", &p.b_off, &p.b_size, &b_type) && p.b_size == 1) {
+      p.kind = StdPart::kOptional;
+    }
+  } else if (starts(name, "_Variant_storage<")) {
+    if (member(type, "_M_u", &p.a_off, &p.a_size, &p.a_type) && member(type, "_M_index", &p.b_off, &p.b_size, &b_type) &&
+        (p.b_size == 1 || p.b_size == 2 || p.b_size == 4) && variant_alternatives(p.a_type, p.alternatives)) {
+      p.kind = StdPart::kVariant;
+    }
+  } else if (std::strcmp(name, "_Function_base") == 0) {
+    if (member(type, "_M_functor", &p.a_off, &p.a_size, &p.a_type) &&
+        member(type, "_M_manager", &p.b_off, &p.b_size, &b_type) && p.b_size == 8) {
+      p.kind = StdPart::kFunction;
+    }
+  } else if (starts(name, "__shared_ptr<")) {
+    if (member(type, "_M_ptr", &p.a_off, &p.a_size, &p.a_type) && dwarf_tag(&p.a_type) == DW_TAG_pointer_type) {
+      p.kind = StdPart::kSharedPtr;
+    }
+  } else if (starts(name, "__uniq_ptr_impl<")) {
+    if (deep_member(*type, "_M_head_impl", 0, &p.a_off, &p.a_type) && dwarf_tag(&p.a_type) == DW_TAG_pointer_type) {
+      p.kind = StdPart::kUniquePtr;
+    }
+  } else if (std::strcmp(name, "_Vector_impl_data") == 0) {
+    if (member(type, "_M_start", &p.a_off, &p.a_size, &p.a_type) && dwarf_tag(&p.a_type) == DW_TAG_pointer_type &&
+        member(type, "_M_finish", &p.b_off, &p.b_size, &b_type) &&
+        member(type, "_M_end_of_storage", &c_off, &c_size, &b_type) && p.a_size == 8 && p.b_size == 8 && c_size == 8) {
+      p.c_off = c_off;
+      p.kind = StdPart::kVector;
+    }
+  }
+  return p;
 }
 
 }  // namespace
@@ -1364,126 +1451,64 @@ class ObjectWalk {
     if (depth > 10 || --budget_ < 0 || addr == 0 || !strip(&type)) return;
     int tag = dwarf_tag(&type);
     if (tag == DW_TAG_array_type) {
-      Dwarf_Die elem, sub;
+      Dwarf_Die elem;
       Dwarf_Word esize = 0, count = 0;
-      if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0) return;
-      if (dwarf_child(&type, &sub) != 0) return;
-      Dwarf_Attribute a;
-      if (dwarf_attr(&sub, DW_AT_count, &a)) {
-        dwarf_formudata(&a, &count);
-      } else if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &count) == 0) {
-        ++count;
-      }
+      if (!array_of(&type, &elem, &esize, &count)) return;
       for (Dwarf_Word i = 0; i < std::min<Dwarf_Word>(count, 64); ++i) object(addr + i * esize, elem, depth + 1);
       return;
     }
     if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type) return;
     if (!seen_.insert({addr, dwarf_dieoffset(&type)}).second) return;
-    const char* name = dwarf_diename(&type);
-    int64_t a_off = 0, b_off = 0;
-    uint64_t a_size = 0, b_size = 0;
-    Dwarf_Die a_type, b_type;
-    if (starts(name, "_Optional_payload_base<")) {
-      uint8_t engaged = 1;
-      if (member(&type, "_M_payload", &a_off, &a_size, &a_type) && member(&type, "_M_engaged", &b_off, &b_size, &b_type) &&
-          mem_.read(addr + b_off, &engaged, 1)) {
-        if (engaged == 0) {
-          empty(addr + a_off, addr + a_off + a_size);
+    StdPart p = std_part(&type);
+    uint64_t lo = addr + static_cast<uint64_t>(p.a_off), hi = lo + p.a_size;
+    uint64_t state = 0, end = 0;
+    Dwarf_Die pointee;
+    switch (p.kind) {
+      case StdPart::kOptional:
+        if (!mem_.read(addr + static_cast<uint64_t>(p.b_off), &state, 1)) return;
+        if (state == 0) {
+          empty(lo, hi);
         } else {
-          object(addr + a_off, a_type, depth + 1);
+          object(lo, p.a_type, depth + 1);
         }
-      }
-      return;
-    }
-    if (starts(name, "_Variant_storage<")) {
-      std::vector<uint32_t> alts;
-      uint64_t index = 0;
-      if (member(&type, "_M_u", &a_off, &a_size, &a_type) && member(&type, "_M_index", &b_off, &b_size, &b_type) &&
-          b_size <= 4 && variant_alternatives(a_type, alts) && mem_.read(addr + b_off, &index, b_size)) {
-        uint64_t npos = (uint64_t{1} << (8 * b_size)) - 1;
-        if (index == npos) {
-          empty(addr + a_off, addr + a_off + a_size);
-        } else if (index < alts.size()) {
-          empty(addr + a_off + alts[index], addr + a_off + a_size);
+        return;
+      case StdPart::kVariant:
+        if (!mem_.read(addr + static_cast<uint64_t>(p.b_off), &state, p.b_size)) return;
+        if (state == (uint64_t{1} << (8 * p.b_size)) - 1) {  // valueless
+          empty(lo, hi);
+        } else if (state < p.alternatives.size()) {
+          empty(lo + p.alternatives[state], hi);
         }
+        return;  // the active alternative's type is not a member: not followed
+      case StdPart::kFunction:
+        if (mem_.word(addr + static_cast<uint64_t>(p.b_off), &state) && state == 0) empty(lo, hi);
+        return;
+      case StdPart::kSharedPtr: case StdPart::kUniquePtr:
+        // What a shared_ptr or unique_ptr owns is alive while the owner is.
+        if (type_of(&p.a_type, &pointee) && mem_.word(lo, &state)) object(state, pointee, depth + 1);
+        return;
+      case StdPart::kVector: {
+        Dwarf_Word esize = 0;
+        uint64_t start = 0;
+        if (!type_of(&p.a_type, &pointee) || dwarf_aggregate_size(&pointee, &esize) != 0 || esize == 0) return;
+        if (!mem_.word(lo, &start) || !mem_.word(addr + static_cast<uint64_t>(p.b_off), &state) ||
+            !mem_.word(addr + static_cast<uint64_t>(p.c_off), &end)) {
+          return;
+        }
+        if (start > state || state > end || end - start >= (uint64_t{1} << 30)) return;
+        empty(state, end);  // the bytes of elements past size()
+        for (uint64_t e = start; e < state && e < start + 64 * esize; e += esize) object(e, pointee, depth + 1);
+        return;
       }
-      return;  // the active alternative's type is not a member: not followed
+      case StdPart::kNone:
+        break;
     }
-    if (name && std::strcmp(name, "_Function_base") == 0) {
-      uint64_t manager = 1;
-      if (member(&type, "_M_functor", &a_off, &a_size, &a_type) && member(&type, "_M_manager", &b_off, &b_size, &b_type) &&
-          mem_.word(addr + b_off, &manager) && manager == 0) {
-        empty(addr + a_off, addr + a_off + a_size);
-      }
-      return;
-    }
-    if (starts(name, "__shared_ptr<") || starts(name, "__uniq_ptr_impl<")) {
-      // What a shared_ptr (_M_ptr) or a unique_ptr (the head of its tuple) owns: alive
-      // while the owner is. Raw pointers and weak_ptrs are never followed.
-      uint64_t p = 0;
-      Dwarf_Die pointee;
-      bool found = starts(name, "__shared_ptr<") ? member(&type, "_M_ptr", &a_off, &a_size, &a_type)
-                                                 : deep_member(type, "_M_head_impl", 0, &a_off, &a_type);
-      if (found && dwarf_tag(&a_type) == DW_TAG_pointer_type && type_of(&a_type, &pointee) &&
-          mem_.word(addr + static_cast<uint64_t>(a_off), &p)) {
-        object(p, pointee, depth + 1);
-      }
-      return;
-    }
-    if (name && std::strcmp(name, "_Vector_impl_data") == 0) {
-      uint64_t start = 0, finish = 0, eos = 0;
-      Dwarf_Die elem;
-      Dwarf_Word esize = 0;
-      if (member(&type, "_M_start", &a_off, &a_size, &a_type) && dwarf_tag(&a_type) == DW_TAG_pointer_type &&
-          type_of(&a_type, &elem) && dwarf_aggregate_size(&elem, &esize) == 0 && esize > 0 &&
-          mem_.word(addr + a_off, &start) && member(&type, "_M_finish", &b_off, &b_size, &b_type) &&
-          mem_.word(addr + b_off, &finish) && member(&type, "_M_end_of_storage", &b_off, &b_size, &b_type) &&
-          mem_.word(addr + b_off, &eos) && start <= finish && finish <= eos && eos - start < (uint64_t{1} << 30)) {
-        empty(finish, eos);
-        for (uint64_t e = start; e < finish && e < start + 64 * esize; e += esize) object(e, elem, depth + 1);
-      }
-      return;
-    }
-    Dwarf_Die c;
-    if (dwarf_child(&type, &c) != 0) return;
-    do {
-      int t = dwarf_tag(&c);
-      if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
-      int64_t off = 0;
-      Dwarf_Die mt;
-      if (!member_offset(&c, &off) || !type_of(&c, &mt)) continue;  // a static member has no offset
-      object(addr + static_cast<uint64_t>(off), mt, t == DW_TAG_inheritance ? depth : depth + 1);
-    } while (dwarf_siblingof(&c, &c) == 0);
+    for_each_part(&type, [&](int64_t off, Dwarf_Die mt, bool is_base) {
+      object(addr + static_cast<uint64_t>(off), mt, is_base ? depth : depth + 1);
+    });
   }
 
  private:
-  // deep_member() finds data member `name` in s, its members or base classes (a
-  // unique_ptr's pointer lies in a tuple's base class's member).
-  static bool deep_member(Dwarf_Die s, const char* name, int depth, int64_t* off, Dwarf_Die* type) {
-    if (depth > 6 || !strip(&s)) return false;
-    Dwarf_Die c;
-    if (dwarf_child(&s, &c) != 0) return false;
-    do {
-      int t = dwarf_tag(&c);
-      if (t != DW_TAG_member && t != DW_TAG_inheritance) continue;
-      int64_t o = 0;
-      Dwarf_Die mt;
-      if (!member_offset(&c, &o) || !type_of(&c, &mt)) continue;
-      const char* n = dwarf_diename(&c);
-      if (t == DW_TAG_member && n && std::strcmp(n, name) == 0) {
-        *off = o;
-        *type = mt;
-        return true;
-      }
-      int64_t inner = 0;
-      if (deep_member(mt, name, depth + 1, &inner, type)) {
-        *off = o + inner;
-        return true;
-      }
-    } while (dwarf_siblingof(&c, &c) == 0);
-    return false;
-  }
-
   // Whole words only: a word that holds a byte of something live stays.
   void empty(uint64_t lo, uint64_t hi) {
     lo = (lo + 7) & ~uint64_t{7};
