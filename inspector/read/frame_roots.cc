@@ -1572,6 +1572,23 @@ const SlotNote& FrameRoots::note(uint32_t i) const { return (*impl_->notes)[i]; 
 
 std::shared_ptr<const std::vector<SlotNote>> FrameRoots::notes() const { return impl_->notes; }
 
+namespace {
+
+// relative() turns a classification in addresses into one in offsets from `start` (the
+// start of the stack's region), to be shared by stacks alike.
+std::shared_ptr<StackRoots> relative(StackRoots abs, uint64_t start) {
+  auto rel = std::make_shared<StackRoots>(std::move(abs));
+  for (StackSlot& d : rel->dead) d.lo -= start, d.hi -= start;
+  for (StackSlot& d : rel->unread) d.lo -= start, d.hi -= start;
+  for (StackSlot& l : rel->live) l.lo -= start, l.hi -= start;
+  for (StackFrame& f : rel->frames) f.lo -= start, f.hi -= start;
+  for (StateSlot& c : rel->state) c.flag -= start, c.lo -= start, c.hi -= start;
+  for (TypedObject& o : rel->objects) o.word -= start;
+  return rel;
+}
+
+}  // namespace
+
 std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion& u) {
   if (!ok() || !u.data || u.end - u.start < arena::kContextSize) return nullptr;
   // The classification depends only on the frames' pcs and their offsets from the
@@ -1603,13 +1620,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_stack(const MemoryRegion&
   StackRoots abs = classify_at(u);
   std::shared_ptr<StackRoots> rel;
   if (!abs.frames.empty()) {
-    rel = std::make_shared<StackRoots>(std::move(abs));
-    for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
-    for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
-    for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
-    for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
-    for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
-    for (TypedObject& o : rel->objects) o.word -= u.start;
+    rel = relative(std::move(abs), u.start);
   }
   impl_->shapes.emplace(std::move(shape), rel);
   return rel;
@@ -1807,14 +1818,7 @@ std::shared_ptr<const StackRoots> FrameRoots::classify_thread(const MemoryRegion
     fp = next_fp;
   }
   if (std::none_of(out.frames.begin(), out.frames.end(), [](const StackFrame& f) { return f.described; })) return nullptr;
-  auto rel = std::make_shared<StackRoots>(std::move(out));
-  for (StackSlot& d : rel->dead) d.lo -= u.start, d.hi -= u.start;
-  for (StackSlot& d : rel->unread) d.lo -= u.start, d.hi -= u.start;
-  for (StackSlot& l : rel->live) l.lo -= u.start, l.hi -= u.start;
-  for (StackFrame& f : rel->frames) f.lo -= u.start, f.hi -= u.start;
-  for (StateSlot& c : rel->state) c.flag -= u.start, c.lo -= u.start, c.hi -= u.start;
-  for (TypedObject& o : rel->objects) o.word -= u.start;
-  return rel;
+  return relative(std::move(out), u.start);
 }
 
 std::shared_ptr<const StackRoots> FrameRoots::with_state(std::shared_ptr<const StackRoots> roots, const MemoryRegion& u) {
