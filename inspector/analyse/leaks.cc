@@ -656,47 +656,9 @@ struct Analysis {
     out.findings.push_back(std::move(f));
   }
 
-  // quiet_stdio_buffers(): the C library's FILE buffers hold characters, never pointers:
-  // what was printed and, past it, whatever the recycled memory held before (a stale
-  // pointer, kept "reachable" by stdout for ever). A heap block that is the buffer
-  // (_IO_buf_base) of an open FILE, on the list `_IO_list_all` starts (glibc's struct
-  // _IO_FILE on x86-64: _IO_buf_base at +56, _chain at +104), is scanned as empty.
-  std::vector<char> stdio_zeros;
-  void quiet_stdio_buffers(std::vector<Block>& blocks) {
-    const MemoryImage& img = *s.memory;
-    if (img.stdio_list == 0) return;
-    auto word = [&](uint64_t a, uint64_t* v) {
-      for (const MemoryRegion& r : img.regions) {
-        if ((r.kind == RegionKind::kRoot || r.kind == RegionKind::kHeap) && r.data && a >= r.start && a + 8 <= r.end) {
-          std::memcpy(v, r.data + (a - r.start), 8);
-          return true;
-        }
-      }
-      return false;
-    };
-    std::vector<uint64_t> bufs;
-    uint64_t f = 0;
-    if (!word(img.stdio_list, &f)) return;
-    for (int n = 0; n < 4096 && f != 0; ++n) {
-      uint64_t buf = 0;
-      if (!word(f + 56, &buf)) break;
-      if (buf != 0) bufs.push_back(buf);
-      if (!word(f + 104, &f)) break;
-    }
-    std::vector<Block*> quiet;
-    std::size_t most = 0;
-    for (Block& b : blocks) {
-      if (std::find(bufs.begin(), bufs.end(), b.start) == bufs.end()) continue;
-      quiet.push_back(&b);
-      most = std::max<std::size_t>(most, b.end - b.start);
-    }
-    stdio_zeros.assign(most, 0);
-    for (Block* b : quiet) b->data = stdio_zeros.data();
-  }
-
-  // drop_empty_parts(): the parts of heap blocks that the state of the objects live
-  // frames work on says hold nothing (MemoryImage::empty_heap: a vector's capacity past
-  // its size, a reset optional's payload) are zeroed in a copy of the block.
+  // drop_empty_parts(): the parts of heap blocks that hold nothing (MemoryImage::
+  // empty_heap: a vector's capacity past its size, a reset optional's payload, stdio's
+  // buffers) are zeroed in a copy of the block.
   std::vector<std::unique_ptr<char[]>> block_copies;
   void drop_empty_parts(std::vector<Block>& blocks) {
     std::unordered_map<std::size_t, char*> copied;
@@ -738,23 +700,34 @@ struct Analysis {
         }
       }
       std::sort(cuts.begin(), cuts.end());
-      uint64_t at = r->start;
-      auto piece = [&](uint64_t lo, uint64_t hi) {
-        MemoryRegion p = *r;
-        p.start = lo;
-        p.end = hi;
-        p.data = r->data + (lo - r->start);
-        stack_pieces.push_back(std::move(p));
-        roots.push_back(&stack_pieces.back());
-      };
-      for (const auto& [lo, hi] : cuts) {
-        uint64_t l = std::max(lo, r->start), h = std::min(hi, r->end);
-        if (h <= at) continue;
-        if (l > at) piece(at, l);
-        at = std::max(at, h);
-      }
-      if (at < r->end) piece(at, r->end);
+      add_root_pieces(*r, cuts, stack_pieces);
     }
+  }
+
+  // add_root_pieces() adds to `roots` the parts of r outside `cuts` (sorted [lo, hi)
+  // ranges), as regions kept in `store`.
+  void add_root_pieces(const MemoryRegion& r, const std::vector<std::pair<uint64_t, uint64_t>>& cuts,
+                       std::deque<MemoryRegion>& store) {
+    uint64_t at = r.start;
+    auto piece = [&](uint64_t lo, uint64_t hi) {
+      if (lo == r.start && hi == r.end) {
+        roots.push_back(&r);
+        return;
+      }
+      MemoryRegion p = r;
+      p.start = lo;
+      p.end = hi;
+      p.data = r.data + (lo - r.start);
+      store.push_back(std::move(p));
+      roots.push_back(&store.back());
+    };
+    for (const auto& [lo, hi] : cuts) {
+      uint64_t l = std::max(lo, r.start), h = std::min(hi, r.end);
+      if (h <= at) continue;
+      if (l > at) piece(at, l);
+      at = std::max(at, h);
+    }
+    if (at < r.end) piece(at, r.end);
   }
 
   // mmapped_chunks() finds the blocks malloc serves from mappings of their own at the
@@ -788,17 +761,7 @@ struct Analysis {
           break;
         }
       }
-      for (const MemoryRegion* r : pieces) {
-        if (r->start >= end) {
-          roots.push_back(r);
-        } else if (r->end > end) {
-          MemoryRegion tail = *r;
-          tail.start = end;
-          tail.data = r->data + (end - r->start);
-          root_tails.push_back(std::move(tail));
-          roots.push_back(&root_tails.back());
-        }
-      }
+      for (const MemoryRegion* r : pieces) add_root_pieces(*r, {{pieces.front()->map_lo, end}}, root_tails);
     }
   }
 
@@ -858,7 +821,6 @@ struct Analysis {
     cut_thread_stacks(false);
     std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.start < b.start; });
     drop_tcached(blocks);
-    quiet_stdio_buffers(blocks);
     drop_empty_parts(blocks);
     std::vector<const MemoryRegion*> stack_used(gs.size(), nullptr);
     std::vector<Span> closures;

@@ -943,6 +943,24 @@ bool variant_alternatives(Dwarf_Die u, std::vector<uint32_t>& out) {
   return false;
 }
 
+// empty_part() is the part of [lo, hi) that an object's state word says holds nothing:
+// all of it when an optional's engaged flag or a function's manager is zero (not
+// `variant`); for a variant (`state` its index), what lies past the active
+// alternative, or all of it when it is valueless (index all ones). Whole words only:
+// a word that holds a byte of the live part stays a root. False when nothing is empty.
+bool empty_part(bool variant, uint64_t state, unsigned state_size, const std::vector<uint32_t>& alternatives,
+                uint64_t* lo, uint64_t* hi) {
+  if (!variant) {
+    if (state != 0) return false;
+  } else if (state != (state_size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * state_size)) - 1)) {
+    if (state >= alternatives.size()) return false;
+    *lo += alternatives[state];
+  }
+  *lo = (*lo + 7) & ~uint64_t{7};
+  *hi &= ~uint64_t{7};
+  return *lo < *hi;
+}
+
 // StdPart is what a class of libstdc++ says of its own state, by its name and members:
 // an optional's payload and engaged flag, a variant's storage and index (with each
 // alternative's size), a function's callable buffer and manager, what a shared_ptr,
@@ -1117,10 +1135,10 @@ struct FrameRoots::Impl {
   std::unordered_map<uint64_t, Layout> layouts;  // by pc (a return address)
   std::unordered_map<uint64_t, Code> code;       // by function start
   std::unordered_map<std::string, std::shared_ptr<const StackRoots>> shapes;  // classify_stack()'s, by shape
-  // with_state()'s, by the roots they extend and the parts found empty; the roots are
-  // kept alive so that no other can take their address.
-  std::unordered_map<std::string, std::shared_ptr<const StackRoots>> with_state;
-  std::vector<std::shared_ptr<const StackRoots>> state_keep;
+  // with_state()'s, by the roots they extend and the parts found empty: (those roots,
+  // kept alive so that no other can take their address; the result).
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const StackRoots>, std::shared_ptr<const StackRoots>>>
+      with_state;
   std::vector<Dwarf_Die> types;  // Layout::Object::type, StackRoots::objects' types
   std::shared_ptr<std::vector<SlotNote>> notes = std::make_shared<std::vector<SlotNote>>();
   std::unordered_map<std::string, uint32_t> note_ids;
@@ -1464,25 +1482,15 @@ class ObjectWalk {
     uint64_t state = 0, end = 0;
     Dwarf_Die pointee;
     switch (p.kind) {
-      case StdPart::kOptional:
-        if (!mem_.read(addr + static_cast<uint64_t>(p.b_off), &state, 1)) return;
-        if (state == 0) {
-          empty(lo, hi);
-        } else {
-          object(lo, p.a_type, depth + 1);
-        }
-        return;
-      case StdPart::kVariant:
+      case StdPart::kOptional: case StdPart::kVariant: case StdPart::kFunction:
         if (!mem_.read(addr + static_cast<uint64_t>(p.b_off), &state, p.b_size)) return;
-        if (state == (uint64_t{1} << (8 * p.b_size)) - 1) {  // valueless
-          empty(lo, hi);
-        } else if (state < p.alternatives.size()) {
-          empty(lo + p.alternatives[state], hi);
+        if (p.kind == StdPart::kOptional && state != 0) {
+          object(lo, p.a_type, depth + 1);  // engaged: the payload is alive
+        } else if (empty_part(p.kind == StdPart::kVariant, state, static_cast<unsigned>(p.b_size), p.alternatives, &lo,
+                              &hi)) {
+          out_.emplace_back(lo, hi);
         }
-        return;  // the active alternative's type is not a member: not followed
-      case StdPart::kFunction:
-        if (mem_.word(addr + static_cast<uint64_t>(p.b_off), &state) && state == 0) empty(lo, hi);
-        return;
+        return;  // a variant's active alternative's type is not a member: not followed
       case StdPart::kSharedPtr: case StdPart::kUniquePtr:
         // What a shared_ptr or unique_ptr owns is alive while the owner is.
         if (type_of(&p.a_type, &pointee) && mem_.word(lo, &state)) object(state, pointee, depth + 1);
@@ -1496,7 +1504,8 @@ class ObjectWalk {
           return;
         }
         if (start > state || state > end || end - start >= (uint64_t{1} << 30)) return;
-        empty(state, end);  // the bytes of elements past size()
+        // The bytes of elements past size(), whole words.
+        if (uint64_t a = (state + 7) & ~uint64_t{7}, b = end & ~uint64_t{7}; a < b) out_.emplace_back(a, b);
         for (uint64_t e = start; e < state && e < start + 64 * esize; e += esize) object(e, pointee, depth + 1);
         return;
       }
@@ -1509,18 +1518,33 @@ class ObjectWalk {
   }
 
  private:
-  // Whole words only: a word that holds a byte of something live stays.
-  void empty(uint64_t lo, uint64_t hi) {
-    lo = (lo + 7) & ~uint64_t{7};
-    hi &= ~uint64_t{7};
-    if (lo < hi) out_.emplace_back(lo, hi);
-  }
-
   const ImageReader& mem_;
   std::vector<std::pair<uint64_t, uint64_t>>& out_;
   std::set<std::pair<uint64_t, Dwarf_Off>> seen_;
   long budget_ = 200000;
 };
+
+}  // namespace
+
+namespace {
+
+// stdio_buffers() adds the buffers of the C library's open FILEs, on the list that
+// `_IO_list_all` (at list_head) starts: they hold characters, never pointers, and past
+// what was printed the stale bytes of the recycled chunk (a pointer kept "reachable" by
+// stdout for ever). glibc's struct _IO_FILE on x86-64: _IO_buf_base at +56, _IO_buf_end
+// at +64, _chain at +104.
+void stdio_buffers(const ImageReader& mem, uint64_t list_head, std::vector<std::pair<uint64_t, uint64_t>>& out) {
+  uint64_t f = 0;
+  if (list_head == 0 || !mem.word(list_head, &f)) return;
+  for (int n = 0; n < 4096 && f != 0; ++n) {
+    uint64_t base = 0, end = 0;
+    if (!mem.word(f + 56, &base) || !mem.word(f + 64, &end)) return;
+    base = (base + 7) & ~uint64_t{7};
+    end &= ~uint64_t{7};
+    if (base != 0 && base < end && end - base < (uint64_t{1} << 30)) out.emplace_back(base, end);
+    if (!mem.word(f + 104, &f)) return;
+  }
+}
 
 }  // namespace
 
@@ -1537,6 +1561,7 @@ void FrameRoots::empty_heap(MemoryImage& img) {
       walk.object(addr, impl_->types[o.type], 0);
     }
   }
+  stdio_buffers(mem, data_symbol("_IO_list_all"), out);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   img.empty_heap = std::move(out);
@@ -1826,22 +1851,9 @@ std::shared_ptr<const StackRoots> FrameRoots::with_state(std::shared_ptr<const S
   std::vector<StackSlot> empty;
   for (const StateSlot& c : roots->state) {
     if (c.flag + c.flag_size > u.end - u.start || c.hi > u.end - u.start) continue;
-    uint64_t v = 0;
+    uint64_t v = 0, lo = c.lo, hi = c.hi;
     std::memcpy(&v, u.data + c.flag, c.flag_size);  // little-endian
-    uint64_t lo = c.lo;
-    if (!c.variant) {
-      if (v != 0) continue;
-    } else {
-      uint64_t npos = c.flag_size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * c.flag_size)) - 1;
-      if (v != npos) {  // valueless: all of it is empty
-        if (v >= c.alternatives.size()) continue;
-        lo += c.alternatives[v];
-      }
-    }
-    // Whole words only: a word that holds a byte of the live part stays a root.
-    lo = (lo + 7) & ~uint64_t{7};
-    uint64_t hi = c.hi & ~uint64_t{7};
-    if (lo < hi) empty.push_back({lo, hi, c.note});
+    if (empty_part(c.variant, v, c.flag_size, c.alternatives, &lo, &hi)) empty.push_back({lo, hi, c.note});
   }
   if (empty.empty()) return roots;
   const StackRoots* raw = roots.get();
@@ -1851,21 +1863,12 @@ std::shared_ptr<const StackRoots> FrameRoots::with_state(std::shared_ptr<const S
     key.append(reinterpret_cast<const char*>(&e.hi), 8);
   }
   auto [it, fresh] = impl_->with_state.try_emplace(key);
-  if (!fresh) return it->second;
+  if (!fresh) return it->second.second;
   auto out = std::make_shared<StackRoots>(*roots);
+  std::vector<StackSlot> none;
   out->dead.insert(out->dead.end(), empty.begin(), empty.end());
-  std::sort(out->dead.begin(), out->dead.end(), [](const StackSlot& a, const StackSlot& b) { return a.lo < b.lo; });
-  std::vector<StackSlot> merged;
-  for (const StackSlot& d : out->dead) {
-    if (!merged.empty() && d.lo <= merged.back().hi) {
-      merged.back().hi = std::max(merged.back().hi, d.hi);
-    } else {
-      merged.push_back(d);
-    }
-  }
-  out->dead = std::move(merged);
-  it->second = out;
-  impl_->state_keep.push_back(roots);  // its address is part of the key
+  out->dead = dead_minus_live(out->dead, none);  // sorted, merged
+  it->second = {roots, out};  // the entry keeps alive the roots whose address is its key
   return out;
 }
 

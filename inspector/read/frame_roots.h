@@ -136,7 +136,8 @@ class FrameRoots {
   // std::shared_ptr, std::unique_ptr and std::vector members own, and adds to
   // img.empty_heap the parts of heap memory that their state says hold nothing: a
   // disengaged optional's payload, a variant's bytes past its alternative, an empty
-  // function's callable, a vector's capacity past its size.
+  // function's callable, a vector's capacity past its size; and the buffers of the C
+  // library's open FILEs (characters, never pointers).
   void empty_heap(MemoryImage& img);
 
   // data_symbol() is the address in the target of the data object `name` (the first

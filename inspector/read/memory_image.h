@@ -60,11 +60,9 @@ struct MemoryImage {
   };
   std::vector<ThreadRegisters> threads;
   std::vector<PipeBuffer> pipes;          // bytes waiting in its pipes (roots, at every byte offset)
-  // Where the C library's list of open FILEs starts (`_IO_list_all`), 0 if unknown:
-  // their buffers hold characters, never pointers (leaks.cc, stdio_buffers()).
-  uint64_t stdio_list = 0;
-  // Parts of memory that the state of objects live frames work on says hold nothing
-  // (FrameRoots::empty_heap()): the analysis does not scan them in heap blocks.
+  // Parts of heap memory that hold nothing (FrameRoots::empty_heap()): what the state of
+  // objects live frames work on says is empty, and stdio's buffers. The analysis does
+  // not scan them.
   std::vector<std::pair<uint64_t, uint64_t>> empty_heap;
   std::vector<std::string> unreadable;    // mappings (or pipes) that could not be copied
   bool stopped = false;                   // the target was stopped while it was copied

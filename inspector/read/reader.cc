@@ -938,7 +938,6 @@ struct Reader {
     }
     fr.empty_heap(img);
     img.slot_notes = fr.notes();
-    img.stdio_list = fr.data_symbol("_IO_list_all");
   }
 
   // Stacks of a dead process: the snapshot its crash handler left, if any.
