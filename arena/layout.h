@@ -30,7 +30,7 @@
 namespace gleak::arena {
 
 inline constexpr char kMagic[8] = {'G', 'L', 'E', 'A', 'K', 'A', 'R', '1'};
-inline constexpr uint32_t kVersion = 5;
+inline constexpr uint32_t kVersion = 6;
 
 inline constexpr uint32_t kGoroutinesPerChunk = 1024;
 inline constexpr uint32_t kObjectsPerChunk = 1024;
@@ -418,6 +418,10 @@ struct ArenaHeader {
   // The process's start time, in clock ticks since boot (field 22 of /proc/<pid>/stat):
   // with the pid, it tells this process from a later one that got the same pid.
   uint64_t start_ticks;
+  // The address of the runtime's fork site (core/arena.cc): a `syscall` instruction
+  // that a reader stops a thread at to have the process fork a frozen copy of itself,
+  // followed by what the copy runs should it ever run: exit_group(0).
+  uint64_t fork_site;
 };
 
 enum ArenaFlag : uint32_t {

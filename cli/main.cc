@@ -265,11 +265,12 @@ int cmd_trace(const std::string& target, const std::string& output, int64_t dura
   return 0;
 }
 
-int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text, bool consistent,
+int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text, bool consistent, bool fork_copy,
               const gi::LeakOptions& lo) {
   gi::ReadOptions opt;
   opt.consistent = consistent;
   opt.memory = true;
+  opt.fork_copy = fork_copy;
   gi::Snapshot s = read_target(target, opt);
   gi::LeakAnalysis r = gi::find_leaks(s, lo);
   gi::mark_leaked(s, r);
@@ -293,6 +294,7 @@ int cmd_leaks(const std::string& target, bool json, const gi::TextOptions& text,
                                         .c_str()
                                   : "memory not analysed");
     if (s.consistent) std::printf("; stopped while read for %.3f ms", static_cast<double>(s.stopped_ns) / 1e6);
+    if (s.memory_from_copy) std::printf(" (memory read from a frozen copy)");
     std::printf("\n");
     std::cout << gi::format_leaks(s, r, text);
   }
@@ -384,7 +386,7 @@ void dump_options(CLI::App& c, DumpArgs& a) {
   c.add_option("--created-by", a.filter.created_by, "only goroutines whose go() call is in a function matching this regex");
   c.add_option("--goroutine", a.filter.ids, "only this goroutine (repeatable)");
   c.add_flag("--leaks", a.leaks,
-             "also analyse leaks and mark proven ones `(leaked)` (copies the target's memory: it is stopped longer)");
+             "also analyse leaks and mark proven ones `(leaked)` (reads the target's memory from a frozen copy it forks)");
 }
 
 int dump_run(DumpArgs& a) {
@@ -393,7 +395,7 @@ int dump_run(DumpArgs& a) {
 
 struct LeaksArgs {
   std::string target;
-  bool json = false, no_consistent = false;
+  bool json = false, no_consistent = false, no_fork = false;
   gi::TextOptions text;
   uint64_t why = 0;
   std::string suspect_after = std::to_string(gi::LeakOptions{}.suspect_after_ns / 1000000000) + "s";
@@ -405,6 +407,8 @@ void leaks_options(CLI::App& c, LeaksArgs& a) {
   c.add_flag("--exact", a.text.exact, "exact wait durations");
   c.add_flag("--all-frames", a.text.all_frames, "also show gleak's own runtime frames");
   c.add_flag("--no-consistent", a.no_consistent, "do not stop the target while reading it");
+  c.add_flag("--no-fork", a.no_fork,
+             "keep the target stopped while its memory is copied, instead of reading a frozen copy it forks");
   c.add_option("--why", a.why, "explain why goroutine N is not leaked: the chain from a root to what it waits on")
       ->check(CLI::PositiveNumber);
   c.add_option("--suspect-after", a.suspect_after,
@@ -416,7 +420,7 @@ int leaks_run(LeaksArgs& a) {
   gi::LeakOptions lo;
   if (!duration_option("--suspect-after", a.suspect_after, 0, "90s, 10m, 1h", lo.suspect_after_ns)) return kExitUsage;
   lo.why = a.why;
-  return cmd_leaks(a.target, a.json, a.text, !a.no_consistent, lo);
+  return cmd_leaks(a.target, a.json, a.text, !a.no_consistent, !a.no_fork, lo);
 }
 
 struct DiffArgs {

@@ -212,6 +212,7 @@ struct Snapshot {
   int64_t taken_monotonic_ns = 0;  // when the snapshot was taken (or the process died)
   int64_t stopped_ns = 0;          // how long the target was stopped for it (0: not stopped)
   bool consistent = false;         // the target was stopped while it was read
+  bool memory_from_copy = false;   // its memory was read from a frozen copy it forked (fork_copy.h)
   bool arena_incomplete = false;   // the arena's file system filled up: later goroutines are missing
 
   std::vector<Goroutine> goroutines;  // by id

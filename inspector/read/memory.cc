@@ -165,22 +165,40 @@ StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
 }
 
 void StopTheWorld::release() {
+  if (!held_) return;
+  held_ = false;
   for (pid_t tid : tids_) {
     auto it = pending_signal_.find(tid);
     long sig = it == pending_signal_.end() ? 0 : it->second;
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(sig));
   }
-  tids_.clear();
+}
+
+void StopTheWorld::resume() {
+  if (!held_) return;
+  release();
+  resumed_ns_ = monotonic_ns();
 }
 
 StopTheWorld::~StopTheWorld() { release(); }
+
+std::vector<StoppedThread> StopTheWorld::stopped_threads() const {
+  std::vector<StoppedThread> out;
+  if (!held_) return out;
+  for (pid_t tid : tids_) {
+    auto r = regs_.find(tid);
+    if (r == regs_.end()) continue;
+    out.push_back({tid, r->second, pending_signal_.count(tid) != 0});
+  }
+  return out;
+}
 
 const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
   auto it = regs_.find(tid);
   return it == regs_.end() ? nullptr : &it->second;
 }
 
-int64_t StopTheWorld::stopped_ns() const { return monotonic_ns() - started_ns_; }
+int64_t StopTheWorld::stopped_ns() const { return (resumed_ns_ ? resumed_ns_ : monotonic_ns()) - started_ns_; }
 
 PopulatedBuffer::PopulatedBuffer(std::size_t size) : size_(size > 0 ? size : 1) {
   void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

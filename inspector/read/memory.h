@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "inspector/read/fork_copy.h"
+
 namespace gleak::inspector {
 
 // ProcessMemory reads a same-user process's memory with process_vm_readv.
@@ -49,9 +51,14 @@ class StopTheWorld {
   // stopped_ns() is how long the process has been stopped so far.
   int64_t stopped_ns() const;
   const std::vector<pid_t>& threads() const { return tids_; }
+  // stopped_threads() are the threads still held, with their registers.
+  std::vector<StoppedThread> stopped_threads() const;
   // complete() is false when threads kept appearing while the process was being
   // stopped: one of them may have run while it was read.
   bool complete() const { return complete_; }
+  // resume() lets every thread go on now; threads(), regs() and stopped_ns() still
+  // say what they were while stopped.
+  void resume();
 
  private:
   pid_t pid_;
@@ -59,7 +66,9 @@ class StopTheWorld {
   std::map<pid_t, user_regs_struct> regs_;
   std::map<pid_t, int> pending_signal_;  // re-delivered on detach
   int64_t started_ns_ = 0;
+  int64_t resumed_ns_ = 0;
   bool complete_ = true;
+  bool held_ = true;
   void release();  // detaches every stopped thread
 };
 

@@ -12,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "inspector/read/arena_file.h"
 #include "inspector/errors.h"
 #include "inspector/read/event_follow.h"
+#include "inspector/read/fork_copy.h"
 #include "inspector/read/memory.h"
 #include "inspector/read/frame_roots.h"
 #include "inspector/read/memory_image.h"
@@ -113,6 +115,38 @@ void wipe(std::vector<T>& v) {
   if (!v.empty()) explicit_bzero(static_cast<void*>(v.data()), v.size() * sizeof(T));
   v.clear();
   v.shrink_to_fit();
+}
+
+// maps_of() is the text of /proc/<pid>/maps; empty when it cannot be read.
+std::string maps_of(pid_t pid) {
+  std::string text;
+  std::FILE* mf = std::fopen(("/proc/" + std::to_string(pid) + "/maps").c_str(), "re");
+  if (!mf) return text;
+  char buf[1 << 16];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, mf)) > 0;) text.append(buf, n);
+  std::fclose(mf);
+  return text;
+}
+
+// wiped_on_fork() are the mappings of pid marked MADV_WIPEONFORK (VmFlags "wf" in
+// /proc/<pid>/smaps): a fork's copy of them reads as zeros.
+std::vector<std::pair<uint64_t, uint64_t>> wiped_on_fork(pid_t pid) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/smaps").c_str(), "re");
+  if (!f) return out;
+  char line[4096];
+  unsigned long long lo = 0, hi = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    unsigned long long a = 0, b = 0;
+    if (std::sscanf(line, "%llx-%llx ", &a, &b) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+      lo = a;
+      hi = b;
+    } else if (std::strncmp(line, "VmFlags:", 8) == 0 && std::strstr(line, " wf")) {
+      out.emplace_back(lo, hi);
+    }
+  }
+  std::fclose(f);
+  return out;
 }
 
 }  // namespace
@@ -203,6 +237,19 @@ struct Reader {
   bool self = false;
   int host_pid = 0;  // the pid in our namespace, when the header's is another namespace's
   std::unique_ptr<StopTheWorld> stopped;
+  // The frozen copy the memory is read from, once the target runs again (else 0: the
+  // target itself, stopped), and what it cannot hold, taken while the target was
+  // stopped: the pipes' pending bytes, the memory map, and the closures that lie in
+  // the arena (mapped shared, so the copy sees it change).
+  std::unique_ptr<ForkCopy> copy;
+  pid_t mem_pid = 0;
+  std::optional<PipeScan> stop_pipes;
+  std::string stop_maps;
+  std::unordered_map<uint64_t, std::size_t> stop_closure_at;  // closure address -> offset in stop_closures
+  std::vector<char> stop_closures;
+  std::vector<std::vector<uint64_t>> stop_run_stacks;  // running goroutines, unwound in the stop
+  std::vector<std::string> stop_run_notes;
+  std::vector<bool> stop_run_first;
   std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
   std::vector<bool> torn;
@@ -472,7 +519,7 @@ struct Reader {
     if (notes.capacity() < scratch_notes.capacity()) notes.swap(scratch_notes);
     notes.assign(n, {});
     first_is_pc.assign(n, false);
-    ProcessMemory mem(snap.pid);
+    ProcessMemory mem(mem_pid ? mem_pid : snap.pid);
     ranges.clear();
     owner.clear();
     reused.assign(n, false);
@@ -489,7 +536,7 @@ struct Reader {
     pre_used.assign(n, nullptr);
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state == GoroutineState::kRunning) continue;
+      if (r.state == GoroutineState::kRunning || (stopped && switching(r))) continue;
       if (r.context == 0 || r.stack_hi == 0) {
         notes[i] = "not started yet";
         continue;
@@ -522,7 +569,10 @@ struct Reader {
     std::size_t at = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state == GoroutineState::kRunning || !notes[i].empty() || reused[i] || pre_used[i]) continue;
+      if (r.state == GoroutineState::kRunning || (stopped && switching(r)) || !notes[i].empty() || reused[i] ||
+          pre_used[i]) {
+        continue;
+      }
       std::size_t size = r.stack_hi - r.context;
       ranges.push_back({r.context, size, stack_copies->data() + at});
       owner.push_back(i);
@@ -534,16 +584,39 @@ struct Reader {
       ranges.push_back(*pre_used[i]);
       owner.push_back(i);
     }
-    running_stacks(stacks, notes, first_is_pc);
+    if (stop_run_stacks.size() == n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (stop_run_stacks[i].empty() && stop_run_notes[i].empty()) continue;
+        stacks[i] = std::move(stop_run_stacks[i]);
+        notes[i] = std::move(stop_run_notes[i]);
+        first_is_pc[i] = stop_run_first[i];
+      }
+    } else {
+      running_stacks(stacks, notes, first_is_pc);
+    }
     return stacks;
   }
 
-  // running_stacks() unwinds the threads of the running goroutines, when stopped.
+  // running_stacks() unwinds the threads of the running goroutines, when stopped, and
+  // of those stopped while they switch away: their record says parked, but the context
+  // it names is the one of their last park until the next goroutine publishes the new
+  // one (finish_switch() in core/scheduler.cc).
   void running_stacks(std::vector<std::vector<uint64_t>>& stacks, std::vector<std::string>& notes,
                       std::vector<bool>& first_is_pc) {
     for (std::size_t i = 0; i < records.size(); ++i) {
       const GoroutineRecord& r = records[i];
-      if (r.state != GoroutineState::kRunning) continue;
+      bool on_its_way_out = stopped && switching(r);
+      if (r.state != GoroutineState::kRunning && !on_its_way_out) continue;
+      if (on_its_way_out) {
+        int tid = h().worker_tid[r.worker].load();
+        const user_regs_struct* regs = tid ? stopped->regs(tid) : nullptr;
+        if (regs == nullptr || regs->rsp < r.stack_lo || regs->rsp >= r.stack_hi) {
+          // Its worker already runs on the next goroutine's stack: the context just
+          // saved is in that thread's registers only.
+          notes[i] = "stopped while switching to another goroutine; its stack was not read";
+          continue;
+        }
+      }
       if (!stopped) {
         notes[i] = self ? "running (the reader itself)" : "running; not stopped, so its stack was not read";
         continue;
@@ -686,7 +759,7 @@ struct Reader {
   // memory or swapped out (pagemap bits 63 and 62); others are kept whole. If pagemap
   // cannot be read, everything is kept.
   std::vector<MemoryRegion> resident_pieces(const std::vector<MemoryRegion>& in) {
-    int fd = ::open(("/proc/" + std::to_string(snap.pid) + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(("/proc/" + std::to_string(mem_pid ? mem_pid : snap.pid) + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return in;
     constexpr uint64_t kPage = 4096, kPresent = 1ull << 63, kSwapped = 1ull << 62;
     std::vector<MemoryRegion> out;
@@ -760,15 +833,24 @@ struct Reader {
     copy_regions(resident_pieces(plan.regions), *img);
     img->register_words = std::move(plan.register_words);
     img->threads = std::move(plan.threads);
+    if (mem_pid) forked_away(*img);
     // A pointer handed through a pipe lives only in the pipe's buffer until it is read.
-    PipeScan pipes = pending_pipe_bytes(snap.pid, kMaxPipeBytes);
+    PipeScan pipes = stop_pipes ? std::move(*stop_pipes) : pending_pipe_bytes(snap.pid, kMaxPipeBytes);
     img->pipes = std::move(pipes.pipes);
     for (std::string& n : pipes.notes) img->unreadable.push_back(std::move(n));
     // Closures inline in the goroutine descriptors lie in the arena, which this process
-    // has mapped too: they are read from there, not from the target.
+    // has mapped too: they are read from there, not from the target (or from what was
+    // copied of it while the target was stopped).
     pending_closures.clear();
     for (MemoryRegion& c : plan.arena_closures) {
-      c.data = file.at<char>(c.start - facts.arena_lo, c.end - c.start);
+      if (mem_pid) {
+        auto it = stop_closure_at.find(c.start);
+        c.data = it != stop_closure_at.end() && it->second + (c.end - c.start) <= stop_closures.size()
+                     ? stop_closures.data() + it->second
+                     : nullptr;
+      } else {
+        c.data = file.at<char>(c.start - facts.arena_lo, c.end - c.start);
+      }
       if (c.data) pending_closures.push_back(c);
     }
     pending_image = std::move(img);
@@ -777,12 +859,8 @@ struct Reader {
   // capture_facts() gathers what plan_capture() decides from; false when the target's
   // memory map cannot be read.
   bool capture_facts(CaptureFacts& f) {
-    std::string maps_text;
-    std::FILE* mf = std::fopen(("/proc/" + std::to_string(snap.pid) + "/maps").c_str(), "r");
-    if (!mf) return false;
-    char buf[1 << 16];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, mf)) > 0;) maps_text.append(buf, n);
-    std::fclose(mf);
+    std::string maps_text = mem_pid ? stop_maps : maps_of(snap.pid);
+    if (maps_text.empty()) return false;
     f.maps = parse_maps(maps_text);
     f.arena_lo = h().mapped_at;
     f.arena_hi = h().mapped_at + h().mapped_bytes;
@@ -833,7 +911,7 @@ struct Reader {
       reads.push_back({r.start, r.end - r.start, buf->data() + off});
       off += r.end - r.start;
     }
-    ProcessMemory(snap.pid).read_all(reads);
+    ProcessMemory(mem_pid ? mem_pid : snap.pid).read_all(reads);
     for (std::size_t k = 0; k < regions.size(); ++k) {
       if (reads[k].ok) {
         img.regions.push_back(regions[k]);
@@ -842,6 +920,68 @@ struct Reader {
       }
     }
     img.buffers.push_back(buf);
+  }
+
+  // make_copy() has the stopped target fork the frozen copy its memory is then read
+  // from, takes what the copy does not freeze, and lets the target go on. Left as it
+  // was (the target stopped, mem_pid 0) when no copy can be made.
+  void make_copy() {
+    stop_maps = maps_of(snap.pid);
+    if (stop_maps.empty()) return;
+    auto c = std::make_unique<ForkCopy>(snap.pid, stopped->stopped_threads(), h().fork_site);
+    if (c->pid() == 0) {
+      copy_note = c->why();
+      return;
+    }
+    stop_pipes = pending_pipe_bytes(snap.pid, kMaxPipeBytes);
+    uint64_t lo = h().mapped_at, hi = h().mapped_at + h().mapped_bytes;
+    for (const GoroutineRecord& r : records) {
+      if (r.closure < lo || r.closure_size == 0 || r.closure_size > hi - r.closure) continue;
+      const char* bytes = file.at<char>(r.closure - lo, r.closure_size);
+      if (!bytes || stop_closure_at.count(r.closure)) continue;
+      stop_closure_at[r.closure] = stop_closures.size();
+      stop_closures.insert(stop_closures.end(), bytes, bytes + r.closure_size);
+    }
+    std::size_t n = records.size();
+    stop_run_stacks.assign(n, {});
+    stop_run_notes.assign(n, {});
+    stop_run_first.assign(n, false);
+    running_stacks(stop_run_stacks, stop_run_notes, stop_run_first);
+    copy = std::move(c);
+    mem_pid = copy->pid();
+    snap.memory_from_copy = true;
+    stopped->resume();
+  }
+  std::string copy_note;  // why no copy could be made
+
+  // drop_copy() ends the copy once everything is read from it.
+  void drop_copy() {
+    if (!copy) return;
+    pid_t child = copy->pid();
+    if (!copy->drop()) {
+      snap.warnings.push_back("the copy of the process made for the analysis (pid " + std::to_string(child) +
+                              ") could not be reaped: " + copy->why() + "; it stays a zombie until the process ends");
+    }
+    copy.reset();
+  }
+
+  // forked_away() drops from the image what the copy does not hold as the target did:
+  // mappings wiped on fork read as zeros there. (Mappings not copied on fork cannot be
+  // read from it, and are already named unreadable.)
+  void forked_away(MemoryImage& img) {
+    auto wiped = wiped_on_fork(mem_pid);
+    if (wiped.empty()) return;
+    std::vector<MemoryRegion> kept;
+    for (MemoryRegion& r : img.regions) {
+      bool gone = false;
+      for (auto [lo, hi] : wiped) gone = gone || (r.start < hi && lo < r.end);
+      if (!gone) {
+        kept.push_back(std::move(r));
+      } else if (r.kind == RegionKind::kRoot || r.kind == RegionKind::kHeap) {
+        img.unreadable.push_back(unreadable_text(r) + " (wiped in the fork made to read it)");
+      }
+    }
+    img.regions = std::move(kept);
   }
 
   // finish_memory() completes the image once the target runs again: the parked
@@ -1103,8 +1243,10 @@ struct Reader {
       return;
     }
     read_goroutines();
+    if (opt.memory && opt.fork_copy && live && !self && opt.stacks && stopped && stopped->complete()) make_copy();
     read_stacks();
     if (opt.memory && live && !self && opt.stacks) capture_memory();
+    drop_copy();
     // Everything the target's memory is needed for is read: let it go now, before the
     // slow part (symbolizing).
     if (stopped) snap.stopped_ns = stopped->stopped_ns();

@@ -29,6 +29,11 @@ struct ReadOptions {
   // memory: copy the target's writable memory while it is stopped (memory_image.h),
   // for the leak analysis. Live targets only; needs stacks.
   bool memory = false;
+  // fork_copy: with memory, have the stopped target fork a frozen copy-on-write copy of
+  // itself (fork_copy.h) and let it go on at once: the memory is then read from the
+  // copy, and the target is stopped for its records, registers and the fork, not for
+  // the whole copy. When the copy cannot be made, the stopped target is read instead.
+  bool fork_copy = true;
   std::size_t max_frames = 64;
   // symbols: reuse this symbolizer of the target (from make_symbols()) instead of
   // reading its binaries' symbols again; for a view that reads the same live process

@@ -181,6 +181,7 @@ std::string to_json(const Snapshot& s, const TextOptions& opt) {
   j["start_realtime_ns"] = s.start_realtime_ns;
   j["taken_monotonic_ns"] = s.taken_monotonic_ns;
   j["stopped_ns"] = s.stopped_ns;
+  j["memory_from_copy"] = s.memory_from_copy;
   j["consistent"] = s.consistent;
   j["arena_incomplete"] = s.arena_incomplete;
   j["crash"] = s.crash ? crash_json(*s.crash) : Json(nullptr);

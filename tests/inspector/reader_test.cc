@@ -672,13 +672,18 @@ TEST(Precopy, StacksCopiedBeforeTheStopAgreeWithTheStoppedState) {
     int checked = 0;
     for (const gi::Goroutine& g : s.goroutines) {
       if (g.state == gi::GoroutineState::kRunning) continue;
+      // Stopped between its park and the next goroutine's first step: its worker's
+      // registers are all that says where its stack ends.
+      if (g.stack_note.rfind("stopped while switching", 0) == 0) continue;
       std::string functions;
       for (const gi::Frame& f : g.stack.frames()) functions += f.function + "\n";
-      const char* expect = g.state == gi::GoroutineState::kRunnable ? "yield"
-                           : g.wait_reason == gi::WaitReason::kSleep ? "sleep"
-                                                                      : "recv";
+      // A runnable goroutine is a worker between two yields, or main woken from its
+      // sleep and not yet run again (its stack still parked in sleep).
+      bool agrees = g.state == gi::GoroutineState::kRunnable
+                        ? functions.find("yield") != std::string::npos || functions.find("sleep") != std::string::npos
+                        : functions.find(g.wait_reason == gi::WaitReason::kSleep ? "sleep" : "recv") != std::string::npos;
       EXPECT_TRUE(g.stack_note.empty()) << "round " << round << ", goroutine " << g.id << ": " << g.stack_note;
-      EXPECT_NE(functions.find(expect), std::string::npos)
+      EXPECT_TRUE(agrees)
           << "round " << round << ", goroutine " << g.id << " [" << gi::goroutine_status(g) << "]:\n" << functions;
       ++checked;
     }
