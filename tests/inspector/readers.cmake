@@ -73,6 +73,15 @@ target_compile_definitions(memory_test PRIVATE
   GLEAK_CLI="$<TARGET_FILE:gleak>"
   GLEAK_PARKED="$<TARGET_FILE:gleak_target_parked>")
 
+# The frozen copy the leak analysis reads: unseen by the program, never left behind.
+add_executable(gleak_target_reaper targets/reaper.cc)
+target_link_libraries(gleak_target_reaper PRIVATE gleak::runtime)
+gleak_inspector_test(fork_copy_test)
+add_dependencies(fork_copy_test gleak gleak_target_reaper)
+target_compile_definitions(fork_copy_test PRIVATE
+  GLEAK_CLI="$<TARGET_FILE:gleak>"
+  GLEAK_REAPER="$<TARGET_FILE:gleak_target_reaper>")
+
 # A thousand dumps of a busy target (about five minutes).
 add_executable(dump_stress_test dump_stress_test.cc)
 target_include_directories(dump_stress_test PRIVATE ${PROJECT_SOURCE_DIR})
