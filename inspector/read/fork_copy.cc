@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -112,7 +113,12 @@ ForkCopy::ForkCopy(pid_t pid, const std::vector<StoppedThread>& threads, uint64_
   bool ran = run_syscall(*caller, site_, SYS_clone, args, &result, &made, &why_);
   ptrace(PTRACE_SETOPTIONS, caller->tid, nullptr, nullptr);
   if (!ran) return;
-  if (result < 0 || made <= 0) {
+  if (result > 0 && made <= 0) {
+    why_ = "the copy was made untraced";  // it exits at once at the fork site
+    end(static_cast<pid_t>(result), caller);
+    return;
+  }
+  if (result <= 0) {
     why_ = std::string("the process could not fork: ") + std::strerror(static_cast<int>(-result));
     return;
   }
@@ -123,10 +129,21 @@ ForkCopy::ForkCopy(pid_t pid, const std::vector<StoppedThread>& threads, uint64_
   int status = 0;
   if (!wait_event(child_, &status)) {
     why_ = "the copy ended before it could be read";
+    pid_t child = child_;
     child_ = 0;
+    end(child, caller);
     return;
   }
   ptrace(PTRACE_SETOPTIONS, child_, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL));
+  // Tracing the copy does not always let this process read it: Yama's
+  // ptrace_scope 1 allows it only to a tracer the target named, or a privileged one.
+  unsigned char again[2] = {};
+  if (!ProcessMemory(child_).read(site_, again, 2)) {
+    why_ = std::string("the copy's memory cannot be read: ") + std::strerror(errno);
+    pid_t child = child_;
+    child_ = 0;
+    end(child, caller);
+  }
 }
 
 ForkCopy::~ForkCopy() { drop(); }
@@ -135,11 +152,33 @@ bool ForkCopy::drop() {
   if (child_ == 0) return true;
   pid_t child = child_;
   child_ = 0;
+  return end(child, nullptr);
+}
+
+// end() kills the copy and reaps it, as its tracer and then in the process: with
+// `stopped`, a thread of it this process holds stopped; else it stops one thread for it.
+bool ForkCopy::end(pid_t child, const StoppedThread* stopped) {
   kill(child, SIGKILL);
   int status = 0;
   while (waitpid(child, &status, __WALL) < 0 && errno == EINTR) {
   }
-  // Reaped as its tracer; it stays a zombie of the process, whose thread reaps it now.
+  // Reaped as its tracer, it stays a zombie of the process, whose thread reaps it now.
+  // Never a blocking wait in the process's thread: WNOHANG, and a few tries while a
+  // copy that was not traced is still dying.
+  const long args[6] = {child, 0, __WALL | WNOHANG, 0, 0, 0};
+  auto reap = [&](const StoppedThread& t) {
+    long result = 0;
+    std::string why;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (!run_syscall(t, site_, SYS_wait4, args, &result, nullptr, &why)) break;
+      if (result == child || result == -ECHILD) return true;
+      if (result != 0) break;
+      usleep(1000);
+    }
+    if (why_.empty()) why_ = why.empty() ? "wait4: " + std::string(result ? std::strerror(static_cast<int>(-result)) : "the copy did not end") : why;
+    return false;
+  };
+  if (stopped != nullptr) return reap(*stopped);
   for (pid_t tid : threads_of(parent_)) {
     if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) continue;
     if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
@@ -148,18 +187,11 @@ bool ForkCopy::drop() {
     }
     StoppedThread t;
     t.tid = tid;
-    int sig = 0;
     if (!wait_event(tid, &status)) continue;  // it ended
-    if ((status >> 16) != PTRACE_EVENT_STOP) sig = WSTOPSIG(status);
-    bool reaped = false;
-    if (ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) == 0) {
-      const long args[6] = {child, 0, __WALL, 0, 0, 0};
-      long result = 0;
-      std::string why;
-      reaped = run_syscall(t, site_, SYS_wait4, args, &result, nullptr, &why) && (result == child || result == -ECHILD);
-      if (!reaped && why_.empty()) why_ = why.empty() ? "wait4 failed: " + std::string(std::strerror(static_cast<int>(-result))) : why;
-    }
-    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+    // Stopped for a signal rather than by the interrupt: it gets it back on detach.
+    long sig = (status >> 16) != PTRACE_EVENT_STOP ? WSTOPSIG(status) : 0;
+    bool reaped = ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) == 0 && reap(t);
+    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(sig));
     if (reaped) return true;
   }
   if (why_.empty()) why_ = "no thread of the process could be stopped to reap its copy";

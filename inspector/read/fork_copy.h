@@ -54,6 +54,8 @@ class ForkCopy {
   bool drop();
 
  private:
+  bool end(pid_t child, const StoppedThread* stopped);
+
   pid_t parent_;
   pid_t child_ = 0;
   uint64_t site_ = 0;

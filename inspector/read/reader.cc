@@ -226,6 +226,8 @@ struct Reader {
   ~Reader() {
     wipe(records);
     wipe(pre_records);
+    wipe(stop_closures);
+    wipe(stop_closure_at);
   }
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -245,7 +247,7 @@ struct Reader {
   pid_t mem_pid = 0;
   std::optional<PipeScan> stop_pipes;
   std::string stop_maps;
-  std::unordered_map<uint64_t, std::size_t> stop_closure_at;  // closure address -> offset in stop_closures
+  std::vector<std::pair<uint64_t, std::size_t>> stop_closure_at;  // (closure address, offset in stop_closures)
   std::vector<char> stop_closures;
   std::vector<std::vector<uint64_t>> stop_run_stacks;  // running goroutines, unwound in the stop
   std::vector<std::string> stop_run_notes;
@@ -833,7 +835,10 @@ struct Reader {
     copy_regions(resident_pieces(plan.regions), *img);
     img->register_words = std::move(plan.register_words);
     img->threads = std::move(plan.threads);
-    if (mem_pid) forked_away(*img);
+    if (mem_pid) {
+      forked_away(*img);
+      if (!std::is_sorted(stop_closure_at.begin(), stop_closure_at.end())) std::sort(stop_closure_at.begin(), stop_closure_at.end());
+    }
     // A pointer handed through a pipe lives only in the pipe's buffer until it is read.
     PipeScan pipes = stop_pipes ? std::move(*stop_pipes) : pending_pipe_bytes(snap.pid, kMaxPipeBytes);
     img->pipes = std::move(pipes.pipes);
@@ -844,8 +849,8 @@ struct Reader {
     pending_closures.clear();
     for (MemoryRegion& c : plan.arena_closures) {
       if (mem_pid) {
-        auto it = stop_closure_at.find(c.start);
-        c.data = it != stop_closure_at.end() && it->second + (c.end - c.start) <= stop_closures.size()
+        auto it = std::lower_bound(stop_closure_at.begin(), stop_closure_at.end(), std::make_pair(c.start, std::size_t{0}));
+        c.data = it != stop_closure_at.end() && it->first == c.start && it->second + (c.end - c.start) <= stop_closures.size()
                      ? stop_closures.data() + it->second
                      : nullptr;
       } else {
@@ -930,17 +935,26 @@ struct Reader {
     if (stop_maps.empty()) return;
     auto c = std::make_unique<ForkCopy>(snap.pid, stopped->stopped_threads(), h().fork_site);
     if (c->pid() == 0) {
-      copy_note = c->why();
+      snap.warnings.push_back("no frozen copy of the process could be read (" + c->why() +
+                              "): it stayed stopped while its memory was copied");
       return;
     }
     stop_pipes = pending_pipe_bytes(snap.pid, kMaxPipeBytes);
     uint64_t lo = h().mapped_at, hi = h().mapped_at + h().mapped_bytes;
+    std::size_t bytes_needed = 0;
+    for (const GoroutineRecord& r : records) {
+      if (r.closure >= lo && r.closure_size != 0 && r.closure_size <= hi - r.closure) bytes_needed += r.closure_size;
+    }
+    stop_closures.resize(bytes_needed);
+    stop_closure_at.reserve(records.size());
+    std::size_t at = 0;
     for (const GoroutineRecord& r : records) {
       if (r.closure < lo || r.closure_size == 0 || r.closure_size > hi - r.closure) continue;
       const char* bytes = file.at<char>(r.closure - lo, r.closure_size);
-      if (!bytes || stop_closure_at.count(r.closure)) continue;
-      stop_closure_at[r.closure] = stop_closures.size();
-      stop_closures.insert(stop_closures.end(), bytes, bytes + r.closure_size);
+      if (!bytes) continue;
+      std::memcpy(stop_closures.data() + at, bytes, r.closure_size);
+      stop_closure_at.emplace_back(r.closure, at);
+      at += r.closure_size;
     }
     std::size_t n = records.size();
     stop_run_stacks.assign(n, {});
@@ -952,7 +966,6 @@ struct Reader {
     snap.memory_from_copy = true;
     stopped->resume();
   }
-  std::string copy_note;  // why no copy could be made
 
   // drop_copy() ends the copy once everything is read from it.
   void drop_copy() {
