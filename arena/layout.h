@@ -418,11 +418,22 @@ struct ArenaHeader {
   // The process's start time, in clock ticks since boot (field 22 of /proc/<pid>/stat):
   // with the pid, it tells this process from a later one that got the same pid.
   uint64_t start_ticks;
-  // The address of the runtime's fork site (core/arena.cc): a `syscall` instruction
-  // that a reader stops a thread at to have the process fork a frozen copy of itself,
-  // followed by what the copy runs should it ever run: exit_group(0).
-  uint64_t fork_site;
+  // The fork helper (core/fork_helper.cc): a runtime thread that forks a frozen copy of
+  // this process when a reader sends it kForkSignal with rt_tgsigqueueinfo(2) and a
+  // request number as the signal's value. The copy answers: its pid in fork_answer (or
+  // the helper: -errno), the request number in fork_answer_for; then fork_answer_seq
+  // is bumped and woken (a futex shared through the file). fork_helper_tid is 0 when
+  // there is no helper.
+  std::atomic<int32_t> fork_helper_tid;
+  std::atomic<int32_t> fork_answer;
+  std::atomic<int32_t> fork_answer_for;
+  std::atomic<uint32_t> fork_answer_seq;
 };
+
+// The signal a reader sends the fork helper (a request) and the copy (done). It is
+// blocked in both and taken with sigtimedwait(); sent to the helper's thread only, it
+// never reaches the program's own threads or handlers.
+inline constexpr int kForkSignal = 61;  // SIGRTMAX - 3 under glibc
 
 enum ArenaFlag : uint32_t {
   kArenaIncomplete = 1u << 0,

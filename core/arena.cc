@@ -21,30 +21,6 @@
 #include "core/internal/sched.h"
 #include "core/internal/spinlock.h"
 
-// The fork site a reader uses to make a frozen copy of this process for the leak
-// analysis (inspector/read/fork_copy.h). Never called: a reader stops one thread, sets
-// its registers for clone(2) and its pc here, and steps over the `syscall`. In the
-// copy, clone returns 0, and the copy — traced and stopped from its first instruction,
-// and never let go — would exit at once should its reader die first. In this process,
-// clone returns the copy's pid and the reader puts the thread back as it was.
-extern "C" void gleak_fork_site();
-asm(R"(
-  .pushsection .text
-  .globl gleak_fork_site
-  .type gleak_fork_site, @function
-gleak_fork_site:
-  syscall
-  test %rax, %rax
-  jnz 1f
-  mov $231, %eax
-  xor %edi, %edi
-  syscall
-1:
-  int3
-  .size gleak_fork_site, .-gleak_fork_site
-  .popsection
-)");
-
 namespace gleak::internal {
 namespace {
 
@@ -252,7 +228,6 @@ void init_arena() {
   h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
   h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   h->start_ticks = own_start_ticks();
-  h->fork_site = reinterpret_cast<uint64_t>(&gleak_fork_site);
   h->heartbeat_ns.store(clock_ns(CLOCK_MONOTONIC_COARSE), std::memory_order_relaxed);
   ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
   h->exe[n > 0 ? n : 0] = '\0';

@@ -21,6 +21,7 @@
 #include "core/internal/deadlock.h"
 #include "core/internal/futex.h"
 #include "core/internal/exit_check.h"
+#include "core/internal/fork_helper.h"
 #include "core/internal/probe.h"
 #include "core/internal/spinlock.h"
 #include "core/internal/stack_pool.h"
@@ -718,6 +719,7 @@ void start_runtime(int procs) {
   start_procs(procs > 0 ? procs : default_procs());
   // After the arena exists: its exit handler must run after the gate's.
   install_gate();
+  start_fork_helper();
 }
 
 }  // namespace

@@ -1,64 +1,43 @@
 // inspector/read/fork_copy.h — a frozen copy-on-write copy of a stopped process, so that
 // the leak analysis can read one instant of its memory while the process runs on.
 //
-// The copy is made by the process itself: one of its threads, stopped by StopTheWorld,
-// is made to run a single clone(2) system call at the runtime's fork site
-// (ArenaHeader::fork_site), with no signal to the parent when the copy ends, so the
-// program's own wait() and SIGCHLD never see it. The copy starts traced by this process
-// and stopped, and is never let run: it is killed if this process dies
-// (PTRACE_O_EXITKILL), and the code after the fork site makes it exit at once should it
-// run before that is set. When it is dropped, one thread of the process is stopped
-// again for one wait4(2) at the same site, which reaps it.
+// The copy is made by the process itself: once the reader has stopped every thread but
+// the runtime's fork helper (core/fork_helper.cc), it queues arena::kForkSignal to the
+// helper with a request number. The helper forks with no exit signal, so the program's
+// own wait() and SIGCHLD never see the copy. The copy answers through the arena
+// header (its pid, for that request number), runs nothing of the program's, and ends
+// when told (the same signal), when its reader is gone, or after ten minutes; the
+// helper reaps it. Nothing of the process is written to and no register is changed:
+// a reader killed at any point leaves the process as it was.
 #pragma once
 
 #include <sys/types.h>
-#include <sys/user.h>
 
 #include <cstdint>
 #include <string>
-#include <vector>
+
+#include "arena/layout.h"
 
 namespace gleak::inspector {
 
-// A thread of the process, ptrace-stopped by this process, and its registers then.
-struct StoppedThread {
-  pid_t tid = 0;
-  user_regs_struct regs{};
-  bool signal_pending = false;  // a signal-delivery stop: not the thread to run a call in
-};
-
-// run_syscall() makes a stopped thread run one system call at `site`, then puts its
-// registers back as they were (an interrupted call it was in is restarted when it
-// resumes). *result is what the call returned (a negative errno). When the call makes a
-// process that this one traces (a clone with PTRACE_O_TRACECLONE set), *made is its pid.
-// False, with *why, when the thread could not be made to run it; its registers are put
-// back whenever it still exists.
-bool run_syscall(const StoppedThread& t, uint64_t site, long nr, const long (&args)[6], long* result, pid_t* made,
-                 std::string* why);
-
-// ForkCopy is the frozen copy. Made from the stopped threads of `pid` (their registers
-// as stopped) and its fork site; pid() is 0 and why() says why when it could not be
-// made, and the caller reads the stopped process itself instead.
 class ForkCopy {
  public:
-  ForkCopy(pid_t pid, const std::vector<StoppedThread>& threads, uint64_t site);
+  // Asks process pid's fork helper (its thread helper_tid) for a copy, and waits up to
+  // timeout_ms for the answer in `live`, the process's arena header as this process
+  // maps it. The caller has stopped every other thread of the process. pid() is 0 and
+  // why() says why when no copy was made or it cannot be read.
+  ForkCopy(pid_t pid, pid_t helper_tid, const arena::ArenaHeader& live, int timeout_ms = 5000);
   ~ForkCopy();
   ForkCopy(const ForkCopy&) = delete;
   ForkCopy& operator=(const ForkCopy&) = delete;
 
   pid_t pid() const { return child_; }
   const std::string& why() const { return why_; }
-  // drop() kills the copy and has the process reap it; false, with why(), when the
-  // process could not be made to (the copy then stays a zombie of the process until it
-  // waits for it or ends).
-  bool drop();
+  // drop() tells the copy to end (its helper reaps it).
+  void drop();
 
  private:
-  bool end(pid_t child, const StoppedThread* stopped);
-
-  pid_t parent_;
   pid_t child_ = 0;
-  uint64_t site_ = 0;
   std::string why_;
 };
 

@@ -120,7 +120,7 @@ bool wait_stop(pid_t tid, int* signal) {
 
 }  // namespace
 
-StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
+StopTheWorld::StopTheWorld(pid_t pid, pid_t spare) : pid_(pid) {
   started_ns_ = monotonic_ns();
   std::set<pid_t> seized;
   // Threads may start while we seize: repeat until a pass finds no new one. A thread
@@ -130,7 +130,7 @@ StopTheWorld::StopTheWorld(pid_t pid) : pid_(pid) {
   for (int pass = 0; pass < 10 && !settled; ++pass) {
     settled = true;
     for (pid_t tid : threads_of(pid)) {
-      if (seized.count(tid)) continue;
+      if (seized.count(tid) || tid == spare) continue;
       if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
         int e = errno;
         if (e == ESRCH) continue;  // exited meanwhile
@@ -181,17 +181,6 @@ void StopTheWorld::resume() {
 }
 
 StopTheWorld::~StopTheWorld() { release(); }
-
-std::vector<StoppedThread> StopTheWorld::stopped_threads() const {
-  std::vector<StoppedThread> out;
-  if (!held_) return out;
-  for (pid_t tid : tids_) {
-    auto r = regs_.find(tid);
-    if (r == regs_.end()) continue;
-    out.push_back({tid, r->second, pending_signal_.count(tid) != 0});
-  }
-  return out;
-}
 
 const user_regs_struct* StopTheWorld::regs(pid_t tid) const {
   auto it = regs_.find(tid);

@@ -10,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "inspector/read/fork_copy.h"
-
 namespace gleak::inspector {
 
 // ProcessMemory reads a same-user process's memory with process_vm_readv.
@@ -40,8 +38,9 @@ class ProcessMemory {
 // are never killed or left stopped.
 class StopTheWorld {
  public:
-  // Throws InspectError when the process cannot be traced.
-  explicit StopTheWorld(pid_t pid);
+  // Throws InspectError when the process cannot be traced. A `spare` thread (the
+  // runtime's fork helper) is left running.
+  explicit StopTheWorld(pid_t pid, pid_t spare = 0);
   ~StopTheWorld();
   StopTheWorld(const StopTheWorld&) = delete;
   StopTheWorld& operator=(const StopTheWorld&) = delete;
@@ -51,8 +50,6 @@ class StopTheWorld {
   // stopped_ns() is how long the process has been stopped so far.
   int64_t stopped_ns() const;
   const std::vector<pid_t>& threads() const { return tids_; }
-  // stopped_threads() are the threads still held, with their registers.
-  std::vector<StoppedThread> stopped_threads() const;
   // complete() is false when threads kept appearing while the process was being
   // stopped: one of them may have run while it was read.
   bool complete() const { return complete_; }

@@ -931,9 +931,12 @@ struct Reader {
   // from, takes what the copy does not freeze, and lets the target go on. Left as it
   // was (the target stopped, mem_pid 0) when no copy can be made.
   void make_copy() {
+    // No helper (a sanitizer build): read stopped, as asked for.
+    pid_t helper = file.live_header().fork_helper_tid.load(std::memory_order_acquire);
+    if (helper <= 0) return;
     stop_maps = maps_of(snap.pid);
     if (stop_maps.empty()) return;
-    auto c = std::make_unique<ForkCopy>(snap.pid, stopped->stopped_threads(), h().fork_site);
+    auto c = std::make_unique<ForkCopy>(snap.pid, helper, file.live_header());
     if (c->pid() == 0) {
       snap.warnings.push_back("no frozen copy of the process could be read (" + c->why() +
                               "): it stayed stopped while its memory was copied");
@@ -965,17 +968,6 @@ struct Reader {
     mem_pid = copy->pid();
     snap.memory_from_copy = true;
     stopped->resume();
-  }
-
-  // drop_copy() ends the copy once everything is read from it.
-  void drop_copy() {
-    if (!copy) return;
-    pid_t child = copy->pid();
-    if (!copy->drop()) {
-      snap.warnings.push_back("the copy of the process made for the analysis (pid " + std::to_string(child) +
-                              ") could not be reaped: " + copy->why() + "; it stays a zombie until the process ends");
-    }
-    copy.reset();
   }
 
   // forked_away() drops from the image what the copy does not hold as the target did:
@@ -1232,7 +1224,10 @@ struct Reader {
         if (!file.lock_for_stop(30000)) {
           throw InspectError(ErrorCode::kIo, "another gleak kept process " + std::to_string(snap.pid) + " stopped for 30 s");
         }
-        stopped = std::make_unique<StopTheWorld>(snap.pid);
+        // The leak analysis reads a copy the runtime's fork helper makes: it runs on.
+        bool forks = opt.memory && opt.fork_copy && opt.stacks;
+        stopped = std::make_unique<StopTheWorld>(
+            snap.pid, forks ? file.live_header().fork_helper_tid.load(std::memory_order_acquire) : 0);
         snap.consistent = stopped->complete();
         if (!stopped->complete()) snap.warnings.push_back("threads kept starting while the process was stopped; some may have run");
       } catch (const InspectError& e) {
@@ -1259,7 +1254,7 @@ struct Reader {
     if (opt.memory && opt.fork_copy && live && !self && opt.stacks && stopped && stopped->complete()) make_copy();
     read_stacks();
     if (opt.memory && live && !self && opt.stacks) capture_memory();
-    drop_copy();
+    copy.reset();  // everything is read from it: it ends
     // Everything the target's memory is needed for is read: let it go now, before the
     // slow part (symbolizing).
     if (stopped) snap.stopped_ns = stopped->stopped_ns();

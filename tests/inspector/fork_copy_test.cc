@@ -1,15 +1,13 @@
 // The frozen copy the leak analysis reads (inspector/read/fork_copy.cc): the program
 // never sees it — no SIGCHLD, nothing for its wait() — it leaves no process behind,
 // it finds what a stopped read finds, and a reader killed at any point leaves neither
-// the target stopped nor a copy running.
+// the target stopped nor a copy behind.
 #include "inspector/read/fork_copy.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,35 +115,9 @@ TEST(ForkCopy, FindsWhatAStoppedReadFinds) {
   EXPECT_TRUE(a.memory->unreadable.empty());
 }
 
-// A thread made to run one call is put back exactly as it was, and goes on.
-TEST(RunSyscall, PutsTheThreadBackAsItWas) {
-  ArenaDir dir;
-  Child target({GLEAK_REAPER});
-  ASSERT_TRUE(target.wait_for("ready"));
-  gi::ArenaFile file = gi::ArenaFile::open(gi::find_arena(target.pid()));
-  uint64_t site = file.header().fork_site;
-  ASSERT_NE(site, 0u);
-  for (int round = 0; round < 20; ++round) {
-    gi::StopTheWorld stop(target.pid());
-    std::vector<gi::StoppedThread> threads = stop.stopped_threads();
-    ASSERT_FALSE(threads.empty());
-    const gi::StoppedThread& t = threads[static_cast<std::size_t>(round) % threads.size()];
-    const long args[6] = {0, 0, 0, 0, 0, 0};
-    long result = 0;
-    std::string why;
-    ASSERT_TRUE(gi::run_syscall(t, site, SYS_getpid, args, &result, nullptr, &why)) << why;
-    EXPECT_EQ(result, target.pid());
-    user_regs_struct now{};
-    ASSERT_EQ(ptrace(PTRACE_GETREGS, t.tid, nullptr, &now), 0);
-    EXPECT_EQ(std::memcmp(&now, &t.regs, sizeof now), 0) << "round " << round;
-  }
-  EXPECT_EQ(stopped_threads(target.pid()), 0);
-  EXPECT_GE(next_tick(target).first, 0);  // it goes on
-}
-
 // A reader killed at any point of `gleak leaks`: the target is never left stopped,
-// and a copy it made never runs the program (it is killed with its reader, or exits).
-TEST(ForkCopy, AReaderKilledAtAnyPointLeavesNoCopyRunning) {
+// and a copy it asked for ends by itself and is reaped.
+TEST(ForkCopy, AReaderKilledAtAnyPointLeavesNothingBehind) {
   ArenaDir dir;
   Child target({GLEAK_REAPER});
   ASSERT_TRUE(target.wait_for("ready"));
@@ -165,18 +137,12 @@ TEST(ForkCopy, AReaderKilledAtAnyPointLeavesNoCopyRunning) {
     kill(reader, SIGKILL);
     ASSERT_EQ(waitpid(reader, nullptr, 0), reader);
     ASSERT_EQ(stopped_threads(target.pid()), 0) << "round " << round;
-    // Every copy is gone or on its way: killed with its tracer, a zombie of the target
-    // (nothing that runs).
-    for (int poll = 0; poll < 200; ++poll) {
-      bool live = false;
-      for (auto [pid, state] : children_of(target.pid())) live = live || (state != 'Z' && state != 'X');
-      if (!live) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    for (auto [pid, state] : children_of(target.pid())) {
-      EXPECT_TRUE(state == 'Z' || state == 'X') << "round " << round << ": copy " << pid << " is in state " << state;
-    }
   }
+  // Every copy sees its reader gone and ends within 50 ms; the helper reaps it.
+  for (int poll = 0; poll < 500 && !children_of(target.pid()).empty(); ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(children_of(target.pid()).empty());
   auto [sigchld, reaped] = next_tick(target);
   EXPECT_EQ(sigchld, 0);
   EXPECT_EQ(reaped, 0);
