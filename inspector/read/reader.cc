@@ -931,9 +931,10 @@ struct Reader {
   // from, takes what the copy does not freeze, and lets the target go on. Left as it
   // was (the target stopped, mem_pid 0) when no copy can be made.
   void make_copy() {
-    // No helper (a sanitizer build): read stopped, as asked for.
+    // No helper (a sanitizer build), or a process in another pid namespace (the copy
+    // would answer with its pid there): read stopped, as asked for.
     pid_t helper = file.live_header().fork_helper_tid.load(std::memory_order_acquire);
-    if (helper <= 0) return;
+    if (helper <= 0 || static_cast<pid_t>(h().pid) != snap.pid) return;
     stop_maps = maps_of(snap.pid);
     if (stop_maps.empty()) return;
     auto c = std::make_unique<ForkCopy>(snap.pid, helper, file.live_header());
