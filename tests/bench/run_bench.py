@@ -170,14 +170,16 @@ def run_inspect(out, bin_dir, gleak_cli, rnd, bench, procs, size, trials, timeou
                         raise RuntimeError(f"gleak leaks exited {r.returncode}: {r.stderr.decode()[-200:]}")
                     head = f.read(4096).decode(errors="replace")
                     m = re.search(r"# (\d+) goroutines; memory analysed: (\d+) KiB scanned, .* reachable, (\d+) ms; "
-                                  r"stopped while read for ([0-9.]+) ms\n# (\d+) goroutines? leaked \(proven\)", head)
+                                  r"stopped while read for ([0-9.]+) ms( \(memory read from a frozen copy\))?\n"
+                                  r"# (\d+) goroutines? leaked \(proven\)", head)
                     if not m:
                         raise RuntimeError("no analysis time / stop time / leak count in the header of gleak leaks")
-                    if int(m.group(5)) < size:
-                        raise RuntimeError(f"gleak leaks proved {m.group(5)} leaks, want {size}")
+                    if int(m.group(6)) < size:
+                        raise RuntimeError(f"gleak leaks proved {m.group(6)} leaks, want {size}")
                     results.append(f"RESULT leaks system=gleak procs={procs} n={size} trial={t} ms={ms:.1f} "
                                    f"stopped_ms={float(m.group(4)):.1f} analysis_ms={m.group(3)} "
-                                   f"scanned_mib={int(m.group(2)) / 1024:.0f} bytes={size_b}")
+                                   f"scanned_mib={int(m.group(2)) / 1024:.0f} bytes={size_b} "
+                                   f"from_copy={1 if m.group(5) else 0}")
         pr.stdin.close()
         pr.wait(timeout=max(1, deadline - time.time()))
         if pr.returncode != 0:
