@@ -249,9 +249,12 @@ struct Reader {
   std::string stop_maps;
   std::vector<std::pair<uint64_t, std::size_t>> stop_closure_at;  // (closure address, offset in stop_closures)
   std::vector<char> stop_closures;
-  std::vector<std::vector<uint64_t>> stop_run_stacks;  // running goroutines, unwound in the stop
-  std::vector<std::string> stop_run_notes;
-  std::vector<bool> stop_run_first;
+  struct RunningStack {
+    std::size_t index;
+    std::vector<uint64_t> pcs;
+    std::string note;
+  };
+  std::optional<std::vector<RunningStack>> stop_running;  // running goroutines, unwound in the stop
   std::shared_ptr<Symbols> symbols;
   std::vector<GoroutineRecord> records;
   std::vector<bool> torn;
@@ -586,12 +589,11 @@ struct Reader {
       ranges.push_back(*pre_used[i]);
       owner.push_back(i);
     }
-    if (stop_run_stacks.size() == n) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (stop_run_stacks[i].empty() && stop_run_notes[i].empty()) continue;
-        stacks[i] = std::move(stop_run_stacks[i]);
-        notes[i] = std::move(stop_run_notes[i]);
-        first_is_pc[i] = stop_run_first[i];
+    if (stop_running) {
+      for (RunningStack& r : *stop_running) {
+        stacks[r.index] = std::move(r.pcs);
+        notes[r.index] = std::move(r.note);
+        first_is_pc[r.index] = true;
       }
     } else {
       running_stacks(stacks, notes, first_is_pc);
@@ -605,6 +607,17 @@ struct Reader {
   // one (finish_switch() in core/scheduler.cc).
   void running_stacks(std::vector<std::vector<uint64_t>>& stacks, std::vector<std::string>& notes,
                       std::vector<bool>& first_is_pc) {
+    for_each_running([&](std::size_t i, std::vector<uint64_t> pcs, std::string note) {
+      stacks[i] = std::move(pcs);
+      notes[i] = std::move(note);
+      first_is_pc[i] = true;
+    });
+  }
+
+  // for_each_running() calls fn(index, stack, note) for every goroutine running_stacks()
+  // has something to say of.
+  template <class Fn>
+  void for_each_running(Fn fn) {
     for (std::size_t i = 0; i < records.size(); ++i) {
       const GoroutineRecord& r = records[i];
       bool on_its_way_out = stopped && switching(r);
@@ -615,22 +628,23 @@ struct Reader {
         if (regs == nullptr || regs->rsp < r.stack_lo || regs->rsp >= r.stack_hi) {
           // Its worker already runs on the next goroutine's stack: the context just
           // saved is in that thread's registers only.
-          notes[i] = "stopped while switching to another goroutine; its stack was not read";
+          fn(i, std::vector<uint64_t>{}, "stopped while switching to another goroutine; its stack was not read");
           continue;
         }
       }
       if (!stopped) {
-        notes[i] = self ? "running (the reader itself)" : "running; not stopped, so its stack was not read";
+        fn(i, std::vector<uint64_t>{},
+           self ? "running (the reader itself)" : "running; not stopped, so its stack was not read");
         continue;
       }
       int tid = r.worker >= 0 && r.worker < static_cast<int>(kMaxRings) ? h().worker_tid[r.worker].load() : 0;
       if (tid == 0 || !stopped->regs(tid)) {
-        notes[i] = "running on an unknown thread";
+        fn(i, std::vector<uint64_t>{}, "running on an unknown thread");
         continue;
       }
-      stacks[i] = unwind_stopped_thread(tid, opt.max_frames);
-      first_is_pc[i] = true;
-      if (stacks[i].empty()) notes[i] = "running; its thread could not be unwound";
+      std::vector<uint64_t> pcs = unwind_stopped_thread(tid, opt.max_frames);
+      bool none = pcs.empty();
+      fn(i, std::move(pcs), none ? "running; its thread could not be unwound" : "");
     }
   }
 
@@ -640,11 +654,14 @@ struct Reader {
   // goroutine whose record has not changed since (same place, same seqlock count,
   // whole both times), and reads again only the others and the running ones. The
   // target is then stopped for the records and what moved, not for every stack.
-  void precopy() {
+  //
+  // The leak analysis (with_stacks false) takes only the records this way: the stacks
+  // it reads from the frozen copy, once the target runs again.
+  void precopy(bool with_stacks) {
     file.refresh();
     read_header();
     read_goroutines();
-    scratch_stacks = live_stacks(scratch_notes, first_is_pc);
+    if (with_stacks) scratch_stacks = live_stacks(scratch_notes, first_is_pc);
     pre_range_of.assign(records.size(), -1);
     for (std::size_t k = 0; k < ranges.size(); ++k) {
       std::size_t i = owner[k];
@@ -927,14 +944,20 @@ struct Reader {
     img.buffers.push_back(buf);
   }
 
+  // fork_helper() is the thread id of the target's fork helper; 0 when it has none (a
+  // sanitizer build), or when it runs in another pid namespace (the copy would answer
+  // with its pid there): the leak analysis then reads it stopped.
+  pid_t fork_helper() {
+    if (static_cast<pid_t>(h().pid) != snap.pid) return 0;
+    return file.live_header().fork_helper_tid.load(std::memory_order_acquire);
+  }
+
   // make_copy() has the stopped target fork the frozen copy its memory is then read
   // from, takes what the copy does not freeze, and lets the target go on. Left as it
   // was (the target stopped, mem_pid 0) when no copy can be made.
   void make_copy() {
-    // No helper (a sanitizer build), or a process in another pid namespace (the copy
-    // would answer with its pid there): read stopped, as asked for.
-    pid_t helper = file.live_header().fork_helper_tid.load(std::memory_order_acquire);
-    if (helper <= 0 || static_cast<pid_t>(h().pid) != snap.pid) return;
+    pid_t helper = fork_helper();
+    if (helper <= 0) return;
     stop_maps = maps_of(snap.pid);
     if (stop_maps.empty()) return;
     auto c = std::make_unique<ForkCopy>(snap.pid, helper, file.live_header());
@@ -960,11 +983,10 @@ struct Reader {
       stop_closure_at.emplace_back(r.closure, at);
       at += r.closure_size;
     }
-    std::size_t n = records.size();
-    stop_run_stacks.assign(n, {});
-    stop_run_notes.assign(n, {});
-    stop_run_first.assign(n, false);
-    running_stacks(stop_run_stacks, stop_run_notes, stop_run_first);
+    stop_running.emplace();
+    for_each_running([&](std::size_t i, std::vector<uint64_t> pcs, std::string note) {
+      stop_running->push_back({i, std::move(pcs), std::move(note)});
+    });
     copy = std::move(c);
     mem_pid = copy->pid();
     snap.memory_from_copy = true;
@@ -1218,17 +1240,17 @@ struct Reader {
     live = self || (!exited && same_process(snap.pid, h(), file.owner()));
     snap.source = self ? Source::kSelf : live ? Source::kLiveProcess : Source::kDeadProcess;
     if (live && !self && opt.consistent && opt.stacks && !opt.counts_only) {
-      // A dump's stacks are copied before the stop; the leak analysis needs the whole
+      // A dump's records and stacks are copied before the stop, and the records for a
+      // leak analysis that reads a frozen copy; one that stays stopped needs the whole
       // memory from one instant, and a cache of walked stacks (gleak top) has its own.
-      if (!opt.memory && !opt.parked_stacks) precopy();
+      bool forks = opt.memory && opt.fork_copy && fork_helper() > 0;
+      if (!opt.parked_stacks && (!opt.memory || forks)) precopy(!opt.memory);
       try {
         if (!file.lock_for_stop(30000)) {
           throw InspectError(ErrorCode::kIo, "another gleak kept process " + std::to_string(snap.pid) + " stopped for 30 s");
         }
         // The leak analysis reads a copy the runtime's fork helper makes: it runs on.
-        bool forks = opt.memory && opt.fork_copy && opt.stacks;
-        stopped = std::make_unique<StopTheWorld>(
-            snap.pid, forks ? file.live_header().fork_helper_tid.load(std::memory_order_acquire) : 0);
+        stopped = std::make_unique<StopTheWorld>(snap.pid, forks ? fork_helper() : 0);
         snap.consistent = stopped->complete();
         if (!stopped->complete()) snap.warnings.push_back("threads kept starting while the process was stopped; some may have run");
       } catch (const InspectError& e) {
