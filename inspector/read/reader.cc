@@ -662,6 +662,7 @@ struct Reader {
     read_header();
     read_goroutines();
     if (with_stacks) scratch_stacks = live_stacks(scratch_notes, first_is_pc);
+    if (!with_stacks) precopy_closures();
     pre_range_of.assign(records.size(), -1);
     for (std::size_t k = 0; k < ranges.size(); ++k) {
       std::size_t i = owner[k];
@@ -944,6 +945,34 @@ struct Reader {
     img.buffers.push_back(buf);
   }
 
+  // take_closure() appends to stop_closures the closure of r that lies in the arena;
+  // false when it has none there.
+  bool take_closure(const GoroutineRecord& r) {
+    uint64_t lo = h().mapped_at, hi = h().mapped_at + h().mapped_bytes;
+    if (r.closure < lo || r.closure_size == 0 || r.closure_size > hi - r.closure) return false;
+    const char* bytes = file.at<char>(r.closure - lo, r.closure_size);
+    if (!bytes) return false;
+    stop_closures.insert(stop_closures.end(), bytes, bytes + r.closure_size);
+    return true;
+  }
+
+  // precopy_closures() copies, before the stop, the closures of the records precopy()
+  // took, with room for those of goroutines started meanwhile.
+  void precopy_closures() {
+    std::size_t bytes = 0;
+    for (const GoroutineRecord& r : records) bytes += r.closure_size < (1u << 20) ? r.closure_size : 0;
+    stop_closures.reserve(bytes + bytes / 8 + 4096);
+    stop_closure_at.reserve(records.size());
+    pre_closure.assign(records.size(), -1);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      std::size_t at = stop_closures.size();
+      if (torn[i] || !take_closure(records[i])) continue;
+      pre_closure[i] = static_cast<int64_t>(stop_closure_at.size());
+      stop_closure_at.emplace_back(records[i].closure, at);
+    }
+  }
+  std::vector<int64_t> pre_closure;  // by precopy()'s record index: its entry in stop_closure_at, or -1
+
   // fork_helper() is the thread id of the target's fork helper; 0 when it has none (a
   // sanitizer build), or when it runs in another pid namespace (the copy would answer
   // with its pid there): the leak analysis then reads it stopped.
@@ -967,22 +996,21 @@ struct Reader {
       return;
     }
     stop_pipes = pending_pipe_bytes(snap.pid, kMaxPipeBytes);
-    uint64_t lo = h().mapped_at, hi = h().mapped_at + h().mapped_bytes;
-    std::size_t bytes_needed = 0;
-    for (const GoroutineRecord& r : records) {
-      if (r.closure >= lo && r.closure_size != 0 && r.closure_size <= hi - r.closure) bytes_needed += r.closure_size;
+    // The closures: those of goroutines whose record has not changed since precopy()
+    // copied them (a closure is written before its goroutine's record, and a descriptor
+    // taken again is written again), the others now.
+    std::vector<std::pair<uint64_t, std::size_t>> now;
+    now.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      int64_t k = i < from_pre.size() ? from_pre[i] : -1;
+      int64_t c = k >= 0 && static_cast<std::size_t>(k) < pre_closure.size() ? pre_closure[static_cast<std::size_t>(k)] : -1;
+      if (c >= 0) {
+        now.push_back(stop_closure_at[static_cast<std::size_t>(c)]);
+      } else if (std::size_t at = stop_closures.size(); take_closure(records[i])) {
+        now.emplace_back(records[i].closure, at);
+      }
     }
-    stop_closures.resize(bytes_needed);
-    stop_closure_at.reserve(records.size());
-    std::size_t at = 0;
-    for (const GoroutineRecord& r : records) {
-      if (r.closure < lo || r.closure_size == 0 || r.closure_size > hi - r.closure) continue;
-      const char* bytes = file.at<char>(r.closure - lo, r.closure_size);
-      if (!bytes) continue;
-      std::memcpy(stop_closures.data() + at, bytes, r.closure_size);
-      stop_closure_at.emplace_back(r.closure, at);
-      at += r.closure_size;
-    }
+    stop_closure_at = std::move(now);
     stop_running.emplace();
     for_each_running([&](std::size_t i, std::vector<uint64_t> pcs, std::string note) {
       stop_running->push_back({i, std::move(pcs), std::move(note)});
