@@ -853,10 +853,7 @@ struct Reader {
     copy_regions(resident_pieces(plan.regions), *img);
     img->register_words = std::move(plan.register_words);
     img->threads = std::move(plan.threads);
-    if (mem_pid) {
-      forked_away(*img);
-      if (!std::is_sorted(stop_closure_at.begin(), stop_closure_at.end())) std::sort(stop_closure_at.begin(), stop_closure_at.end());
-    }
+    if (mem_pid) forked_away(*img);
     // A pointer handed through a pipe lives only in the pipe's buffer until it is read.
     PipeScan pipes = stop_pipes ? std::move(*stop_pipes) : pending_pipe_bytes(snap.pid, kMaxPipeBytes);
     img->pipes = std::move(pipes.pipes);
@@ -864,16 +861,22 @@ struct Reader {
     // Closures inline in the goroutine descriptors lie in the arena, which this process
     // has mapped too: they are read from there, not from the target (or from what was
     // copied of it while the target was stopped).
+    if (!mem_pid) {
+      // Read stopped: copied now, before the target goes on.
+      stop_closures.clear();
+      stop_closure_at.clear();
+      for (const GoroutineRecord& r : records) {
+        std::size_t at = stop_closures.size();
+        if (take_closure(r)) stop_closure_at.emplace_back(r.closure, at);
+      }
+    }
+    if (!std::is_sorted(stop_closure_at.begin(), stop_closure_at.end())) std::sort(stop_closure_at.begin(), stop_closure_at.end());
     pending_closures.clear();
     for (MemoryRegion& c : plan.arena_closures) {
-      if (mem_pid) {
-        auto it = std::lower_bound(stop_closure_at.begin(), stop_closure_at.end(), std::make_pair(c.start, std::size_t{0}));
-        c.data = it != stop_closure_at.end() && it->first == c.start && it->second + (c.end - c.start) <= stop_closures.size()
-                     ? stop_closures.data() + it->second
-                     : nullptr;
-      } else {
-        c.data = file.at<char>(c.start - facts.arena_lo, c.end - c.start);
-      }
+      auto it = std::lower_bound(stop_closure_at.begin(), stop_closure_at.end(), std::make_pair(c.start, std::size_t{0}));
+      c.data = it != stop_closure_at.end() && it->first == c.start && it->second + (c.end - c.start) <= stop_closures.size()
+                   ? stop_closures.data() + it->second
+                   : nullptr;
       if (c.data) pending_closures.push_back(c);
     }
     pending_image = std::move(img);
