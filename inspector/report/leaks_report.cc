@@ -181,7 +181,8 @@ std::string leaks_to_json(const Snapshot& s, const LeakAnalysis& r, const TextOp
                     {"heap_blocks", r.heap_blocks},
                     {"heap_blocks_marked", r.heap_blocks_marked},
                     {"analysis_ns", r.analysis_ns},
-                    {"stopped_ns", s.stopped_ns}};
+                    {"stopped_ns", s.stopped_ns},
+                    {"memory_from_copy", s.memory_from_copy}};
   // The text report too: a program that asked for its own analysis (gleak::find_leaks)
   // prints it without the inspector's formatting code.
   j["text"] = format_leaks(s, r, opt);
