@@ -3,12 +3,14 @@
 #include "inspector/read/memory.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,7 +30,32 @@ constexpr std::size_t kBatch = 1024;  // IOV_MAX
 
 }  // namespace
 
+void ProcessMemory::read_through_file(std::vector<Range>& ranges) const {
+  int fd = ::open(("/proc/" + std::to_string(pid_) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EACCES || errno == EPERM) {
+      throw InspectError(ErrorCode::kPermission, "cannot read the memory of process " + std::to_string(pid_) + ": permission denied");
+    }
+    throw InspectError(ErrorCode::kNoSuchProcess, "process " + std::to_string(pid_) + " exited while being read");
+  }
+  for (Range& r : ranges) {
+    std::size_t done = 0;
+    while (done < r.size) {
+      ssize_t got = pread(fd, r.out + done, r.size - done, static_cast<off_t>(r.address + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      done += static_cast<std::size_t>(got);
+    }
+    r.ok = done == r.size;
+  }
+  ::close(fd);
+}
+
 void ProcessMemory::read_all(std::vector<Range>& ranges) const {
+  if (shares_pages_) {
+    read_through_file(ranges);
+    return;
+  }
   std::vector<iovec> local(kBatch), remote(kBatch);
   for (std::size_t first = 0; first < ranges.size(); first += kBatch) {
     std::size_t n = std::min(kBatch, ranges.size() - first);

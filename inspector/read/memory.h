@@ -12,10 +12,13 @@
 
 namespace gleak::inspector {
 
-// ProcessMemory reads a same-user process's memory with process_vm_readv.
+// ProcessMemory reads a same-user process's memory with process_vm_readv, or, for a
+// frozen copy (fork_copy.h), through /proc/<pid>/mem: process_vm_readv pins the pages
+// it reads, and pinning a page the copy shares with its parent makes the kernel copy it
+// first (the copy would cost as much memory and time as the process it copies).
 class ProcessMemory {
  public:
-  explicit ProcessMemory(pid_t pid) : pid_(pid) {}
+  explicit ProcessMemory(pid_t pid, bool shares_pages = false) : pid_(pid), shares_pages_(shares_pages) {}
 
   struct Range {
     uint64_t address;
@@ -30,7 +33,9 @@ class ProcessMemory {
   bool read(uint64_t address, void* out, std::size_t size) const;
 
  private:
+  void read_through_file(std::vector<Range>& ranges) const;
   pid_t pid_;
+  bool shares_pages_;
 };
 
 // StopTheWorld stops every thread of a process with PTRACE_SEIZE + PTRACE_INTERRUPT and

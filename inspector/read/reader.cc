@@ -524,7 +524,7 @@ struct Reader {
     if (notes.capacity() < scratch_notes.capacity()) notes.swap(scratch_notes);
     notes.assign(n, {});
     first_is_pc.assign(n, false);
-    ProcessMemory mem(mem_pid ? mem_pid : snap.pid);
+    ProcessMemory mem(mem_pid ? mem_pid : snap.pid, mem_pid != 0);
     ranges.clear();
     owner.clear();
     reused.assign(n, false);
@@ -937,7 +937,7 @@ struct Reader {
       reads.push_back({r.start, r.end - r.start, buf->data() + off});
       off += r.end - r.start;
     }
-    ProcessMemory(mem_pid ? mem_pid : snap.pid).read_all(reads);
+    ProcessMemory(mem_pid ? mem_pid : snap.pid, mem_pid != 0).read_all(reads);
     for (std::size_t k = 0; k < regions.size(); ++k) {
       if (reads[k].ok) {
         img.regions.push_back(regions[k]);
