@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -122,6 +123,29 @@ inline int run_command(const std::string& command, std::string* out) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
   int status = pclose(p);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// start_killed_reader() starts `cli leaks <pid>` (its output to /dev/null), lets it run
+// for `run_us` microseconds — a point of its read chosen by the caller — then kills it
+// with SIGKILL and reaps it. The pid of the killed reader, or -1 if it could not start.
+inline pid_t start_killed_reader(const char* cli, pid_t pid, unsigned run_us) {
+  pid_t reader = fork();
+  if (reader < 0) return -1;
+  if (reader == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::string target = std::to_string(pid);
+    execl(cli, cli, "leaks", target.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  struct timespec ts = {static_cast<time_t>(run_us / 1000000), static_cast<long>(run_us % 1000000) * 1000};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+  kill(reader, SIGKILL);
+  while (waitpid(reader, nullptr, 0) < 0) {
+  }
+  return reader;
 }
 
 }  // namespace gleak::testing_support

@@ -35,6 +35,7 @@ namespace {
 
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
+using gleak::testing_support::start_killed_reader;
 using gleak::testing_support::stopped_threads;
 
 // children_of() lists the processes whose parent is pid, with their state letter.
@@ -123,19 +124,7 @@ TEST(ForkCopy, AReaderKilledAtAnyPointLeavesNothingBehind) {
   ASSERT_TRUE(target.wait_for("ready"));
   std::mt19937 rng(2026);
   for (int round = 0; round < 40; ++round) {
-    pid_t reader = fork();
-    ASSERT_GE(reader, 0);
-    if (reader == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::string pid = std::to_string(target.pid());
-      execl(GLEAK_CLI, GLEAK_CLI, "leaks", pid.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));  // a random point of the read
-    kill(reader, SIGKILL);
-    ASSERT_EQ(waitpid(reader, nullptr, 0), reader);
+    ASSERT_GT(start_killed_reader(GLEAK_CLI, target.pid(), rng() % 20000), 0);  // a random point of the read
     ASSERT_EQ(stopped_threads(target.pid()), 0) << "round " << round;
   }
   // Every copy sees its reader gone and ends within 50 ms; the helper reaps it.

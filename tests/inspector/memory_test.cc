@@ -26,6 +26,7 @@ namespace {
 using gleak::testing_support::ArenaDir;
 using gleak::testing_support::Child;
 using gleak::testing_support::run_command;
+using gleak::testing_support::start_killed_reader;
 using gleak::testing_support::stopped_threads;
 
 // tick_after() reads the target's output until a tick line comes: its work goes on.
@@ -80,19 +81,7 @@ TEST(StopTheWorld, AReaderKilledMidReadNeverLeavesTheTargetStopped) {
   ASSERT_TRUE(target.wait_for("ready"));
   std::mt19937 rng(12345);
   for (int round = 0; round < 100; ++round) {
-    pid_t reader = fork();
-    ASSERT_GE(reader, 0);
-    if (reader == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::string pid = std::to_string(target.pid());
-      execl(GLEAK_CLI, GLEAK_CLI, "leaks", pid.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 60000));  // a random point of the read
-    kill(reader, SIGKILL);
-    ASSERT_EQ(waitpid(reader, nullptr, 0), reader);
+    ASSERT_GT(start_killed_reader(GLEAK_CLI, target.pid(), rng() % 60000), 0);  // a random point of the read
     ASSERT_EQ(stopped_threads(target.pid()), 0) << "round " << round;
   }
   EXPECT_TRUE(ticks(target));
